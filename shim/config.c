@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+/* Parsing of the VFIOCOMPAT_* variables (see vfiocompat.h for the names). */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+
+#include "vfiocompat.h"
+#include "config.h"
+#include "internal.h"
+#include "log.h"
+
+struct shim_config shim_config = {
+	.fallback = SHIM_FALLBACK_AUTO,
+	.dma_entry_limit = 65535,
+	.log_level = SHIM_LOG_WARN,
+	.log_cats = SHIM_CAT_ALL,
+};
+
+static const struct {
+	const char *name;
+	int level;
+	unsigned int cats;
+} log_words[] = {
+	{ "off", SHIM_LOG_OFF, 0 },
+	{ "error", SHIM_LOG_ERROR, 0 },
+	{ "warn", SHIM_LOG_WARN, 0 },
+	{ "info", SHIM_LOG_INFO, 0 },
+	{ "debug", SHIM_LOG_DEBUG, 0 },
+	{ "init", -1, SHIM_CAT_INIT },
+	{ "fd", -1, SHIM_CAT_FD },
+	{ "container", -1, SHIM_CAT_CONTAINER },
+	{ "iommufd", -1, SHIM_CAT_IOMMUFD },
+	{ "trace", -1, SHIM_CAT_TRACE },
+	{ "all", -1, SHIM_CAT_ALL },
+};
+
+/*
+ * "debug" or "info,trace,iommufd": level words set the level, category words
+ * select categories (all when none is named). Naming a category alone implies
+ * debug, since that is the level its lines are written at.
+ */
+static bool parse_log(struct shim_config *cfg, const char *s)
+{
+	unsigned int cats = 0;
+	int level = -1;
+	bool ok = true;
+
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		size_t i;
+
+		for (i = 0; i < ARRAY_SIZE(log_words); i++) {
+			if (strlen(log_words[i].name) == n &&
+			    !strncmp(s, log_words[i].name, n))
+				break;
+		}
+		if (i == ARRAY_SIZE(log_words)) {
+			ok = false;
+		} else if (log_words[i].level >= 0) {
+			level = log_words[i].level;
+		} else {
+			cats |= log_words[i].cats;
+		}
+		s += n;
+		if (*s == ',')
+			s++;
+	}
+	if (level < 0)
+		level = cats ? SHIM_LOG_DEBUG : cfg->log_level;
+	cfg->log_level = level;
+	cfg->log_cats = cats ? cats : SHIM_CAT_ALL;
+	return ok;
+}
+
+static bool parse_u32(const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s)
+		return false;
+	v = strtoul(s, &end, 0);
+	if (*end || v > UINT32_MAX || s[0] == '-')
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+static bool truthy(const char *s)
+{
+	return *s && strcmp(s, "0") && strcmp(s, "no") && strcmp(s, "false");
+}
+
+void config_parse(struct shim_config *cfg, const char *disable,
+		  const char *log, const char *log_file, const char *fallback,
+		  const char *limit)
+{
+	if (disable)
+		cfg->disabled = truthy(disable);
+	if (log && !parse_log(cfg, log) && !cfg->bad_value)
+		cfg->bad_value = VFIOCOMPAT_ENV_LOG;
+	if (log_file && *log_file)
+		cfg->log_file = log_file;
+	if (fallback) {
+		if (!strcmp(fallback, "never"))
+			cfg->fallback = SHIM_FALLBACK_NEVER;
+		else if (!strcmp(fallback, "auto") || !*fallback)
+			cfg->fallback = SHIM_FALLBACK_AUTO;
+		else if (!cfg->bad_value)
+			cfg->bad_value = VFIOCOMPAT_ENV_FALLBACK;
+	}
+	if (limit && !parse_u32(limit, &cfg->dma_entry_limit) &&
+	    !cfg->bad_value)
+		cfg->bad_value = VFIOCOMPAT_ENV_DMA_ENTRY_LIMIT;
+}
+
+void config_init(void)
+{
+	static bool done;
+
+	if (done)
+		return;
+	done = true;
+	/* setuid/setcap programs must not be steerable through the environment */
+	if (getauxval(AT_SECURE)) {
+		shim_config.secure = true;
+		return;
+	}
+	config_parse(&shim_config, getenv(VFIOCOMPAT_ENV_DISABLE),
+		     getenv(VFIOCOMPAT_ENV_LOG), getenv(VFIOCOMPAT_ENV_LOG_FILE),
+		     getenv(VFIOCOMPAT_ENV_FALLBACK),
+		     getenv(VFIOCOMPAT_ENV_DMA_ENTRY_LIMIT));
+}

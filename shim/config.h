@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/* VFIOCOMPAT_* environment, parsed once at load into one read-only struct. */
+#ifndef SHIM_CONFIG_H
+#define SHIM_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum shim_fallback {
+	SHIM_FALLBACK_AUTO,	/* /dev/iommu unusable: open the real container */
+	SHIM_FALLBACK_NEVER,	/* fail the open with /dev/iommu's errno */
+};
+
+struct shim_config {
+	bool disabled;		/* VFIOCOMPAT_DISABLE: pass everything through */
+	bool secure;		/* AT_SECURE: every variable was ignored */
+	enum shim_fallback fallback;
+	uint32_t dma_entry_limit; /* type1's module default is 65535 */
+	int log_level;		/* enum shim_log_level */
+	unsigned int log_cats;	/* mask of enum shim_log_cat */
+	const char *log_file;	/* NULL: stderr */
+	const char *bad_value;	/* first variable that did not parse, for a warning */
+};
+
+extern struct shim_config shim_config;
+
+/* Parse the environment; later calls do nothing. */
+void config_init(void);
+
+/* Parse from explicit values (unit tests); NULL means unset. */
+void config_parse(struct shim_config *cfg, const char *disable,
+		  const char *log, const char *log_file, const char *fallback,
+		  const char *limit);
+
+#endif /* SHIM_CONFIG_H */

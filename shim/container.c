@@ -1,0 +1,790 @@
+// SPDX-License-Identifier: MIT
+/*
+ * VFIO type1 container semantics on an iommufd IOAS; see container.h.
+ * Function names follow the VFIO ioctl they serve (VFIO_IOMMU_MAP_DMA ->
+ * container_map_dma()); the order of the checks inside each is type1's, so
+ * the first error type1 would report is the one reported.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/iommufd.h>
+#include <linux/vfio.h>
+
+#include "config.h"
+#include "container.h"
+#include "group.h"
+#include "log.h"
+#include "uaccess.h"
+
+#define offsetofend(type, member) \
+	(offsetof(type, member) + sizeof(((type *)0)->member))
+
+/* type1: DIRTY_BITMAP_SIZE_MAX, the bytes of a bitmap of INT_MAX pages */
+#define DIRTY_BITMAP_BYTES(n) ((((n) + 63) / 64) * 8)
+#define DIRTY_BITMAP_SIZE_MAX DIRTY_BITMAP_BYTES((uint64_t)0x7fffffff)
+
+#define MAX_RANGES 64
+
+static void container_free(struct shim_obj *obj)
+{
+	struct container *c = (struct container *)obj;
+
+	maptree_destroy(&c->maps);
+	free(c->ranges);
+	free(c);
+}
+
+static const struct shim_obj_ops container_ops = {
+	.free = container_free,
+};
+
+static struct container *container_new(uint32_t ioas_id)
+{
+	struct container *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->obj.ops = &container_ops;
+	c->obj.kind = SHIM_CONTAINER;
+	c->ioas_id = ioas_id;
+	c->dma_entry_limit = shim_config.dma_entry_limit;
+	maptree_init(&c->maps);
+	return c;
+}
+
+int container_open(int flags, struct container **out)
+{
+	struct container *c;
+	uint32_t ioas_id;
+	int fd, rc;
+
+	fd = iommufd_open(flags);
+	if (fd < 0)
+		return fd;
+	/*
+	 * type1 charges pinned memory to the process (mm->locked_vm); iommufd
+	 * charges the user unless asked, which needs CAP_SYS_RESOURCE and an
+	 * iommufd with no objects yet, so this comes first.
+	 */
+	rc = iommufd_option_rlimit_mode(fd, 1);
+	if (rc)
+		shim_dbg(SHIM_CAT_INIT,
+			 "per-process memlock accounting unavailable (%d); "
+			 "iommufd charges the user",
+			 rc);
+	rc = iommufd_ioas_alloc(fd, &ioas_id);
+	if (rc)
+		goto err_close_fd;
+	/* groups that join this fd bind to our IOAS, not a kernel-made one */
+	rc = iommufd_vfio_ioas(fd, IOMMU_VFIO_IOAS_SET, &ioas_id);
+	if (rc)
+		goto err_close_fd;
+	c = container_new(ioas_id);
+	if (!c) {
+		rc = -ENOMEM;
+		goto err_close_fd;
+	}
+	*out = c;
+	return fd;
+
+err_close_fd:
+	iommufd_close(fd);
+	return rc;
+}
+
+int container_adopt(int fd, struct container **out)
+{
+	struct container *c;
+	uint32_t ioas_id = 0;
+	int rc;
+
+	rc = iommufd_vfio_ioas(fd, IOMMU_VFIO_IOAS_GET, &ioas_id);
+	if (rc == -ENODEV) {
+		rc = iommufd_ioas_alloc(fd, &ioas_id);
+		if (!rc)
+			rc = iommufd_vfio_ioas(fd, IOMMU_VFIO_IOAS_SET,
+					       &ioas_id);
+	}
+	if (rc)
+		return rc;
+	c = container_new(ioas_id);
+	if (!c)
+		return -ENOMEM;
+	/*
+	 * Whoever handed us the fd set it up; we cannot see how. Serve it as
+	 * a TYPE1v2 container whose mapping record the kernel completes.
+	 */
+	c->adopted = true;
+	c->type = VFIO_TYPE1v2_IOMMU;
+	c->pgsizes = 4096;
+	*out = c;
+	return 0;
+}
+
+static inline uint64_t min_pgsize(const struct container *c)
+{
+	return c->pgsizes ? c->pgsizes & -c->pgsizes : 4096;
+}
+
+/* Page sizes and usable iova ranges of the domains now attached. */
+static void container_refresh_domain(struct container *c, int fd)
+{
+	struct iommufd_range buf[MAX_RANGES];
+	uint32_t num = MAX_RANGES;
+	uint64_t align, pgsizes;
+	struct iommufd_range *r;
+
+	if (!iommufd_compat_pgsizes(fd, &pgsizes) && pgsizes)
+		c->pgsizes = pgsizes;
+	if (iommufd_ioas_iova_ranges(fd, c->ioas_id, buf, &num, &align))
+		return;
+	r = malloc(num * sizeof(*r));
+	if (!r && num)
+		return;
+	memcpy(r, buf, num * sizeof(*r));
+	free(c->ranges);
+	c->ranges = r;
+	c->nranges = num;
+}
+
+/* type1's vfio_iommu_iova_dma_valid(): inside one usable range. */
+static bool iova_valid(const struct container *c, uint64_t start, uint64_t end)
+{
+	uint32_t i;
+
+	if (!c->nranges)
+		return true;
+	for (i = 0; i < c->nranges; i++)
+		if (start >= c->ranges[i].start && end <= c->ranges[i].last)
+			return true;
+	return false;
+}
+
+static void container_reset(struct container *c, int fd)
+{
+	uint64_t unmapped;
+
+	if (fd >= 0 && maptree_count(&c->maps))
+		iommufd_ioas_unmap(fd, c->ioas_id, 0, UINT64_MAX, &unmapped);
+	maptree_clear(&c->maps);
+	c->type = 0;
+	c->dirty_tracking = false;
+	c->pgsizes = 0;
+	free(c->ranges);
+	c->ranges = NULL;
+	c->nranges = 0;
+}
+
+static int container_check_extension(struct container *c, int fd,
+				     unsigned long ext)
+{
+	int rc;
+
+	switch (ext) {
+	case VFIO_TYPE1_IOMMU:
+	case VFIO_TYPE1v2_IOMMU:
+	case VFIO_UNMAP_ALL:
+		return 1;
+	case VFIO_DMA_CC_IOMMU:
+		if (!c->type)
+			return 0;
+		rc = iommufd_compat_cache_coherent(fd);
+		return rc > 0 ? 1 : 0;
+	case VFIO_UPDATE_VADDR:
+		/* listed difference: vaddr updates are not supported */
+		return 0;
+	default:
+		/* TYPE1_NESTING (6) as type1 answers since 6.13; SPAPR, EEH */
+		return 0;
+	}
+}
+
+static int container_set_iommu(struct container *c, int fd, unsigned long type)
+{
+	struct group *g, *h;
+	int rc;
+
+	if (!c->groups || c->type)
+		return -EINVAL;
+	switch (type) {
+	case VFIO_TYPE1_IOMMU:
+	case VFIO_TYPE1v2_IOMMU:
+		break;
+	case VFIO_UNMAP_ALL:
+		/* type1 claims the extension, then its open() refuses it */
+		return -EINVAL;
+	default:
+		return -ENODEV;
+	}
+	for (g = c->groups; g; g = g->next) {
+		rc = group_attach(g);
+		if (rc)
+			goto err_detach_groups;
+	}
+	c->type = (int)type;
+	c->dma_entry_limit = shim_config.dma_entry_limit;
+	container_refresh_domain(c, fd);
+	shim_dbg(SHIM_CAT_CONTAINER, "container: %s, pgsizes %#llx, %u ranges",
+		 type == VFIO_TYPE1_IOMMU ? "TYPE1 (v1)" : "TYPE1v2",
+		 (unsigned long long)c->pgsizes, c->nranges);
+	return 0;
+
+err_detach_groups:
+	for (h = c->groups; h != g; h = h->next)
+		group_detach(h);
+	return rc;
+}
+
+/*
+ * Caps in type1's order (MIGRATION, DMA_AVAIL, IOVA_RANGE), each 8-byte
+ * aligned, chained by offsets from the start of the info struct.
+ */
+static size_t build_caps(const struct container *c, uint8_t *buf, size_t len)
+{
+	struct vfio_iommu_type1_info_cap_migration mig = {
+		.header = { .id = VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION,
+			    .version = 1 },
+		.pgsize_bitmap = min_pgsize(c),
+		.max_dirty_bitmap_size = DIRTY_BITMAP_SIZE_MAX,
+	};
+	struct vfio_iommu_type1_info_dma_avail avail = {
+		.header = { .id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL,
+			    .version = 1 },
+		.avail = c->dma_entry_limit - maptree_count(&c->maps),
+	};
+	struct vfio_iommu_type1_info_cap_iova_range range = {
+		.header = { .id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE,
+			    .version = 1 },
+		.nr_iovas = c->nranges,
+	};
+	const size_t base = sizeof(struct vfio_iommu_type1_info);
+	size_t off = 0, sz_mig = (sizeof(mig) + 7) & ~7ul,
+	       sz_avail = (sizeof(avail) + 7) & ~7ul,
+	       sz_range = sizeof(range) +
+			  c->nranges * sizeof(struct vfio_iova_range);
+	size_t total = sz_mig + sz_avail + (c->nranges ? sz_range : 0);
+	uint32_t i;
+
+	if (!buf || len < total)
+		return total;
+	memset(buf, 0, total);
+	mig.header.next = base + sz_mig;
+	memcpy(buf, &mig, sizeof(mig));
+	off += sz_mig;
+	avail.header.next = c->nranges ? base + off + sz_avail : 0;
+	memcpy(buf + off, &avail, sizeof(avail));
+	off += sz_avail;
+	if (c->nranges) {
+		memcpy(buf + off, &range, sizeof(range));
+		for (i = 0; i < c->nranges; i++) {
+			struct vfio_iova_range r = {
+				.start = c->ranges[i].start,
+				.end = c->ranges[i].last,
+			};
+			memcpy(buf + off + sizeof(range) + i * sizeof(r), &r,
+			       sizeof(r));
+		}
+	}
+	return total;
+}
+
+static int container_get_info(struct container *c, int fd, void *arg)
+{
+	struct vfio_iommu_type1_info info = { 0 };
+	size_t minsz = offsetofend(struct vfio_iommu_type1_info, iova_pgsizes);
+	size_t caps_size, copy;
+	uint8_t *caps;
+	int rc;
+
+	rc = copy_from_user(&info, arg, minsz);
+	if (rc)
+		return rc;
+	if (info.argsz < minsz)
+		return -EINVAL;
+	copy = info.argsz < sizeof(info) ? info.argsz : sizeof(info);
+	if (!c->adopted)
+		container_refresh_domain(c, fd);
+	info.flags = VFIO_IOMMU_INFO_PGSIZES;
+	info.iova_pgsizes = c->pgsizes;
+	info.cap_offset = 0;
+	info.pad = 0;
+	caps_size = build_caps(c, NULL, 0);
+	info.flags |= VFIO_IOMMU_INFO_CAPS;
+	if (info.argsz < sizeof(info) + caps_size) {
+		/* type1: say how much is needed, copy no caps */
+		info.argsz = sizeof(info) + caps_size;
+	} else {
+		caps = malloc(caps_size);
+		if (!caps)
+			return -ENOMEM;
+		build_caps(c, caps, caps_size);
+		rc = copy_to_user((uint8_t *)arg + sizeof(info), caps,
+				  caps_size);
+		free(caps);
+		if (rc)
+			return rc;
+		info.cap_offset = sizeof(info);
+	}
+	return copy_to_user(arg, &info, copy);
+}
+
+/* iommufd errnos that type1 reports as EINVAL for the same request. */
+static int type1_errno(int rc)
+{
+	switch (rc) {
+	case -EOVERFLOW:
+	case -EOPNOTSUPP:
+	case -EADDRINUSE:
+	case -ENOENT:
+	case -ERANGE:
+		return -EINVAL;
+	default:
+		return rc;
+	}
+}
+
+static int container_map_dma(struct container *c, int fd, void *arg)
+{
+	struct vfio_iommu_type1_dma_map map;
+	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
+	uint32_t mask = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE |
+			VFIO_DMA_MAP_FLAG_VADDR;
+	uint32_t flags = 0;
+	uint64_t pgsize;
+	bool set_vaddr;
+	int rc;
+
+	rc = copy_from_user(&map, arg, minsz);
+	if (rc)
+		return rc;
+	if (map.argsz < minsz || map.flags & ~mask)
+		return -EINVAL;
+	set_vaddr = map.flags & VFIO_DMA_MAP_FLAG_VADDR;
+	if (map.flags & VFIO_DMA_MAP_FLAG_WRITE)
+		flags |= IOMMU_IOAS_MAP_WRITEABLE;
+	if (map.flags & VFIO_DMA_MAP_FLAG_READ)
+		flags |= IOMMU_IOAS_MAP_READABLE;
+	if ((flags && set_vaddr) || (!flags && !set_vaddr))
+		return -EINVAL;
+	/* listed difference: vaddr updates are refused until supported */
+	if (set_vaddr)
+		return -EINVAL;
+	pgsize = min_pgsize(c);
+	if (!map.size || (map.size | map.iova | map.vaddr) & (pgsize - 1))
+		return -EINVAL;
+	if (map.iova + map.size - 1 < map.iova ||
+	    map.vaddr + map.size - 1 < map.vaddr)
+		return -EINVAL;
+	if (maptree_find(&c->maps, map.iova, map.size))
+		return -EEXIST;
+	if (maptree_count(&c->maps) >= c->dma_entry_limit)
+		return -ENOSPC;
+	if (!iova_valid(c, map.iova, map.iova + map.size - 1))
+		return -EINVAL;
+	rc = maptree_insert(&c->maps, map.iova, map.size, map.vaddr,
+			    map.flags & (VFIO_DMA_MAP_FLAG_READ |
+					 VFIO_DMA_MAP_FLAG_WRITE));
+	if (rc)
+		return rc;
+	c->stats.kernel_calls++;
+	rc = iommufd_ioas_map(fd, c->ioas_id, flags, map.vaddr, map.size,
+			      map.iova);
+	if (rc) {
+		maptree_remove(&c->maps, map.iova);
+		return type1_errno(rc);
+	}
+	c->stats.maps++;
+	if (maptree_count(&c->maps) > c->stats.peak_mappings)
+		c->stats.peak_mappings = maptree_count(&c->maps);
+	return 0;
+}
+
+/* type1's verify_bitmap_size() */
+static int verify_bitmap_size(uint64_t npages, uint64_t bitmap_size)
+{
+	if (!npages || !bitmap_size || bitmap_size > DIRTY_BITMAP_SIZE_MAX ||
+	    bitmap_size < DIRTY_BITMAP_BYTES(npages))
+		return -EINVAL;
+	return 0;
+}
+
+static inline unsigned int ffs64(uint64_t v)
+{
+	return v ? (unsigned int)__builtin_ctzll(v) : 0;
+}
+
+/*
+ * type1 reports every page of a mapping dirty (physical devices cannot say
+ * which pages they wrote). Write the words update_user_bitmap() writes: the
+ * bits below the mapping's first page in its first word keep the caller's
+ * value, the mapping's bits are set, the rest of its last word is cleared.
+ */
+static int mark_dirty(uint64_t *bitmap, const struct mapping *m, uint64_t base,
+		      unsigned int pgshift)
+{
+	uint64_t nbits = m->size >> pgshift;
+	uint64_t bit = (m->iova - base) >> pgshift;
+	uint64_t first = bit / 64, shift = bit % 64;
+	uint64_t nwords = (nbits + shift + 63) / 64, w, lo, hi;
+	uint64_t word;
+	int rc;
+
+	for (w = 0; w < nwords; w++) {
+		lo = w * 64;
+		hi = lo + 64;
+		word = 0;
+		if (w == 0 && shift) {
+			rc = copy_from_user(&word, bitmap + first, sizeof(word));
+			if (rc)
+				return rc;
+			word &= (1ull << shift) - 1;
+		}
+		/* set bits [shift, shift + nbits) that fall in [lo, hi) */
+		{
+			uint64_t s = shift > lo ? shift : lo;
+			uint64_t e = shift + nbits < hi ? shift + nbits : hi;
+
+			if (s < e) {
+				uint64_t n = e - s;
+				uint64_t ones = n == 64 ? ~0ull :
+							  ((1ull << n) - 1);
+
+				word |= ones << (s - lo);
+			}
+		}
+		rc = copy_to_user(bitmap + first + w, &word, sizeof(word));
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* type1 v2 refuses a range that cuts a mapping at either end. */
+static bool bisects(const struct container *c, uint64_t iova, uint64_t size)
+{
+	const struct mapping *m = maptree_find(&c->maps, iova, 1);
+
+	if (m && m->iova != iova)
+		return true;
+	m = maptree_find(&c->maps, iova + size - 1, 0);
+	return m && m->iova + m->size != iova + size;
+}
+
+/*
+ * Remove [first, last] (consecutive in the record) from the kernel with one
+ * call; if that fails, fall back to one call per mapping so the record ends
+ * up equal to what the kernel holds.
+ */
+static int unmap_span(struct container *c, int fd, uint64_t start,
+		      uint64_t end, uint64_t count)
+{
+	const struct mapping *m;
+	uint64_t unmapped, iova = start, msize;
+	int rc, one, err = 0;
+
+	c->stats.kernel_calls++;
+	rc = iommufd_ioas_unmap(fd, c->ioas_id, start, end - start, &unmapped);
+	while (count-- && (m = maptree_first_from(&c->maps, iova))) {
+		iova = m->iova;
+		msize = m->size;
+		if (rc) {
+			c->stats.kernel_calls++;
+			one = iommufd_ioas_unmap(fd, c->ioas_id, iova, msize,
+						 &unmapped);
+			if (one && one != -ENOENT && !err)
+				err = one;
+			if (one && one != -ENOENT) {
+				iova += msize;
+				continue;
+			}
+		}
+		maptree_remove(&c->maps, iova);
+		iova += msize;
+	}
+	return err;
+}
+
+static int container_unmap_dma(struct container *c, int fd, void *arg)
+{
+	struct vfio_iommu_type1_dma_unmap unmap;
+	struct vfio_bitmap bitmap = { 0 };
+	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_unmap, size);
+	uint32_t mask = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP |
+			VFIO_DMA_UNMAP_FLAG_VADDR | VFIO_DMA_UNMAP_FLAG_ALL;
+	const struct mapping *m, *first = NULL, *last = NULL;
+	uint64_t pgsize, iova, size, unmapped = 0, count = 0;
+	bool all, get_dirty;
+	int rc;
+
+	rc = copy_from_user(&unmap, arg, minsz);
+	if (rc)
+		return rc;
+	if (unmap.argsz < minsz || unmap.flags & ~mask)
+		return -EINVAL;
+	get_dirty = unmap.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
+	if (get_dirty && (unmap.flags & (VFIO_DMA_UNMAP_FLAG_ALL |
+					 VFIO_DMA_UNMAP_FLAG_VADDR)))
+		return -EINVAL;
+	if (get_dirty) {
+		if (unmap.argsz < minsz + sizeof(bitmap))
+			return -EINVAL;
+		rc = copy_from_user(&bitmap, (uint8_t *)arg + minsz,
+				    sizeof(bitmap));
+		if (rc)
+			return rc;
+		if (!user_range_ok((unsigned long)bitmap.data, bitmap.size))
+			return -EINVAL;
+		rc = verify_bitmap_size(unmap.size >> ffs64(bitmap.pgsize),
+					bitmap.size);
+		if (rc)
+			return rc;
+	}
+	/* listed difference: vaddr invalidation is refused until supported */
+	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_VADDR)
+		return -EINVAL;
+
+	pgsize = min_pgsize(c);
+	iova = unmap.iova;
+	size = unmap.size;
+	all = unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL;
+	if (iova & (pgsize - 1))
+		return -EINVAL;
+	if (all) {
+		if (iova || size)
+			return -EINVAL;
+		size = UINT64_MAX;
+	} else if (!size || size & (pgsize - 1) || iova + size - 1 < iova) {
+		return -EINVAL;
+	}
+	if (get_dirty && (!c->dirty_tracking || bitmap.pgsize != pgsize))
+		return -EINVAL;
+
+	if (c->adopted) {
+		/* the record may miss mappings made before adoption */
+		c->stats.kernel_calls++;
+		rc = iommufd_ioas_unmap(fd, c->ioas_id, iova, size, &unmapped);
+		if (rc == -ENOENT) {
+			rc = 0;
+			unmapped = 0;
+		}
+		if (rc)
+			return type1_errno(rc);
+		for (m = maptree_first_from(&c->maps, iova);
+		     m && m->iova < iova + size;
+		     m = maptree_first_from(&c->maps, iova))
+			maptree_remove(&c->maps, m->iova);
+		goto out;
+	}
+
+	if (c->type == VFIO_TYPE1v2_IOMMU && !all && bisects(c, iova, size))
+		return -EINVAL;
+
+	for (m = maptree_first_from(&c->maps, iova); m;
+	     m = maptree_next(&c->maps, m)) {
+		if (m->iova >= iova + size)
+			break;
+		/* v1: a mapping straddling the start stops the walk */
+		if (c->type == VFIO_TYPE1_IOMMU && iova > m->iova)
+			break;
+		if (get_dirty) {
+			rc = mark_dirty((uint64_t *)bitmap.data, m, iova,
+					ffs64(bitmap.pgsize));
+			if (rc)
+				return rc;
+		}
+		if (!first)
+			first = m;
+		last = m;
+		unmapped += m->size;
+		count++;
+	}
+	if (count) {
+		rc = unmap_span(c, fd, first->iova, last->iova + last->size,
+				count);
+		if (rc)
+			return type1_errno(rc);
+	}
+out:
+	c->stats.unmaps++;
+	unmap.size = unmapped;
+	return copy_to_user(arg, &unmap, minsz);
+}
+
+static int container_dirty_pages(struct container *c, void *arg)
+{
+	struct vfio_iommu_type1_dirty_bitmap dirty;
+	struct vfio_iommu_type1_dirty_bitmap_get range;
+	size_t minsz = offsetofend(struct vfio_iommu_type1_dirty_bitmap, flags);
+	uint32_t mask = VFIO_IOMMU_DIRTY_PAGES_FLAG_START |
+			VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP |
+			VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
+	const struct mapping *m;
+	uint64_t pgsize;
+	int rc;
+
+	if (c->type != VFIO_TYPE1v2_IOMMU)
+		return -EACCES;
+	rc = copy_from_user(&dirty, arg, minsz);
+	if (rc)
+		return rc;
+	if (dirty.argsz < minsz || dirty.flags & ~mask)
+		return -EINVAL;
+	/* exactly one flag */
+	if (!dirty.flags || (dirty.flags & (dirty.flags - 1)))
+		return -EINVAL;
+	if (dirty.flags & VFIO_IOMMU_DIRTY_PAGES_FLAG_START) {
+		c->dirty_tracking = true;
+		return 0;
+	}
+	if (dirty.flags & VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP) {
+		c->dirty_tracking = false;
+		return 0;
+	}
+	if (dirty.argsz - minsz < sizeof(range))
+		return -EINVAL;
+	rc = copy_from_user(&range, (uint8_t *)arg + minsz, sizeof(range));
+	if (rc)
+		return rc;
+	if (range.iova + range.size < range.iova)
+		return -EINVAL;
+	if (!user_range_ok((unsigned long)range.bitmap.data,
+			   range.bitmap.size))
+		return -EINVAL;
+	rc = verify_bitmap_size(range.size >> ffs64(range.bitmap.pgsize),
+				range.bitmap.size);
+	if (rc)
+		return rc;
+	pgsize = min_pgsize(c);
+	if (range.bitmap.pgsize != pgsize)
+		return -EINVAL;
+	if (range.iova & (pgsize - 1))
+		return -EINVAL;
+	if (!range.size || range.size & (pgsize - 1))
+		return -EINVAL;
+	if (!c->dirty_tracking)
+		return -EINVAL;
+	if (bisects(c, range.iova, range.size))
+		return -EINVAL;
+	for (m = maptree_first_from(&c->maps, range.iova); m;
+	     m = maptree_next(&c->maps, m)) {
+		if (m->iova < range.iova)
+			continue;
+		if (m->iova > range.iova + range.size - 1)
+			break;
+		rc = mark_dirty((uint64_t *)range.bitmap.data, m, range.iova,
+				ffs64(pgsize));
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static const char *request_name(unsigned int nr)
+{
+	switch (nr) {
+	case VFIO_GET_API_VERSION:
+		return "GET_API_VERSION";
+	case VFIO_CHECK_EXTENSION:
+		return "CHECK_EXTENSION";
+	case VFIO_SET_IOMMU:
+		return "SET_IOMMU";
+	case VFIO_IOMMU_GET_INFO:
+		return "IOMMU_GET_INFO";
+	case VFIO_IOMMU_MAP_DMA:
+		return "IOMMU_MAP_DMA";
+	case VFIO_IOMMU_UNMAP_DMA:
+		return "IOMMU_UNMAP_DMA";
+	case VFIO_IOMMU_DIRTY_PAGES:
+		return "IOMMU_DIRTY_PAGES";
+	default:
+		return NULL;
+	}
+}
+
+static long container_dispatch(struct container *c, int fd, unsigned int cmd,
+			       void *arg)
+{
+	switch (cmd) {
+	case VFIO_GET_API_VERSION:
+		return VFIO_API_VERSION;
+	case VFIO_CHECK_EXTENSION:
+		return container_check_extension(c, fd, (unsigned long)arg);
+	case VFIO_SET_IOMMU:
+		return container_set_iommu(c, fd, (unsigned long)arg);
+	}
+	/* no iommu driver yet (or any more): type1's container says EINVAL */
+	if (!c->type)
+		return -EINVAL;
+	switch (cmd) {
+	case VFIO_IOMMU_GET_INFO:
+		return container_get_info(c, fd, arg);
+	case VFIO_IOMMU_MAP_DMA:
+		return container_map_dma(c, fd, arg);
+	case VFIO_IOMMU_UNMAP_DMA:
+		return container_unmap_dma(c, fd, arg);
+	case VFIO_IOMMU_DIRTY_PAGES:
+		return container_dirty_pages(c, arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+long container_ioctl(struct container *c, int fd, unsigned long request,
+		     void *arg)
+{
+	/* the kernel sees the request as a 32-bit value */
+	unsigned int cmd = (unsigned int)request;
+	long rc = container_dispatch(c, fd, cmd, arg);
+
+	if (log_enabled(SHIM_LOG_DEBUG, SHIM_CAT_TRACE)) {
+		const char *name = request_name(cmd);
+		char b[16];
+
+		if (name)
+			shim_log(SHIM_LOG_DEBUG, SHIM_CAT_TRACE,
+				 "fd %d %s(%#lx) = %s", fd, name,
+				 (unsigned long)arg,
+				 rc < 0 ? errno_name((int)-rc, b) : "ok");
+		else
+			shim_log(SHIM_LOG_DEBUG, SHIM_CAT_TRACE,
+				 "fd %d ioctl %#x = %s", fd, cmd,
+				 rc < 0 ? errno_name((int)-rc, b) : "ok");
+	}
+	return rc;
+}
+
+int container_group_joined(struct container *c, int fd, struct group *g)
+{
+	int rc;
+
+	/* type1 attaches a group joining a container that already has a driver */
+	if (c->type) {
+		rc = group_attach(g);
+		if (rc)
+			return rc;
+		container_refresh_domain(c, fd);
+	}
+	obj_get(&g->obj);
+	g->next = c->groups;
+	c->groups = g;
+	return 0;
+}
+
+void container_group_left(struct container *c, struct group *g)
+{
+	struct group **p;
+
+	for (p = &c->groups; *p; p = &(*p)->next) {
+		if (*p == g) {
+			*p = g->next;
+			g->next = NULL;
+			obj_put(&g->obj);
+			break;
+		}
+	}
+	/* the last group gone deprivileges the container: type1 drops everything */
+	if (!c->groups)
+		container_reset(c, fdtable_find(&c->obj));
+}

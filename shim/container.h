@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A VFIO type1 container served by an iommufd IOAS. Every answer is type1's
+ * (drivers/vfio/container.c + vfio_iommu_type1.c are the oracle); the
+ * container's own record of mappings decides errors before the kernel is
+ * asked, so a refused request changes nothing. Called with the shim lock held.
+ */
+#ifndef SHIM_CONTAINER_H
+#define SHIM_CONTAINER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fdtable.h"
+#include "iommufd.h"
+#include "maptree.h"
+
+struct group;
+
+struct container_stats {
+	uint64_t maps, unmaps, kernel_calls;
+	uint32_t peak_mappings;
+};
+
+struct container {
+	struct shim_obj obj;
+	uint32_t ioas_id;
+	int type;		/* 0 until VFIO_SET_IOMMU, then TYPE1 or TYPE1v2 */
+	bool adopted;		/* found by fstat: the mapping record is partial */
+	bool dirty_tracking;
+	uint64_t pgsizes;	/* of the attached domains */
+	struct iommufd_range *ranges;
+	uint32_t nranges;
+	uint32_t dma_entry_limit;
+	struct maptree maps;
+	struct group *groups;	/* joined groups, newest first */
+	struct container_stats stats;
+};
+
+/* open("/dev/vfio/vfio"): a /dev/iommu fd with a fresh IOAS as its compat IOAS. */
+int container_open(int flags, struct container **out);
+/* An iommufd fd we did not open (SCM_RIGHTS, exec): serve it from its compat IOAS. */
+int container_adopt(int fd, struct container **out);
+
+/* Any container ioctl; >= 0 or -errno exactly as type1. */
+long container_ioctl(struct container *c, int fd, unsigned long request,
+		     void *arg);
+
+/* A group joined (kernel SET_CONTAINER already done) or left (kernel already detached). */
+int container_group_joined(struct container *c, int fd, struct group *g);
+void container_group_left(struct container *c, struct group *g);
+
+#endif /* SHIM_CONTAINER_H */

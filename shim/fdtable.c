@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+/* The fd table; see fdtable.h. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "fdtable.h"
+
+_Atomic(uint8_t) *fdtable_kinds;
+atomic_uint fdtable_limit;
+
+static struct shim_obj **objs;	/* grows on demand, slow path only */
+static unsigned int objs_len;
+static unsigned int table_max;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+/*
+ * Sized from fs.nr_open, the ceiling RLIMIT_NOFILE can be raised to, so a
+ * later setrlimit cannot outgrow it. MAP_NORESERVE: pages are only backed once
+ * an fd that high is ours.
+ */
+int fdtable_init(void)
+{
+	unsigned long max = 1048576;
+	FILE *f;
+	void *p;
+
+	if (atomic_load(&fdtable_limit))
+		return 0;
+	f = fopen("/proc/sys/fs/nr_open", "re");
+	if (f) {
+		if (fscanf(f, "%lu", &max) != 1 || max < 1024)
+			max = 1048576;
+		fclose(f);
+	}
+	if (max > (1ul << 30))
+		max = 1ul << 30;
+	p = mmap(NULL, max, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -ENOMEM;
+	fdtable_kinds = p;
+	table_max = (unsigned int)max;
+	atomic_store_explicit(&fdtable_limit, table_max, memory_order_release);
+	return 0;
+}
+
+void shim_lock(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+void shim_unlock(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+void shim_lock_reinit(void)
+{
+	pthread_mutex_init(&lock, NULL);
+}
+
+struct shim_obj *fdtable_lookup(int fd)
+{
+	if (fd < 0 || (unsigned int)fd >= objs_len)
+		return NULL;
+	return objs[fd];
+}
+
+void obj_get(struct shim_obj *obj)
+{
+	obj->refs++;
+}
+
+void obj_put(struct shim_obj *obj)
+{
+	if (--obj->refs == 0)
+		obj->ops->free(obj);
+}
+
+static int grow(unsigned int fd)
+{
+	unsigned int n = objs_len ? objs_len : 64;
+	struct shim_obj **p;
+
+	while (n <= fd)
+		n *= 2;
+	p = realloc(objs, n * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	memset(p + objs_len, 0, (n - objs_len) * sizeof(*p));
+	objs = p;
+	objs_len = n;
+	return 0;
+}
+
+int fdtable_add(int fd, struct shim_obj *obj)
+{
+	int rc;
+
+	if (fd < 0 || (unsigned int)fd >= table_max)
+		return -EBADF;
+	if ((unsigned int)fd >= objs_len) {
+		rc = grow(fd);
+		if (rc)
+			return rc;
+	}
+	if (objs[fd])
+		fdtable_remove(fd);
+	objs[fd] = obj;
+	obj->refs++;
+	obj->nfds++;
+	atomic_store_explicit(&fdtable_kinds[fd], obj->kind,
+			      memory_order_release);
+	return 0;
+}
+
+void fdtable_remove(int fd)
+{
+	struct shim_obj *obj = fdtable_lookup(fd);
+
+	if (!obj)
+		return;
+	atomic_store_explicit(&fdtable_kinds[fd], SHIM_NONE,
+			      memory_order_release);
+	objs[fd] = NULL;
+	if (--obj->nfds == 0 && obj->ops->last_close)
+		obj->ops->last_close(obj);
+	obj_put(obj);
+}
+
+int fdtable_next(int from, enum shim_kind kind)
+{
+	unsigned int i;
+
+	for (i = from < 0 ? 0 : (unsigned int)from; i < objs_len; i++)
+		if (objs[i] && (kind == SHIM_NONE || objs[i]->kind == kind))
+			return (int)i;
+	return -1;
+}
+
+int fdtable_find(const struct shim_obj *obj)
+{
+	unsigned int i;
+
+	for (i = 0; i < objs_len; i++)
+		if (objs[i] == obj)
+			return (int)i;
+	return -1;
+}

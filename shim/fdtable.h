@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Which fds are the shim's: one byte per fd number (its kind), read lock-free
+ * on the hot path, and the object behind each, read and changed under the one
+ * shim lock. The table knows objects only through struct shim_obj and its ops.
+ */
+#ifndef SHIM_FDTABLE_H
+#define SHIM_FDTABLE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum shim_kind {
+	SHIM_NONE = 0,
+	SHIM_CONTAINER,	/* a /dev/iommu fd serving the VFIO container API */
+	SHIM_GROUP,	/* a group fd joined to one of our containers */
+	SHIM_DEVICE,	/* a device fd opened from such a group */
+	SHIM_PRIVATE,	/* an fd the shim opened for itself */
+};
+
+struct shim_obj;
+
+struct shim_obj_ops {
+	/* The process's last fd of the object was closed (lock held). */
+	void (*last_close)(struct shim_obj *obj);
+	/* The object's fd moved from one number to another (lock held). */
+	void (*moved)(struct shim_obj *obj, int from, int to);
+	/* The last reference went away (lock held). */
+	void (*free)(struct shim_obj *obj);
+};
+
+struct shim_obj {
+	const struct shim_obj_ops *ops;
+	uint8_t kind;
+	int refs;	/* one per fd in the table, plus holders */
+	int nfds;	/* this process's fds in the table */
+};
+
+/* Lock-free view for the hot path. */
+extern _Atomic(uint8_t) *fdtable_kinds;
+extern atomic_uint fdtable_limit;
+
+static inline enum shim_kind fdtable_kind(int fd)
+{
+	unsigned int limit =
+		atomic_load_explicit(&fdtable_limit, memory_order_acquire);
+
+	if ((unsigned int)fd >= limit)
+		return SHIM_NONE;
+	return (enum shim_kind)atomic_load_explicit(&fdtable_kinds[fd],
+						    memory_order_relaxed);
+}
+
+/* Reserve the table (virtual memory sized for the largest possible fd). */
+int fdtable_init(void);
+
+void shim_lock(void);
+void shim_unlock(void);
+/* For pthread_atfork: after fork the child owns a fresh, unlocked lock. */
+void shim_lock_reinit(void);
+
+/* All of the following need the shim lock. */
+struct shim_obj *fdtable_lookup(int fd);
+/* Bind fd to obj (a new reference); a stale entry for fd is dropped first. */
+int fdtable_add(int fd, struct shim_obj *obj);
+/* Unbind fd; the object's last_close runs if it was the last fd. */
+void fdtable_remove(int fd);
+void obj_get(struct shim_obj *obj);
+void obj_put(struct shim_obj *obj);
+/* Some fd bound to obj, or -1. */
+int fdtable_find(const struct shim_obj *obj);
+/* Lowest fd >= from bound to an object of kind (SHIM_NONE: any), or -1. */
+int fdtable_next(int from, enum shim_kind kind);
+
+#endif /* SHIM_FDTABLE_H */

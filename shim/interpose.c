@@ -1,0 +1,848 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The only file that defines libc names and the only one that sets errno.
+ * Every function here is a thin filter: anything that is not a VFIO
+ * container (or a group or device fd joined to one) goes to the real libc
+ * function untouched; ours goes to fdtable -> container/group, whose
+ * ">= 0 or -errno" result becomes libc's "-1 and errno" here.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <linux/vfio.h>
+
+#include "vfiocompat.h"
+#include "config.h"
+#include "container.h"
+#include "fdtable.h"
+#include "group.h"
+#include "internal.h"
+#include "iommufd.h"
+#include "libc.h"
+#include "log.h"
+#include "uaccess.h"
+
+#define CONTAINER_PATH "/dev/vfio/vfio"
+/* the legacy container's misc device: major 10 (misc), minor 196 (VFIO_MINOR) */
+#define CONTAINER_MAJOR 10
+#define CONTAINER_MINOR 196
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/* libc's fortified entry points, which no public header declares */
+int __open_2(const char *path, int flags);
+int __open64_2(const char *path, int flags);
+int __openat_2(int dirfd, const char *path, int flags);
+int __openat64_2(int dirfd, const char *path, int flags);
+ssize_t __readlink_chk(const char *path, char *buf, size_t len, size_t buflen);
+ssize_t __readlinkat_chk(int dirfd, const char *path, char *buf, size_t len,
+			 size_t buflen);
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static pid_t shim_pid;
+
+static inline int to_libc(long rc)
+{
+	if (rc < 0) {
+		errno = (int)-rc;
+		return -1;
+	}
+	return (int)rc;
+}
+
+static void atfork_prepare(void)
+{
+	shim_lock();
+}
+
+static void atfork_parent(void)
+{
+	shim_unlock();
+}
+
+static void atfork_child(void)
+{
+	shim_lock_reinit();
+	shim_pid = getpid();
+	uaccess_set_pid(shim_pid);
+}
+
+static void do_init(void)
+{
+	int saved = errno;
+
+	libc_init();
+	config_init();
+	log_init();
+	shim_pid = getpid();
+	uaccess_set_pid(shim_pid);
+	if (fdtable_init())
+		shim_err(SHIM_CAT_INIT, "cannot reserve the fd table");
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	if (shim_config.bad_value)
+		shim_warn(SHIM_CAT_INIT, "ignoring invalid %s",
+			  shim_config.bad_value);
+	shim_dbg(SHIM_CAT_INIT, "vfiocompat %s loaded%s%s",
+		 VFIOCOMPAT_VERSION_STRING,
+		 shim_config.disabled ? " (disabled)" : "",
+		 shim_config.secure ? " (secure execution: environment ignored)" :
+				      "");
+	errno = saved;
+}
+
+static void shim_init(void)
+{
+	pthread_once(&init_once, do_init);
+}
+
+__attribute__((constructor)) static void shim_constructor(void)
+{
+	shim_init();
+}
+
+SHIM_EXPORT const char *vfiocompat_version(void)
+{
+	return VFIOCOMPAT_VERSION_STRING;
+}
+
+/* In a vfork() child our memory is the parent's: leave the table alone. */
+static bool in_vfork_child(void)
+{
+	return shim_pid && getpid() != shim_pid;
+}
+
+/* ---- recognising the container path ---------------------------------- */
+
+/* Collapse "//", "/./" and "/../" of an absolute path, in place. */
+static void normalize(char *p)
+{
+	char *out = p, *in = p;
+
+	while (*in) {
+		while (*in == '/')
+			in++;
+		if (!*in)
+			break;
+		if (in[0] == '.' && (in[1] == '/' || !in[1])) {
+			in++;
+			continue;
+		}
+		if (in[0] == '.' && in[1] == '.' && (in[2] == '/' || !in[2])) {
+			in += 2;
+			while (out > p && *--out != '/')
+				;
+			continue;
+		}
+		*out++ = '/';
+		while (*in && *in != '/')
+			*out++ = *in++;
+	}
+	if (out == p)
+		*out++ = '/';
+	*out = '\0';
+}
+
+static bool container_path_slow(int dirfd, const char *path)
+{
+	char buf[PATH_MAX * 2], link[64];
+	struct stat st;
+	size_t n = 0;
+	ssize_t got;
+
+	if (path[0] != '/') {
+		if (dirfd == AT_FDCWD) {
+			if (!getcwd(buf, PATH_MAX))
+				goto by_device;
+		} else {
+			snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
+			got = real.readlink(link, buf, PATH_MAX - 1);
+			if (got < 0)
+				goto by_device;
+			buf[got] = '\0';
+		}
+		n = strlen(buf);
+		buf[n++] = '/';
+	}
+	if (strlen(path) >= sizeof(buf) - n)
+		goto by_device;
+	strcpy(buf + n, path);
+	normalize(buf);
+	if (!strcmp(buf, CONTAINER_PATH))
+		return true;
+by_device:
+	/* any other name of the legacy container device itself */
+	return fstatat(dirfd, path, &st, 0) == 0 && S_ISCHR(st.st_mode) &&
+	       major(st.st_rdev) == CONTAINER_MAJOR &&
+	       minor(st.st_rdev) == CONTAINER_MINOR;
+}
+
+/* Cheap for every other path: only names ending in "vfio" are looked at. */
+static bool is_container_path(int dirfd, const char *path)
+{
+	size_t n;
+
+	if (!path)
+		return false;
+	n = strlen(path);
+	if (n < 4 || memcmp(path + n - 4, "vfio", 4))
+		return false;
+	shim_init();
+	if (shim_config.disabled)
+		return false;
+	if (!strcmp(path, CONTAINER_PATH))
+		return true;
+	return container_path_slow(dirfd, path);
+}
+
+/* A number we knew may have been closed behind our back (fclose, syscall). */
+static void forget_stale(int fd)
+{
+	if (likely(fdtable_kind(fd) == SHIM_NONE))
+		return;
+	shim_lock();
+	fdtable_remove(fd);
+	shim_unlock();
+}
+
+enum open_variant { OPEN_PLAIN, OPEN_64, OPEN_2, OPEN64_2 };
+
+/*
+ * The container is a /dev/iommu fd; if iommufd cannot serve it, the real
+ * container is opened instead (unless VFIOCOMPAT_FALLBACK=never).
+ */
+static int open_container(int dirfd, const char *path, int flags, mode_t mode)
+{
+	struct container *c;
+	char b[16];
+	int fd, rc;
+
+	shim_lock();
+	fd = container_open(flags, &c);
+	if (fd >= 0) {
+		c->obj.refs = 1;
+		rc = fdtable_add(fd, &c->obj);
+		obj_put(&c->obj);
+		if (rc) {
+			shim_unlock();
+			iommufd_close(fd);
+			return to_libc(rc);
+		}
+		shim_dbg(SHIM_CAT_FD, "%s opened as iommufd fd %d (IOAS %u)",
+			 path, fd, c->ioas_id);
+		shim_unlock();
+		return fd;
+	}
+	shim_unlock();
+	if (shim_config.fallback == SHIM_FALLBACK_NEVER) {
+		shim_err(SHIM_CAT_INIT,
+			 "%s: /dev/iommu unusable (%s) and "
+			 "VFIOCOMPAT_FALLBACK=never",
+			 path, errno_name(-fd, b));
+		return to_libc(fd);
+	}
+	shim_warn(SHIM_CAT_INIT,
+		  "/dev/iommu unusable (%s); opening the real %s (type1)",
+		  errno_name(-fd, b), path);
+	return real.openat(dirfd, path, flags, mode);
+}
+
+static mode_t open_mode(int flags, va_list ap)
+{
+	/* the mode is only there (and only read) with O_CREAT or O_TMPFILE */
+	if (flags & (O_CREAT | __O_TMPFILE))
+		return va_arg(ap, mode_t);
+	return 0;
+}
+
+SHIM_EXPORT int open(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+	int fd;
+
+	va_start(ap, flags);
+	mode = open_mode(flags, ap);
+	va_end(ap);
+	if (unlikely(is_container_path(AT_FDCWD, path)))
+		return open_container(AT_FDCWD, path, flags, mode);
+	fd = real.open(path, flags, mode);
+	forget_stale(fd);
+	return fd;
+}
+
+SHIM_EXPORT int open64(const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+	int fd;
+
+	va_start(ap, flags);
+	mode = open_mode(flags, ap);
+	va_end(ap);
+	if (unlikely(is_container_path(AT_FDCWD, path)))
+		return open_container(AT_FDCWD, path, flags, mode);
+	fd = real.open64(path, flags, mode);
+	forget_stale(fd);
+	return fd;
+}
+
+SHIM_EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+	int fd;
+
+	va_start(ap, flags);
+	mode = open_mode(flags, ap);
+	va_end(ap);
+	if (unlikely(is_container_path(dirfd, path)))
+		return open_container(dirfd, path, flags, mode);
+	fd = real.openat(dirfd, path, flags, mode);
+	forget_stale(fd);
+	return fd;
+}
+
+SHIM_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	mode_t mode;
+	int fd;
+
+	va_start(ap, flags);
+	mode = open_mode(flags, ap);
+	va_end(ap);
+	if (unlikely(is_container_path(dirfd, path)))
+		return open_container(dirfd, path, flags, mode);
+	fd = real.openat64(dirfd, path, flags, mode);
+	forget_stale(fd);
+	return fd;
+}
+
+/*
+ * _FORTIFY_SOURCE turns open() with non-constant flags into these; libc's
+ * versions abort on O_CREAT without a mode, so non-container calls go there.
+ */
+SHIM_EXPORT int __open_2(const char *path, int flags)
+{
+	int fd;
+
+	if (unlikely(is_container_path(AT_FDCWD, path)))
+		return open_container(AT_FDCWD, path, flags, 0);
+	fd = real.open_2(path, flags);
+	forget_stale(fd);
+	return fd;
+}
+
+SHIM_EXPORT int __open64_2(const char *path, int flags)
+{
+	int fd;
+
+	if (unlikely(is_container_path(AT_FDCWD, path)))
+		return open_container(AT_FDCWD, path, flags, 0);
+	fd = real.open64_2(path, flags);
+	forget_stale(fd);
+	return fd;
+}
+
+SHIM_EXPORT int __openat_2(int dirfd, const char *path, int flags)
+{
+	int fd;
+
+	if (unlikely(is_container_path(dirfd, path)))
+		return open_container(dirfd, path, flags, 0);
+	fd = real.openat_2(dirfd, path, flags);
+	forget_stale(fd);
+	return fd;
+}
+
+SHIM_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
+{
+	int fd;
+
+	if (unlikely(is_container_path(dirfd, path)))
+		return open_container(dirfd, path, flags, 0);
+	fd = real.openat64_2(dirfd, path, flags);
+	forget_stale(fd);
+	return fd;
+}
+
+/* ---- ioctl ----------------------------------------------------------- */
+
+/* Container request numbers an unknown fd may get when it is an iommufd we never opened. */
+static bool container_request(unsigned int cmd)
+{
+	switch (cmd) {
+	case VFIO_GET_API_VERSION:
+	case VFIO_CHECK_EXTENSION:
+	case VFIO_SET_IOMMU:
+	case VFIO_IOMMU_GET_INFO:
+	case VFIO_IOMMU_MAP_DMA:
+	case VFIO_IOMMU_UNMAP_DMA:
+	case VFIO_IOMMU_DIRTY_PAGES:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int ioctl_container(int fd, unsigned long request, void *arg)
+{
+	struct shim_obj *obj;
+	long rc;
+
+	shim_lock();
+	obj = fdtable_lookup(fd);
+	if (!obj || obj->kind != SHIM_CONTAINER) {
+		/* closed (and perhaps reused) since the lock-free look */
+		shim_unlock();
+		return real.ioctl(fd, request, arg);
+	}
+	obj_get(obj);
+	rc = container_ioctl((struct container *)obj, fd, request, arg);
+	obj_put(obj);
+	shim_unlock();
+	return to_libc(rc);
+}
+
+static int ioctl_group(int fd, unsigned long request, void *arg)
+{
+	unsigned int cmd = (unsigned int)request;
+	struct shim_obj *obj;
+	long rc;
+
+	if (cmd != VFIO_GROUP_UNSET_CONTAINER &&
+	    cmd != VFIO_GROUP_GET_DEVICE_FD)
+		return real.ioctl(fd, request, arg);
+	shim_lock();
+	obj = fdtable_lookup(fd);
+	if (!obj || obj->kind != SHIM_GROUP) {
+		shim_unlock();
+		return real.ioctl(fd, request, arg);
+	}
+	obj_get(obj);
+	if (cmd == VFIO_GROUP_UNSET_CONTAINER)
+		rc = group_unset_container((struct group *)obj, fd);
+	else
+		rc = group_get_device_fd((struct group *)obj, fd, arg);
+	obj_put(obj);
+	shim_unlock();
+	return to_libc(rc);
+}
+
+/* VFIO_GROUP_SET_CONTAINER on a group fd we do not know yet. */
+static int ioctl_set_container(int fd, unsigned long request, void *arg)
+{
+	struct shim_obj *obj;
+	int cfd;
+	long rc;
+
+	if (copy_from_user(&cfd, arg, sizeof(cfd)) ||
+	    fdtable_kind(cfd) != SHIM_CONTAINER)
+		return real.ioctl(fd, request, arg);
+	shim_lock();
+	obj = fdtable_lookup(cfd);
+	if (!obj || obj->kind != SHIM_CONTAINER) {
+		shim_unlock();
+		return real.ioctl(fd, request, arg);
+	}
+	obj_get(obj);
+	rc = group_set_container(fd, (struct container *)obj, cfd);
+	obj_put(obj);
+	shim_unlock();
+	return to_libc(rc);
+}
+
+/* A container request on an fd we do not know: adopt it if it is an iommufd. */
+static int ioctl_adopt(int fd, unsigned long request, void *arg)
+{
+	struct container *c;
+	int rc;
+
+	shim_init();
+	if (shim_config.disabled || !iommufd_fd_is_iommufd(fd))
+		return real.ioctl(fd, request, arg);
+	shim_lock();
+	if (!fdtable_lookup(fd)) {
+		rc = container_adopt(fd, &c);
+		if (rc) {
+			shim_unlock();
+			return real.ioctl(fd, request, arg);
+		}
+		c->obj.refs = 1;
+		rc = fdtable_add(fd, &c->obj);
+		obj_put(&c->obj);
+		if (rc) {
+			shim_unlock();
+			return real.ioctl(fd, request, arg);
+		}
+		shim_info(SHIM_CAT_FD, "adopted iommufd fd %d (IOAS %u)", fd,
+			  c->ioas_id);
+	}
+	shim_unlock();
+	return ioctl_container(fd, request, arg);
+}
+
+static __attribute__((noinline)) int ioctl_vfio(int fd, unsigned long request,
+						void *arg)
+{
+	unsigned int cmd = (unsigned int)request;
+
+	switch (fdtable_kind(fd)) {
+	case SHIM_CONTAINER:
+		return ioctl_container(fd, request, arg);
+	case SHIM_GROUP:
+		return ioctl_group(fd, request, arg);
+	case SHIM_NONE:
+		if (cmd == VFIO_GROUP_SET_CONTAINER)
+			return ioctl_set_container(fd, request, arg);
+		if (container_request(cmd))
+			return ioctl_adopt(fd, request, arg);
+		return real.ioctl(fd, request, arg);
+	default:
+		return real.ioctl(fd, request, arg);
+	}
+}
+
+/*
+ * ioctl's third argument is variadic; the kernel takes at most one word, and
+ * every request we handle passes a pointer or an integer, both of which a
+ * void * carries on the Linux ABIs (read once, forwarded as is).
+ */
+SHIM_EXPORT int ioctl(int fd, unsigned long request, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, request);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (likely(_IOC_TYPE(request) != SHIM_VFIO_TYPE))
+		return real.ioctl(fd, request, arg);
+	return ioctl_vfio(fd, request, arg);
+}
+
+/* ---- fd lifetime ----------------------------------------------------- */
+
+static int close_ours(int fd)
+{
+	int rc;
+
+	if (in_vfork_child())
+		return real.close(fd);
+	shim_lock();
+	if (fdtable_kind(fd) == SHIM_PRIVATE) {
+		/* not the caller's: under type1 this number would not be open */
+		shim_unlock();
+		errno = EBADF;
+		return -1;
+	}
+	/* close first: a group's release is checked after its fd is gone */
+	rc = real.close(fd);
+	fdtable_remove(fd);
+	shim_unlock();
+	return rc;
+}
+
+SHIM_EXPORT int close(int fd)
+{
+	if (likely(fdtable_kind(fd) == SHIM_NONE))
+		return real.close(fd);
+	return close_ours(fd);
+}
+
+/* newfd now refers to what oldfd refers to. */
+static void after_dup(int oldfd, int newfd)
+{
+	struct shim_obj *obj;
+
+	if (newfd < 0 || newfd == oldfd)
+		return;
+	if (likely(fdtable_kind(oldfd) == SHIM_NONE &&
+		   fdtable_kind(newfd) == SHIM_NONE))
+		return;
+	if (in_vfork_child())
+		return;
+	shim_lock();
+	fdtable_remove(newfd);
+	obj = fdtable_lookup(oldfd);
+	if (obj && obj->kind != SHIM_PRIVATE)
+		fdtable_add(newfd, obj);
+	shim_unlock();
+}
+
+/* The caller is about to dup2() over one of our own fds: move ours away. */
+static void make_room(int newfd)
+{
+	struct shim_obj *obj;
+	int moved;
+
+	if (likely(fdtable_kind(newfd) != SHIM_PRIVATE) || in_vfork_child())
+		return;
+	shim_lock();
+	obj = fdtable_lookup(newfd);
+	if (obj && obj->kind == SHIM_PRIVATE) {
+		moved = real.fcntl(newfd, F_DUPFD_CLOEXEC, 0);
+		if (moved >= 0) {
+			obj_get(obj);
+			fdtable_add(moved, obj);
+			if (obj->ops->moved)
+				obj->ops->moved(obj, newfd, moved);
+			fdtable_remove(newfd);
+			obj_put(obj);
+		}
+	}
+	shim_unlock();
+}
+
+SHIM_EXPORT int dup(int oldfd)
+{
+	int fd = real.dup(oldfd);
+
+	after_dup(oldfd, fd);
+	return fd;
+}
+
+SHIM_EXPORT int dup2(int oldfd, int newfd)
+{
+	int fd;
+
+	if (oldfd != newfd)
+		make_room(newfd);
+	fd = real.dup2(oldfd, newfd);
+	after_dup(oldfd, fd);
+	return fd;
+}
+
+SHIM_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	int fd;
+
+	if (oldfd != newfd)
+		make_room(newfd);
+	fd = real.dup3(oldfd, newfd, flags);
+	after_dup(oldfd, fd);
+	return fd;
+}
+
+static bool is_dupfd(int cmd)
+{
+	return cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC;
+}
+
+SHIM_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+	int rc;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	rc = real.fcntl(fd, cmd, arg);
+	if (unlikely(is_dupfd(cmd)))
+		after_dup(fd, rc);
+	return rc;
+}
+
+SHIM_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+	int rc;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	rc = real.fcntl64(fd, cmd, arg);
+	if (unlikely(is_dupfd(cmd)))
+		after_dup(fd, rc);
+	return rc;
+}
+
+static bool range_has_ours(unsigned int first, unsigned int last)
+{
+	bool found = false;
+	int fd;
+
+	shim_lock();
+	for (fd = fdtable_next((int)first, SHIM_NONE); fd >= 0;
+	     fd = fdtable_next(fd + 1, SHIM_NONE)) {
+		if ((unsigned int)fd > last)
+			break;
+		found = true;
+		break;
+	}
+	shim_unlock();
+	return found;
+}
+
+/*
+ * Close [first, last] except our private fds; then forget the caller's fds
+ * of ours that were in the range.
+ */
+static int close_range_ours(unsigned int first, unsigned int last, int flags)
+{
+	unsigned int from = first;
+	int fd, rc = 0;
+
+	shim_lock();
+	for (fd = fdtable_next((int)first, SHIM_PRIVATE);
+	     fd >= 0 && (unsigned int)fd <= last;
+	     fd = fdtable_next(fd + 1, SHIM_PRIVATE)) {
+		if ((unsigned int)fd > from &&
+		    real.close_range(from, (unsigned int)fd - 1, flags) && !rc)
+			rc = -errno;
+		from = (unsigned int)fd + 1;
+	}
+	if (from <= last && real.close_range(from, last, flags) && !rc)
+		rc = -errno;
+	for (fd = fdtable_next((int)first, SHIM_NONE);
+	     fd >= 0 && (unsigned int)fd <= last;
+	     fd = fdtable_next(fd + 1, SHIM_NONE))
+		if (fdtable_kind(fd) != SHIM_PRIVATE)
+			fdtable_remove(fd);
+	shim_unlock();
+	return to_libc(rc);
+}
+
+SHIM_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+	/* CLOEXEC only marks fds; nothing is closed now */
+	if ((flags & CLOSE_RANGE_CLOEXEC) || first > last ||
+	    in_vfork_child() || !range_has_ours(first, last))
+		return real.close_range(first, last, flags);
+	return close_range_ours(first, last, flags);
+}
+
+SHIM_EXPORT void closefrom(int lowfd)
+{
+	int saved = errno;
+
+	if (lowfd < 0)
+		lowfd = 0;
+	if (in_vfork_child() || !range_has_ours((unsigned int)lowfd, ~0U)) {
+		real.closefrom(lowfd);
+		return;
+	}
+	close_range_ours((unsigned int)lowfd, ~0U, 0);
+	errno = saved;
+}
+
+/* ---- identity: readlink of /proc/self/fd/N ---------------------------- */
+
+/* N when path names an fd of this process through /proc or /dev/fd. */
+static int proc_fd_number(const char *path)
+{
+	const char *p;
+	char *end;
+	long fd;
+
+	if (!strncmp(path, "/proc/self/fd/", 14)) {
+		p = path + 14;
+	} else if (!strncmp(path, "/proc/thread-self/fd/", 21)) {
+		p = path + 21;
+	} else if (!strncmp(path, "/dev/fd/", 8)) {
+		p = path + 8;
+	} else if (!strncmp(path, "/proc/", 6)) {
+		long pid = strtol(path + 6, &end, 10);
+
+		if (end == path + 6 || pid != getpid() ||
+		    strncmp(end, "/fd/", 4))
+			return -1;
+		p = end + 4;
+	} else {
+		return -1;
+	}
+	fd = strtol(p, &end, 10);
+	if (end == p || *end || fd < 0 || fd > INT_MAX)
+		return -1;
+	return (int)fd;
+}
+
+/* Our container reads as what the caller opened: SPDK checks exactly this. */
+static ssize_t container_link(char *buf, size_t len)
+{
+	size_t n = sizeof(CONTAINER_PATH) - 1;
+
+	if (n > len)
+		n = len;
+	memcpy(buf, CONTAINER_PATH, n);
+	return (ssize_t)n;
+}
+
+static bool names_container(const char *path)
+{
+	int fd;
+
+	if (!path ||
+	    (strncmp(path, "/proc/", 6) && strncmp(path, "/dev/fd/", 8)))
+		return false;
+	fd = proc_fd_number(path);
+	return fd >= 0 && fdtable_kind(fd) == SHIM_CONTAINER;
+}
+
+/* dirfd is /proc/<us>/fd (or /dev/fd) and path a bare number. */
+static bool names_container_at(int dirfd, const char *path)
+{
+	char link[64], dir[PATH_MAX + 8];
+	ssize_t n;
+
+	if (dirfd == AT_FDCWD || !path || path[0] == '/')
+		return names_container(path);
+	if (path[0] < '0' || path[0] > '9')
+		return false;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
+	n = real.readlink(link, dir, PATH_MAX);
+	if (n < 0)
+		return false;
+	dir[n] = '\0';
+	strcat(dir, "/");
+	if (strlen(dir) + strlen(path) >= sizeof(dir))
+		return false;
+	strcat(dir, path);
+	return names_container(dir);
+}
+
+SHIM_EXPORT ssize_t readlink(const char *path, char *buf, size_t len)
+{
+	if (unlikely(names_container(path)))
+		return container_link(buf, len);
+	return real.readlink(path, buf, len);
+}
+
+SHIM_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf,
+			       size_t len)
+{
+	if (unlikely(names_container_at(dirfd, path)))
+		return container_link(buf, len);
+	return real.readlinkat(dirfd, path, buf, len);
+}
+
+SHIM_EXPORT ssize_t __readlink_chk(const char *path, char *buf, size_t len,
+				   size_t buflen)
+{
+	/* an oversized len is libc's to report (it aborts) */
+	if (len <= buflen && unlikely(names_container(path)))
+		return container_link(buf, len);
+	return real.readlink_chk(path, buf, len, buflen);
+}
+
+SHIM_EXPORT ssize_t __readlinkat_chk(int dirfd, const char *path, char *buf,
+				     size_t len, size_t buflen)
+{
+	if (len <= buflen && unlikely(names_container_at(dirfd, path)))
+		return container_link(buf, len);
+	return real.readlinkat_chk(dirfd, path, buf, len, buflen);
+}

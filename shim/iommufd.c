@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT
+/* The iommufd uAPI, one wrapper per ioctl; see iommufd.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <linux/iommufd.h>
+#include <linux/vfio.h>
+
+#include "iommufd.h"
+#include "libc.h"
+#include "log.h"
+
+#define IOMMUFD_PATH "/dev/iommu"
+
+/* errno right after a failed call, or 0; logged with the call. */
+static int done(int rc, const char *what)
+{
+	int err = rc < 0 ? errno : 0;
+	char b[16];
+
+	shim_dbg(SHIM_CAT_IOMMUFD, "  iommufd %s = %s", what,
+		 err ? errno_name(err, b) : "0");
+	return err ? -err : rc;
+}
+
+int iommufd_open(int flags)
+{
+	/* the container's access mode and O_CLOEXEC, nothing else */
+	int fd = real.openat(AT_FDCWD, IOMMUFD_PATH,
+			     (flags & (O_ACCMODE | O_CLOEXEC)) | O_NOCTTY);
+
+	return done(fd, "open(" IOMMUFD_PATH ")");
+}
+
+void iommufd_close(int fd)
+{
+	real.close(fd);
+}
+
+bool iommufd_fd_is_iommufd(int fd)
+{
+	static dev_t iommu_rdev;
+	struct stat st;
+	int saved = errno;
+	bool ok;
+
+	if (!iommu_rdev) {
+		struct stat dev;
+
+		if (stat(IOMMUFD_PATH, &dev) == 0 && S_ISCHR(dev.st_mode))
+			iommu_rdev = dev.st_rdev;
+	}
+	ok = iommu_rdev && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+	     st.st_rdev == iommu_rdev;
+	errno = saved;
+	return ok;
+}
+
+int iommufd_ioas_alloc(int fd, uint32_t *ioas_id)
+{
+	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
+	int rc = done(real.ioctl(fd, IOMMU_IOAS_ALLOC, &cmd), "IOAS_ALLOC");
+
+	if (!rc)
+		*ioas_id = cmd.out_ioas_id;
+	return rc;
+}
+
+int iommufd_destroy(int fd, uint32_t id)
+{
+	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
+
+	return done(real.ioctl(fd, IOMMU_DESTROY, &cmd), "DESTROY");
+}
+
+int iommufd_option_rlimit_mode(int fd, uint64_t mode)
+{
+	struct iommu_option cmd = {
+		.size = sizeof(cmd),
+		.option_id = IOMMU_OPTION_RLIMIT_MODE,
+		.op = IOMMU_OPTION_OP_SET,
+		.val64 = mode,
+	};
+
+	return done(real.ioctl(fd, IOMMU_OPTION, &cmd), "OPTION(RLIMIT_MODE)");
+}
+
+int iommufd_vfio_ioas(int fd, uint16_t op, uint32_t *ioas_id)
+{
+	struct iommu_vfio_ioas cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = *ioas_id,
+		.op = op,
+	};
+	int rc = done(real.ioctl(fd, IOMMU_VFIO_IOAS, &cmd), "VFIO_IOAS");
+
+	if (!rc && op == IOMMU_VFIO_IOAS_GET)
+		*ioas_id = cmd.ioas_id;
+	return rc;
+}
+
+int iommufd_ioas_map(int fd, uint32_t ioas_id, uint32_t flags, uint64_t vaddr,
+		     uint64_t length, uint64_t iova)
+{
+	struct iommu_ioas_map cmd = {
+		.size = sizeof(cmd),
+		.flags = flags | IOMMU_IOAS_MAP_FIXED_IOVA,
+		.ioas_id = ioas_id,
+		.user_va = vaddr,
+		.length = length,
+		.iova = iova,
+	};
+
+	return done(real.ioctl(fd, IOMMU_IOAS_MAP, &cmd), "IOAS_MAP");
+}
+
+int iommufd_ioas_unmap(int fd, uint32_t ioas_id, uint64_t iova,
+		       uint64_t length, uint64_t *unmapped)
+{
+	struct iommu_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.iova = iova,
+		.length = length,
+	};
+	int rc = done(real.ioctl(fd, IOMMU_IOAS_UNMAP, &cmd), "IOAS_UNMAP");
+
+	*unmapped = rc ? 0 : cmd.length;
+	return rc;
+}
+
+int iommufd_ioas_iova_ranges(int fd, uint32_t ioas_id,
+			     struct iommufd_range *ranges, uint32_t *num,
+			     uint64_t *alignment)
+{
+	/* struct iommufd_range has the layout of struct iommu_iova_range */
+	struct iommu_ioas_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas_id,
+		.num_iovas = *num,
+		.allowed_iovas = (uintptr_t)ranges,
+	};
+	int rc = done(real.ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &cmd),
+		      "IOAS_IOVA_RANGES");
+
+	if (!rc || rc == -EMSGSIZE) {
+		*num = cmd.num_iovas;
+		*alignment = cmd.out_iova_alignment;
+	}
+	return rc;
+}
+
+_Static_assert(sizeof(struct iommufd_range) == sizeof(struct iommu_iova_range),
+	       "range layout");
+
+int iommufd_compat_pgsizes(int fd, uint64_t *pgsizes)
+{
+	struct vfio_iommu_type1_info info = {
+		.argsz = offsetof(struct vfio_iommu_type1_info, cap_offset),
+	};
+	int rc = done(real.ioctl(fd, VFIO_IOMMU_GET_INFO, &info),
+		      "compat GET_INFO");
+
+	if (!rc)
+		*pgsizes = info.iova_pgsizes;
+	return rc;
+}
+
+int iommufd_compat_cache_coherent(int fd)
+{
+	return done(real.ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU),
+		    "compat CHECK_EXTENSION(DMA_CC)");
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One typed wrapper per iommufd ioctl the shim uses, named after the uAPI
+ * (IOMMU_IOAS_MAP -> iommufd_ioas_map()). Each returns 0 (or an fd) or -errno.
+ * Nothing here knows about VFIO containers; the unit tests link an in-memory
+ * fake of this interface instead (tests/fake/).
+ */
+#ifndef SHIM_IOMMUFD_H
+#define SHIM_IOMMUFD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct iommufd_range {
+	uint64_t start;
+	uint64_t last;	/* inclusive */
+};
+
+/* open("/dev/iommu") with the caller's flags (O_CLOEXEC kept). */
+int iommufd_open(int flags);
+/* Close an iommufd the shim opened itself. */
+void iommufd_close(int fd);
+/* Whether fd is an open /dev/iommu (fstat: character device, iommu's rdev). */
+bool iommufd_fd_is_iommufd(int fd);
+
+int iommufd_ioas_alloc(int fd, uint32_t *ioas_id);
+int iommufd_destroy(int fd, uint32_t id);
+/* IOMMU_OPTION RLIMIT_MODE SET: 1 = per-process accounting (as type1). */
+int iommufd_option_rlimit_mode(int fd, uint64_t mode);
+/* IOMMU_VFIO_IOAS: op GET (id written back), SET or CLEAR. */
+int iommufd_vfio_ioas(int fd, uint16_t op, uint32_t *ioas_id);
+
+/* IOMMU_IOAS_MAP at a fixed iova; flags IOMMU_IOAS_MAP_READABLE/WRITEABLE. */
+int iommufd_ioas_map(int fd, uint32_t ioas_id, uint32_t flags, uint64_t vaddr,
+		     uint64_t length, uint64_t iova);
+/* IOMMU_IOAS_UNMAP; *unmapped gets the length the kernel reports. */
+int iommufd_ioas_unmap(int fd, uint32_t ioas_id, uint64_t iova,
+		       uint64_t length, uint64_t *unmapped);
+/*
+ * IOMMU_IOAS_IOVA_RANGES: up to *num ranges into ranges; *num becomes the
+ * count (-EMSGSIZE if it did not fit), *alignment the IOAS's iova alignment.
+ */
+int iommufd_ioas_iova_ranges(int fd, uint32_t ioas_id,
+			     struct iommufd_range *ranges, uint32_t *num,
+			     uint64_t *alignment);
+
+/*
+ * The IOMMU page sizes of the domains attached to the fd's compat IOAS. No
+ * native iommufd ioctl reports them, so this asks the kernel's own compat
+ * entry on the same fd (VFIO_IOMMU_GET_INFO, whose pgsizes come from the
+ * attached domains).
+ */
+int iommufd_compat_pgsizes(int fd, uint64_t *pgsizes);
+/* Whether every domain of the compat IOAS enforces cache coherency (compat CHECK_EXTENSION). */
+int iommufd_compat_cache_coherent(int fd);
+
+#endif /* SHIM_IOMMUFD_H */

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The container's record of its DMA mappings: non-overlapping [iova, iova+size)
+ * ranges in an AVL tree ordered by iova, O(log n) per operation. Nodes live in
+ * fixed-size chunks addressed by 32-bit index (no pointer per link, no per-node
+ * malloc), so a mapping costs sizeof(struct mapping) bytes plus chunk slack.
+ * Not thread-safe: the caller holds the shim lock.
+ */
+#ifndef SHIM_MAPTREE_H
+#define SHIM_MAPTREE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct mapping {
+	uint64_t iova;
+	uint64_t size;
+	uint64_t vaddr;
+	uint32_t left, right;	/* node indices, 0 = none */
+	uint8_t height;
+	uint8_t prot;		/* VFIO_DMA_MAP_FLAG_READ | _WRITE */
+};
+
+#define MAPTREE_CHUNK_SHIFT 10
+
+struct maptree {
+	struct mapping **chunks;
+	uint32_t nchunks;
+	uint32_t root;
+	uint32_t free_list;	/* chained through .left */
+	uint32_t next_unused;	/* first never-used index */
+	uint32_t count;
+};
+
+void maptree_init(struct maptree *t);
+void maptree_destroy(struct maptree *t);
+/* Drop every mapping but keep the memory for reuse. */
+void maptree_clear(struct maptree *t);
+
+/* Add [iova, iova+size); the caller has checked there is no overlap. 0 or -ENOMEM. */
+int maptree_insert(struct maptree *t, uint64_t iova, uint64_t size,
+		   uint64_t vaddr, uint8_t prot);
+/* Remove the mapping that starts at iova. 0 or -ENOENT. */
+int maptree_remove(struct maptree *t, uint64_t iova);
+
+/* Some mapping overlapping [start, start+size) (size 0: containing start, start excluded as its first byte), or NULL. */
+const struct mapping *maptree_find(const struct maptree *t, uint64_t start,
+				   uint64_t size);
+/* The lowest mapping that ends after start, or NULL. */
+const struct mapping *maptree_first_from(const struct maptree *t,
+					 uint64_t start);
+/* The mapping after m in iova order, or NULL. */
+const struct mapping *maptree_next(const struct maptree *t,
+				   const struct mapping *m);
+
+static inline uint32_t maptree_count(const struct maptree *t)
+{
+	return t->count;
+}
+
+/* Bytes held for the tree's nodes and chunk table. */
+size_t maptree_bytes(const struct maptree *t);
+
+#endif /* SHIM_MAPTREE_H */

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel calls the shim makes itself on VFIO group and device fds: nothing of
+ * the caller's is changed by them. Like iommufd.h, each returns >= 0 or
+ * -errno, and the unit tests link a fake of this interface.
+ */
+#ifndef SHIM_VFIODEV_H
+#define SHIM_VFIODEV_H
+
+#include <stddef.h>
+
+/* The group number of a group fd, from its /dev/vfio/N path. */
+int vfiodev_group_number(int group_fd);
+
+/*
+ * Open a device of the group (the first of /sys/kernel/iommu_groups/N/devices
+ * that VFIO_GROUP_GET_DEVICE_FD accepts) and return its fd: on the iommufd
+ * group path, the device's first open is what attaches the group to the
+ * compat IOAS, where type1 attached at VFIO_SET_IOMMU.
+ */
+int vfiodev_open_any_device(int group_fd, int group_no);
+
+/* VFIO_GROUP_GET_DEVICE_FD for the caller: the device fd or -errno. */
+int vfiodev_group_get_device_fd(int group_fd, const char *name);
+
+/* Pass VFIO_GROUP_SET_CONTAINER / UNSET_CONTAINER to the kernel. */
+int vfiodev_group_set_container(int group_fd, int container_fd);
+int vfiodev_group_unset_container(int group_fd);
+
+/*
+ * Whether no process holds group N open any more: the group node admits one
+ * open at a time (EBUSY otherwise), so a probe open that succeeds proves it.
+ * 1 released, 0 held elsewhere, or -errno.
+ */
+int vfiodev_group_released(int group_no);
+
+/* Close an fd the shim opened. */
+void vfiodev_close(int fd);
+
+#endif /* SHIM_VFIODEV_H */
