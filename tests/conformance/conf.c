@@ -1,0 +1,591 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Shared helpers of the type1 conformance programs: canonical output, named
+ * buffers, environment, and printing wrappers of the container ioctls.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/vfio.h>
+
+#include "conf.h"
+
+const uint32_t RW = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+
+/* ---------------------------------------------------------------- names */
+
+static char prefix[128];
+
+void conf_prefix(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+}
+
+const char *conf_get_prefix(void)
+{
+	return prefix;
+}
+
+/* ---------------------------------------------------------------- output */
+
+const char *errname(int err)
+{
+	const char *n;
+
+	if (!err)
+		return "OK";
+	n = strerrorname_np(err);
+	return n ? n : "E?";
+}
+
+void sb_init(struct sbuf *b)
+{
+	b->n = 0;
+	b->s[0] = 0;
+}
+
+void sb_add(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	if (b->n >= sizeof(b->s) - 1)
+		return;
+	va_start(ap, fmt);
+	k = vsnprintf(b->s + b->n, sizeof(b->s) - b->n, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		b->n += (size_t)k;
+	if (b->n >= sizeof(b->s))
+		b->n = sizeof(b->s) - 1;
+}
+
+/*
+ * One write per line, flushed: the suite forks, and a line buffered in a
+ * parent must never be emitted twice or interleave with a child's.
+ */
+static void emit(const char *s)
+{
+	fputs(s, stdout);
+	fflush(stdout);
+}
+
+void out(const char *name, const char *call, struct res r, int is_fd,
+	 const char *extra, ...)
+{
+	struct sbuf b;
+	va_list ap;
+
+	sb_init(&b);
+	sb_add(&b, "%s.%s %s = ", prefix, name, call);
+	if (r.rc < 0)
+		sb_add(&b, "%ld %s", r.rc, errname(r.err));
+	else if (is_fd)
+		sb_add(&b, "fd OK");
+	else
+		sb_add(&b, "%ld OK", r.rc);
+	if (extra && *extra) {
+		char tmp[3072];
+
+		va_start(ap, extra);
+		vsnprintf(tmp, sizeof(tmp), extra, ap);
+		va_end(ap);
+		sb_add(&b, " %s", tmp);
+	}
+	sb_add(&b, "\n");
+	emit(b.s);
+}
+
+void note(const char *name, const char *fmt, ...)
+{
+	struct sbuf b;
+	char tmp[3072];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	sb_init(&b);
+	sb_add(&b, "%s.%s %s\n", prefix, name, tmp);
+	emit(b.s);
+}
+
+/* ---------------------------------------------------------------- buffers */
+
+struct nbuf {
+	char name[16];
+	uint64_t base;
+	size_t len;
+};
+static struct nbuf bufs[32];
+static int nbufs;
+
+void *buf_new(const char *name, size_t len, int prot)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		perror("mmap");
+		exit(3);
+	}
+	/* fault every page in so pinning never depends on first-touch */
+	memset(p, 0, len);
+	if (prot != (PROT_READ | PROT_WRITE) && mprotect(p, len, prot)) {
+		perror("mprotect");
+		exit(3);
+	}
+	if (nbufs < (int)(sizeof(bufs) / sizeof(bufs[0]))) {
+		snprintf(bufs[nbufs].name, sizeof(bufs[nbufs].name), "%s", name);
+		bufs[nbufs].base = (uintptr_t)p;
+		bufs[nbufs].len = len;
+		nbufs++;
+	}
+	return p;
+}
+
+void buf_forget_all(void)
+{
+	nbufs = 0;
+}
+
+const char *va_name(uint64_t va, char *tmp, size_t n)
+{
+	for (int i = nbufs - 1; i >= 0; i--) {
+		if (va >= bufs[i].base && va - bufs[i].base < bufs[i].len) {
+			snprintf(tmp, n, "%s+0x%llx", bufs[i].name,
+				 (unsigned long long)(va - bufs[i].base));
+			return tmp;
+		}
+	}
+	snprintf(tmp, n, "0x%llx", (unsigned long long)va);
+	return tmp;
+}
+
+void diff_ranges(const void *a, const void *b, size_t n, char *o, size_t on)
+{
+	const uint8_t *x = a, *y = b;
+	size_t i = 0, k = 0;
+	int any = 0;
+
+	o[0] = 0;
+	while (i < n) {
+		size_t s;
+
+		if (x[i] == y[i]) {
+			i++;
+			continue;
+		}
+		s = i;
+		while (i < n && x[i] != y[i])
+			i++;
+		k += snprintf(o + k, k < on ? on - k : 0, "%s%zu-%zu",
+			      any ? "," : "[", s, i - 1);
+		any = 1;
+	}
+	if (any)
+		snprintf(o + k, k < on ? on - k : 0, "]");
+	else
+		snprintf(o, on, "none");
+}
+
+/* ---------------------------------------------------------------- env */
+
+const char *container_path(void)
+{
+	const char *p = getenv("CONF_CONTAINER");
+
+	return p && *p ? p : "/dev/vfio/vfio";
+}
+
+int group_of_bdf(const char *bdf)
+{
+	char p[256], l[256];
+	ssize_t n;
+
+	if (!bdf)
+		return -1;
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/iommu_group", bdf);
+	n = readlink(p, l, sizeof(l) - 1);
+	if (n < 0)
+		return -1;
+	l[n] = 0;
+	return atoi(strrchr(l, '/') + 1);
+}
+
+static int env_group(const char *gvar, const char *bvar)
+{
+	const char *g = getenv(gvar);
+
+	if (g && *g)
+		return atoi(g);
+	return group_of_bdf(getenv(bvar));
+}
+
+int edu_group(void)
+{
+	return env_group("VM_EDU_GROUP", "VM_EDU_BDF");
+}
+
+const char *edu_bdf(void)
+{
+	return getenv("VM_EDU_BDF");
+}
+
+int nic_group(void)
+{
+	return env_group("VM_NIC_GROUP", "VM_NIC_BDF");
+}
+
+const char *nic_bdf(void)
+{
+	return getenv("VM_NIC_BDF");
+}
+
+/* ---------------------------------------------------------------- raw calls */
+
+int open_container(void)
+{
+	return open(container_path(), O_RDWR | O_CLOEXEC);
+}
+
+int open_group(int group)
+{
+	char p[64];
+
+	snprintf(p, sizeof(p), "/dev/vfio/%d", group);
+	return open(p, O_RDWR | O_CLOEXEC);
+}
+
+struct res set_container(int g, int c)
+{
+	return DO(ioctl(g, VFIO_GROUP_SET_CONTAINER, &c));
+}
+
+struct res unset_container(int g)
+{
+	return DO(ioctl(g, VFIO_GROUP_UNSET_CONTAINER));
+}
+
+struct res set_iommu(int c, unsigned long type)
+{
+	return DO(ioctl(c, VFIO_SET_IOMMU, type));
+}
+
+struct res get_device_fd(int g, const char *bdf)
+{
+	return DO(ioctl(g, VFIO_GROUP_GET_DEVICE_FD, bdf ? bdf : ""));
+}
+
+/* ---------------------------------------------------------------- printing wrappers */
+
+struct res p_map(const char *name, int c, uint32_t argsz, uint32_t flags,
+		 uint64_t vaddr, uint64_t iova, uint64_t size)
+{
+	/* room for argsz > sizeof: the tail is pattern-filled to see stray writes */
+	union {
+		struct vfio_iommu_type1_dma_map m;
+		uint8_t b[64];
+	} u, before;
+	char va[64], wr[256], call[256];
+	struct res r;
+
+	memset(&u, 0xa5, sizeof(u));
+	u.m.argsz = argsz;
+	u.m.flags = flags;
+	u.m.vaddr = vaddr;
+	u.m.iova = iova;
+	u.m.size = size;
+	before = u;
+	r = DO(ioctl(c, VFIO_IOMMU_MAP_DMA, &u.m));
+	diff_ranges(&before, &u, sizeof(u), wr, sizeof(wr));
+	snprintf(call, sizeof(call),
+		 "MAP_DMA(argsz=%u,flags=0x%x,vaddr=%s,iova=0x%llx,size=0x%llx)",
+		 argsz, flags, va_name(vaddr, va, sizeof(va)),
+		 (unsigned long long)iova, (unsigned long long)size);
+	out(name, call, r, 0, "wr=%s", wr);
+	return r;
+}
+
+struct res p_map_rw(const char *name, int c, void *va, uint64_t iova, uint64_t size)
+{
+	return p_map(name, c, sizeof(struct vfio_iommu_type1_dma_map), RW,
+		     (uintptr_t)va, iova, size);
+}
+
+struct res p_unmap(const char *name, int c, uint32_t argsz, uint32_t flags,
+		   uint64_t iova, uint64_t size, uint64_t *out_size)
+{
+	union {
+		struct vfio_iommu_type1_dma_unmap u;
+		uint8_t b[64];
+	} u, before;
+	char wr[256], call[256];
+	struct res r;
+
+	memset(&u, 0xa5, sizeof(u));
+	u.u.argsz = argsz;
+	u.u.flags = flags;
+	u.u.iova = iova;
+	u.u.size = size;
+	before = u;
+	r = DO(ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u.u));
+	diff_ranges(&before, &u, sizeof(u), wr, sizeof(wr));
+	snprintf(call, sizeof(call),
+		 "UNMAP_DMA(argsz=%u,flags=0x%x,iova=0x%llx,size=0x%llx)",
+		 argsz, flags, (unsigned long long)iova, (unsigned long long)size);
+	out(name, call, r, 0, "size=0x%llx wr=%s", (unsigned long long)u.u.size, wr);
+	if (out_size)
+		*out_size = u.u.size;
+	return r;
+}
+
+struct res p_unmap_simple(const char *name, int c, uint64_t iova, uint64_t size)
+{
+	return p_unmap(name, c, sizeof(struct vfio_iommu_type1_dma_unmap), 0,
+		       iova, size, NULL);
+}
+
+struct res p_unmap_all(const char *name, int c)
+{
+	return p_unmap(name, c, sizeof(struct vfio_iommu_type1_dma_unmap),
+		       VFIO_DMA_UNMAP_FLAG_ALL, 0, 0, NULL);
+}
+
+struct res p_ext(const char *name, int c, unsigned long ext)
+{
+	char call[64];
+	struct res r = DO(ioctl(c, VFIO_CHECK_EXTENSION, ext));
+
+	snprintf(call, sizeof(call), "CHECK_EXTENSION(0x%lx)", ext);
+	out(name, call, r, 0, NULL);
+	return r;
+}
+
+struct res p_set_iommu(const char *name, int c, unsigned long type)
+{
+	char call[64];
+	struct res r = set_iommu(c, type);
+
+	snprintf(call, sizeof(call), "SET_IOMMU(0x%lx)", type);
+	out(name, call, r, 0, NULL);
+	return r;
+}
+
+struct res p_set_container(const char *name, int g, int c)
+{
+	struct res r = set_container(g, c);
+
+	out(name, "GROUP_SET_CONTAINER(container)", r, 0, NULL);
+	return r;
+}
+
+struct res p_unset_container(const char *name, int g)
+{
+	struct res r = unset_container(g);
+
+	out(name, "GROUP_UNSET_CONTAINER()", r, 0, NULL);
+	return r;
+}
+
+/* ---- GET_INFO ---- */
+
+#define INFO_BUF 1024
+
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return v;
+}
+
+/* FNV-1a: a short stand-in for "every byte" in a line */
+static uint32_t fnv(const uint8_t *p, size_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+/* Decode header and cap chain from @b (INFO_BUF bytes) into @sb. */
+static void decode_info(struct sbuf *sb, const uint8_t *b)
+{
+	uint32_t flags = rd32(b + 4), off;
+	int n = 0;
+
+	sb_add(sb, "argsz=%u flags=0x%x pgsizes=0x%llx cap_offset=0x%x pad=0x%x",
+	       rd32(b), flags, (unsigned long long)rd64(b + 8), rd32(b + 16),
+	       rd32(b + 20));
+	off = rd32(b + 16);
+	if (!(flags & VFIO_IOMMU_INFO_CAPS))
+		return;
+	sb_add(sb, " caps=");
+	while (off && off >= 24 && off + 8 <= INFO_BUF && n < 8) {
+		const uint8_t *h = b + off;
+		uint16_t id = rd16(h), ver = rd16(h + 2);
+		uint32_t next = rd32(h + 4);
+
+		sb_add(sb, "%s{@0x%x id=%u v=%u next=0x%x", n ? "," : "", off, id, ver, next);
+		if (id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE && off + 16 <= INFO_BUF) {
+			uint32_t nr = rd32(h + 8);
+
+			sb_add(sb, " IOVA_RANGE nr=%u rsv=0x%x", nr, rd32(h + 12));
+			for (uint32_t i = 0; i < nr && i < 16 &&
+			     off + 16 + 16 * (i + 1) <= INFO_BUF; i++)
+				sb_add(sb, " [0x%llx-0x%llx]",
+				       (unsigned long long)rd64(h + 16 + 16 * i),
+				       (unsigned long long)rd64(h + 24 + 16 * i));
+		} else if (id == VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION && off + 32 <= INFO_BUF) {
+			sb_add(sb, " MIGRATION flags=0x%x pad=0x%x pgsize_bitmap=0x%llx max_dirty_bitmap_size=0x%llx",
+			       rd32(h + 8), rd32(h + 12), (unsigned long long)rd64(h + 16),
+			       (unsigned long long)rd64(h + 24));
+		} else if (id == VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL && off + 16 <= INFO_BUF) {
+			sb_add(sb, " DMA_AVAIL avail=%u pad=0x%x", rd32(h + 8), rd32(h + 12));
+		}
+		sb_add(sb, "}");
+		n++;
+		if (next <= off)
+			break;
+		off = next;
+	}
+}
+
+static struct res info_call(int c, uint32_t argsz, uint8_t pat, uint8_t *b)
+{
+	memset(b, pat, INFO_BUF);
+	memcpy(b, &argsz, 4);
+	return DO(ioctl(c, VFIO_IOMMU_GET_INFO, b));
+}
+
+struct res p_info(const char *name, int c, uint32_t argsz, uint32_t *want)
+{
+	static uint8_t b1[INFO_BUF], b2[INFO_BUF], p1[INFO_BUF], p2[INFO_BUF];
+	char wr[512], call[64];
+	struct sbuf sb;
+	struct res r, r2;
+
+	if (argsz > INFO_BUF)
+		argsz = INFO_BUF;
+	r = info_call(c, argsz, 0xa5, b1);
+	r2 = info_call(c, argsz, 0x5a, b2);
+	/* a byte counts as written if it changed under either pattern */
+	memset(p1, 0xa5, sizeof(p1));
+	memcpy(p1, &argsz, 4);
+	memset(p2, 0x5a, sizeof(p2));
+	memcpy(p2, &argsz, 4);
+	for (int i = 0; i < INFO_BUF; i++) {
+		if (b2[i] != p2[i] && b1[i] == p1[i])
+			p1[i] ^= 0xff;	/* force a difference at i */
+	}
+	diff_ranges(p1, b1, INFO_BUF, wr, sizeof(wr));
+	sb_init(&sb);
+	sb_add(&sb, "wr=%s", wr);
+	if (r2.rc != r.rc || r2.err != r.err)
+		sb_add(&sb, " second_call=%ld/%s", r2.rc, errname(r2.err));
+	if (r.rc >= 0) {
+		sb_add(&sb, " ");
+		decode_info(&sb, b1);
+	}
+	sb_add(&sb, " h=%08x", fnv(b1, INFO_BUF));
+	snprintf(call, sizeof(call), "GET_INFO(argsz=%u)", argsz);
+	out(name, call, r, 0, "%s", sb.s);
+	if (want)
+		*want = r.rc >= 0 ? rd32(b1) : 0;
+	return r;
+}
+
+struct res p_avail(const char *name, int c)
+{
+	static uint8_t b[INFO_BUF];
+	uint32_t off, flags;
+	long long avail = -1;
+	struct res r = info_call(c, INFO_BUF, 0, b);
+	int n = 0;
+
+	flags = rd32(b + 4);
+	off = rd32(b + 16);
+	while (r.rc >= 0 && (flags & VFIO_IOMMU_INFO_CAPS) && off >= 24 &&
+	       off + 16 <= INFO_BUF && n++ < 8) {
+		if (rd16(b + off) == VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL) {
+			avail = rd32(b + off + 8);
+			break;
+		}
+		if (rd32(b + off + 4) <= off)
+			break;
+		off = rd32(b + off + 4);
+	}
+	if (avail < 0)
+		out(name, "GET_INFO(DMA_AVAIL)", r, 0, "avail=none");
+	else
+		out(name, "GET_INFO(DMA_AVAIL)", r, 0, "avail=%lld", avail);
+	return r;
+}
+
+/* ---------------------------------------------------------------- staging */
+
+int stage_up(struct stage *s, int upto, int type)
+{
+	struct res r;
+
+	s->c = s->g = -1;
+	s->type = type;
+	r = DO(s->c = open_container());
+	out("setup.open_container", "open(container)", r, 1, NULL);
+	if (r.rc < 0)
+		return -1;
+	if (upto < ST_GROUP)
+		return 0;
+	r = DO(s->g = open_group(edu_group()));
+	out("setup.open_group", "open(group)", r, 1, NULL);
+	if (r.rc < 0)
+		return -1;
+	if (p_set_container("setup.set_container", s->g, s->c).rc < 0)
+		return -1;
+	if (upto < ST_IOMMU)
+		return 0;
+	if (p_set_iommu("setup.set_iommu", s->c, type).rc < 0)
+		return -1;
+	return 0;
+}
+
+void stage_down(struct stage *s)
+{
+	if (s->g >= 0) {
+		unset_container(s->g);
+		close(s->g);
+	}
+	if (s->c >= 0)
+		close(s->c);
+	s->c = s->g = -1;
+}

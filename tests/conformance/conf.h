@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared helpers of the type1 conformance programs.
+ *
+ * The programs talk to the VFIO container API exactly as a legacy
+ * application would.  Every observation is printed as one canonical line
+ *
+ *	<case> <call>(<args>) = <rc> <ERRNO> [<field>=<value> ...]
+ *
+ * so that three runs (real type1, the kernel's iommufd compat, the shim)
+ * can be diffed line by line.  Nothing that varies between runs (pointers,
+ * fd numbers, timing) may appear in a line: user addresses are printed
+ * relative to named buffers, fds as "fd".
+ */
+#ifndef CONF_H
+#define CONF_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Result of one call, errno captured right after it (never in an argument list). */
+struct res {
+	long rc;
+	int err;
+};
+
+/*
+ * Evaluate a call and capture errno before anything else can clobber it.
+ * errno is cleared first so a success never reports a stale value.
+ */
+#define DO(expr) ({						\
+	errno = 0;						\
+	long _rc = (long)(expr);				\
+	int _e = errno;						\
+	(struct res){ .rc = _rc, .err = _rc < 0 ? _e : 0 };	\
+})
+
+/* ---- case names ---- */
+
+/* The current prefix, e.g. "t2.unmap"; case names are "<prefix>.<name>". */
+void conf_prefix(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *conf_get_prefix(void);
+
+/* ---- output ---- */
+
+/*
+ * Print one line.  @call is the call with its arguments, @r its result;
+ * @is_fd prints a non-negative rc as "fd".  @extra (printf format) adds
+ * the output fields.
+ */
+void out(const char *name, const char *call, struct res r, int is_fd,
+	 const char *extra, ...) __attribute__((format(printf, 5, 6)));
+/* A line that is not a call (a derived observation, e.g. "data=match"). */
+void note(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+const char *errname(int err);
+
+/* ---- a growable string for building argument/field text ---- */
+struct sbuf {
+	char s[4096];
+	size_t n;
+};
+void sb_init(struct sbuf *b);
+void sb_add(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- named buffers: user addresses are printed as NAME+0xOFF ---- */
+void *buf_new(const char *name, size_t len, int prot);
+void buf_forget_all(void);
+/* "A+0x1000", or the raw value in hex when it lies in no named buffer. */
+const char *va_name(uint64_t va, char *tmp, size_t n);
+
+/* Byte ranges that differ between @a and @b, as "[0-3,8-15]" or "none". */
+void diff_ranges(const void *a, const void *b, size_t n, char *out, size_t outn);
+
+/* ---- environment ---- */
+const char *container_path(void);	/* CONF_CONTAINER, default /dev/vfio/vfio */
+int edu_group(void);			/* VM_EDU_GROUP, or derived from VM_EDU_BDF */
+const char *edu_bdf(void);		/* VM_EDU_BDF */
+int nic_group(void);			/* VM_NIC_GROUP or from VM_NIC_BDF; -1 if none */
+const char *nic_bdf(void);
+int group_of_bdf(const char *bdf);
+
+/* ---- container API wrappers (print nothing) ---- */
+int open_container(void);
+int open_group(int group);
+struct res set_container(int g, int c);
+struct res unset_container(int g);
+struct res set_iommu(int c, unsigned long type);
+struct res get_device_fd(int g, const char *bdf);
+
+/* ---- type1 ioctls that print their canonical line ---- */
+struct res p_map(const char *name, int c, uint32_t argsz, uint32_t flags,
+		 uint64_t vaddr, uint64_t iova, uint64_t size);
+/* Plain RW map with full argsz. */
+struct res p_map_rw(const char *name, int c, void *va, uint64_t iova, uint64_t size);
+/* Unmap; the written-back size is returned through @out_size (may be NULL). */
+struct res p_unmap(const char *name, int c, uint32_t argsz, uint32_t flags,
+		   uint64_t iova, uint64_t size, uint64_t *out_size);
+struct res p_unmap_simple(const char *name, int c, uint64_t iova, uint64_t size);
+struct res p_unmap_all(const char *name, int c);
+struct res p_ext(const char *name, int c, unsigned long ext);
+struct res p_set_iommu(const char *name, int c, unsigned long type);
+struct res p_set_container(const char *name, int g, int c);
+struct res p_unset_container(const char *name, int g);
+/*
+ * GET_INFO with the given argsz into a pattern-filled buffer (run twice with
+ * two patterns so that bytes written with the pattern value are still seen),
+ * printing written ranges, header and decoded caps.  Returns the argsz the
+ * kernel reported (0 on failure) through @want.
+ */
+struct res p_info(const char *name, int c, uint32_t argsz, uint32_t *want);
+/* GET_INFO and print only the DMA_AVAIL cap (for the entry-limit cases). */
+struct res p_avail(const char *name, int c);
+
+/* Stage a container: open, (group attach), (SET_IOMMU).  Prints setup lines. */
+struct stage {
+	int c, g, type;
+};
+enum { ST_OPEN, ST_GROUP, ST_IOMMU };
+int stage_up(struct stage *s, int upto, int type);
+void stage_down(struct stage *s);
+
+extern const uint32_t RW;
+#define PG 0x1000ULL
+
+#endif

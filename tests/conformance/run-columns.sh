@@ -1,0 +1,96 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# run-columns.sh: run the type1 conformance suite three ways and compare.
+#
+# usage: run-columns.sh [-o OUTDIR] [-b BINDIR] [-l LIMIT] [SHIMLIB]
+#
+#   (a) a.txt  real VFIO type1            (container /dev/vfio/vfio)
+#   (b) b.txt  the kernel's iommufd compat (CONF_CONTAINER=/dev/iommu)
+#   (c) c.txt  the shim                    (LD_PRELOAD=SHIMLIB, container /dev/vfio/vfio)
+#
+# Each column is type1_conf followed by edu_dma (one canonical line per case).
+# Then compare.py diffs (c) against (a), allowing only tests/conformance/differences.txt,
+# and writes OUTDIR/differences.md (where a, b and c differ).
+#
+# Runs inside the guest (VM_EDU_GROUP/VM_EDU_BDF set by tests/vm/vm-run).  Started
+# outside a guest, it re-runs itself under tests/vm/vm-run with OUTDIR shared.
+#
+#   -o OUTDIR  where a.txt b.txt c.txt (+ .err) go (default ./conformance-out)
+#   -b BINDIR  where type1_conf and edu_dma are (default: build/tests/conformance
+#              of this checkout, else $CONF_BIN_DIR)
+#   -l LIMIT   dma_entry_limit for the run (default 64): written to type1's module
+#              parameter for every column (restored at the end) and passed to the shim
+#              as VFIOCOMPAT_DMA_ENTRY_LIMIT, so DMA_AVAIL means the same everywhere
+#   SHIMLIB    the shim (default $VFIOCOMPAT_LIB, else build/shim/libvfiocompat.so);
+#              without one, column (c) is skipped
+#
+# Exit status: compare.py's (0: (c) == (a) up to the allowed differences; 1: not;
+# 2: column (c) not run).  125 if the suite could not run at all.
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+OUT=$PWD/conformance-out
+BIN=${CONF_BIN_DIR:-}
+LIMIT=64
+while getopts "o:b:l:h" o; do
+	case $o in
+	o) OUT=$OPTARG ;;
+	b) BIN=$OPTARG ;;
+	l) LIMIT=$OPTARG ;;
+	*) sed -n '3,/^set -u/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+LIB=${1:-${VFIOCOMPAT_LIB:-}}
+[ -n "$LIB" ] || { [ -f "$TOP/build/shim/libvfiocompat.so" ] && LIB=$TOP/build/shim/libvfiocompat.so; }
+[ -n "$BIN" ] || BIN=$TOP/build/tests/conformance
+case $OUT in /*) ;; *) OUT=$PWD/$OUT ;; esac
+case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
+case $LIB in '' | /*) ;; *) LIB=$PWD/$LIB ;; esac
+
+# Not in a guest: go there (the guest sees this machine's / read-only, OUTDIR writable).
+if [ -z "${VM_EDU_GROUP:-}${VM_EDU_BDF:-}" ]; then
+	[ -x "$TOP/tests/vm/vm-run" ] || { echo "run-columns: not in a guest and no tests/vm/vm-run" >&2; exit 125; }
+	mkdir -p "$OUT"
+	exec "$TOP/tests/vm/vm-run" --out "$OUT" -- "$0" -o "$OUT" -b "$BIN" -l "$LIMIT" ${LIB:+"$LIB"}
+fi
+
+for p in type1_conf edu_dma; do
+	[ -x "$BIN/$p" ] || { echo "run-columns: $BIN/$p not built" >&2; exit 125; }
+done
+mkdir -p "$OUT" || exit 125
+rm -f "$OUT"/[abc].txt "$OUT"/[abc].err "$OUT/differences.md"
+
+# type1 reads dma_entry_limit at SET_IOMMU: lower it for the whole run, restore after.
+PARAM=/sys/module/vfio_iommu_type1/parameters/dma_entry_limit
+OLD=
+if [ -w "$PARAM" ]; then
+	OLD=$(cat "$PARAM")
+	trap 'echo "$OLD" > "$PARAM"' EXIT
+	echo "$LIMIT" > "$PARAM"
+else
+	echo "run-columns: cannot write $PARAM; the entry-limit cases will not match" >&2
+fi
+
+column() { # name, env assignments...
+	local name=$1
+	shift
+	local t0=$(date +%s.%N)
+	env "$@" CONF_DMA_ENTRY_LIMIT="$LIMIT" "$BIN/type1_conf" > "$OUT/$name.txt" 2> "$OUT/$name.err"
+	local r1=$?
+	env "$@" CONF_DMA_ENTRY_LIMIT="$LIMIT" "$BIN/edu_dma" >> "$OUT/$name.txt" 2>> "$OUT/$name.err"
+	local r2=$?
+	awk -v a="$t0" -v b="$(date +%s.%N)" -v n="$name" -v l="$(wc -l < "$OUT/$name.txt")" -v r1=$r1 -v r2=$r2 \
+		'BEGIN{printf "run-columns: column %s: %d lines in %.1f s (type1_conf rc %d, edu_dma rc %d)\n", n, l, b-a, r1, r2}'
+}
+
+column a CONF_CONTAINER=/dev/vfio/vfio
+column b CONF_CONTAINER=/dev/iommu
+if [ -n "$LIB" ] && [ -f "$LIB" ]; then
+	column c CONF_CONTAINER=/dev/vfio/vfio LD_PRELOAD="$LIB" VFIOCOMPAT_DMA_ENTRY_LIMIT="$LIMIT"
+else
+	echo "run-columns: no shim library (${LIB:-none given}): column (c) skipped" >&2
+fi
+
+python3 "$HERE/compare.py" "$OUT"
