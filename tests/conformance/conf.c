@@ -132,6 +132,16 @@ struct nbuf {
 static struct nbuf bufs[32];
 static int nbufs;
 
+void buf_register(const char *name, const void *p, size_t len)
+{
+	if (nbufs < (int)(sizeof(bufs) / sizeof(bufs[0]))) {
+		snprintf(bufs[nbufs].name, sizeof(bufs[nbufs].name), "%s", name);
+		bufs[nbufs].base = (uintptr_t)p;
+		bufs[nbufs].len = len;
+		nbufs++;
+	}
+}
+
 void *buf_new(const char *name, size_t len, int prot)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -147,12 +157,7 @@ void *buf_new(const char *name, size_t len, int prot)
 		perror("mprotect");
 		exit(3);
 	}
-	if (nbufs < (int)(sizeof(bufs) / sizeof(bufs[0]))) {
-		snprintf(bufs[nbufs].name, sizeof(bufs[nbufs].name), "%s", name);
-		bufs[nbufs].base = (uintptr_t)p;
-		bufs[nbufs].len = len;
-		nbufs++;
-	}
+	buf_register(name, p, len);
 	return p;
 }
 

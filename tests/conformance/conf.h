@@ -67,6 +67,8 @@ void sb_add(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 
 
 /* ---- named buffers: user addresses are printed as NAME+0xOFF ---- */
 void *buf_new(const char *name, size_t len, int prot);
+/* Name memory the program did not allocate with buf_new (e.g. an mmapped BAR). */
+void buf_register(const char *name, const void *p, size_t len);
 void buf_forget_all(void);
 /* "A+0x1000", or the raw value in hex when it lies in no named buffer. */
 const char *va_name(uint64_t va, char *tmp, size_t n);

@@ -49,6 +49,7 @@
 #define IOVA_E 0x300000ULL	/* mapped after the device fd is open */
 #define IOVA_R 0x400000ULL	/* read-only for the device */
 #define IOVA_F 0x500000ULL	/* two pages, for the bisecting unmap */
+#define IOVA_MMIO 0x600000ULL	/* edu's BAR0 mapped as DMA memory */
 #define BUFSZ 0x10000
 
 struct edu {
@@ -167,6 +168,7 @@ static int edu_open(struct edu *e, int g)
 	}
 	e->bar0 = p;
 	e->bar0_size = bar.size;
+	buf_register("BAR0", p, bar.size);
 	/* vfio-pci leaves memory decoding and bus mastering to the user */
 	if (pread(e->fd, &cmd, 2, e->cfg_off + 4) != 2)
 		return -1;
@@ -244,6 +246,13 @@ static void run(int type)
 	check_copy("copy_while_vaddr_invalid", &e, s, IOVA_S, x, IOVA_E);
 	p_map("map_s_vaddr", st.c, msz, VFIO_DMA_MAP_FLAG_VADDR, (uintptr_t)s, IOVA_S, BUFSZ);
 	check_copy("copy_after_vaddr_update", &e, s, IOVA_S, x, IOVA_E);
+
+	/*
+	 * A VM_PFNMAP vaddr (the device's own BAR, as for peer-to-peer DMA):
+	 * type1 maps it without pinning; only the map/unmap answers are checked.
+	 */
+	p_map_rw("map_bar0_mmio", st.c, (void *)e.bar0, IOVA_MMIO, PG);
+	p_unmap_simple("unmap_bar0_mmio", st.c, IOVA_MMIO, PG);
 
 	/* UNMAP_ALL revokes everything; a new map at the same IOVA works again */
 	p_unmap_all("unmap_all", st.c);

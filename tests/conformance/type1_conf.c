@@ -36,6 +36,9 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,6 +54,11 @@
 #define IOVA_C 0x30000000ULL
 
 static int cur_type;		/* VFIO_TYPE1_IOMMU or VFIO_TYPE1v2_IOMMU */
+
+static int exit_code(int st)
+{
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
 
 static const char *tname(int type)
 {
@@ -73,6 +81,19 @@ static void sec_api(void)
 		return;
 	r = DO(ioctl(s.c, VFIO_GET_API_VERSION));
 	out("get_api_version", "GET_API_VERSION()", r, 0, NULL);
+	{
+		/* what an application checking the fd's identity sees (SPDK reads the link) */
+		char link[64], tgt[256] = "";
+		struct stat sb;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", s.c);
+		r = DO(readlink(link, tgt, sizeof(tgt) - 1));
+		out("readlink_fd", "readlink(/proc/self/fd/container)", r, 0, "target=%s",
+		    r.rc >= 0 ? tgt : "-");
+		r = DO(fstat(s.c, &sb));
+		out("fstat", "fstat(container)", r, 0, "type=%s rdev=%u:%u",
+		    S_ISCHR(sb.st_mode) ? "chr" : "other", major(sb.st_rdev), minor(sb.st_rdev));
+	}
 	p_set_iommu("set_iommu_no_group", s.c, cur_type);
 	p_set_iommu("set_iommu_no_group_badtype", s.c, 0);
 	p_info("get_info_no_group", s.c, 120, NULL);
@@ -249,7 +270,7 @@ done:
 static void sec_map(void)
 {
 	const uint32_t msz = sizeof(struct vfio_iommu_type1_dma_map);
-	uint8_t *a, *ro, *none;
+	uint8_t *a, *ro, *none, *part;
 	struct stage s;
 
 	if (stage_up(&s, ST_IOMMU, cur_type))
@@ -300,6 +321,11 @@ static void sec_map(void)
 	p_map("vaddr_readonly_mem_read", s.c, msz, VFIO_DMA_MAP_FLAG_READ, (uintptr_t)ro, IOVA_A, PG);
 	p_unmap_simple("vaddr_readonly.undo", s.c, IOVA_A, PG);
 	p_map("vaddr_null", s.c, msz, RW, 0, IOVA_A, PG);
+	/* the last page is PROT_NONE: pinning fails part way, nothing may stay mapped */
+	part = buf_new("P", 8 * PG, PROT_READ | PROT_WRITE);
+	mprotect(part + 7 * PG, PG, PROT_NONE);
+	p_map("vaddr_partly_bad", s.c, msz, RW, (uintptr_t)part, IOVA_A, 8 * PG);
+	p_unmap_simple("vaddr_partly_bad.verify", s.c, IOVA_A, 8 * PG);
 
 	/* overlaps with [B, B+4 pages) */
 	p_map("base", s.c, msz, RW, A, IOVA_B, 4 * PG);
@@ -995,7 +1021,7 @@ static void sec_fork(void)
 		_exit(0);
 	}
 	waitpid(pid, &st, 0);
-	note("child_exit", "status=%d", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	note("child_exit", "status=%d", exit_code(st));
 	/* the container is shared: the child's map and unmap are visible here */
 	p_avail("parent_avail", s.c);
 	p_unmap_simple("parent_unmap1_gone", s.c, IOVA_A, 0x10000);
@@ -1010,9 +1036,135 @@ static void sec_fork(void)
 		_exit(0);
 	}
 	waitpid(pid, &st, 0);
-	note("child2_exit", "status=%d", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	note("child2_exit", "status=%d", exit_code(st));
 	p_avail("parent_avail_after_child_close", s.c);
 	p_unmap_all("parent_unmap_all", s.c);
+	stage_down(&s);
+}
+
+/* ------------------------------------------------------------------ exec, SCM_RIGHTS */
+
+/*
+ * What a process that did not open the container does with it: a child
+ * after exec (the fd survived it) or a process that received the fd over
+ * a unix socket (DPDK secondary processes).  Same calls in both.
+ */
+static void foreign_ops(int c, int type)
+{
+	uint8_t *b = buf_new("F", 0x10000, PROT_READ | PROT_WRITE);
+
+	p_avail("avail", c);
+	p_ext("ext", c, type);
+	p_ext("ext_vaddr", c, VFIO_UPDATE_VADDR);
+	p_map_rw("map2", c, b, IOVA_B, 0x10000);
+	p_map_rw("map1_exists", c, b, IOVA_A, 0x10000);
+	p_unmap_simple("unmap1", c, IOVA_A, 0x10000);
+	p_avail("avail_end", c);
+}
+
+static void parent_checks(int c)
+{
+	p_avail("parent_avail", c);
+	p_unmap_simple("parent_unmap1_gone", c, IOVA_A, 0x10000);
+	p_unmap_simple("parent_unmap2_child_made", c, IOVA_B, 0x10000);
+	p_avail("parent_avail_end", c);
+}
+
+static void sec_exec(void)
+{
+	char fdstr[16], typestr[16], pfx[160];
+	struct stage s;
+	uint8_t *a;
+	pid_t pid;
+	int st;
+
+	if (stage_up(&s, ST_IOMMU, cur_type))
+		return;
+	a = buf_new("A", 0x100000, PROT_READ | PROT_WRITE);
+	p_map_rw("parent_map1", s.c, a, IOVA_A, 0x10000);
+	/* the container must survive exec; the group fd need not */
+	fcntl(s.c, F_SETFD, 0);
+	snprintf(fdstr, sizeof(fdstr), "%d", s.c);
+	snprintf(typestr, sizeof(typestr), "%d", cur_type);
+	snprintf(pfx, sizeof(pfx), "%s.child", conf_get_prefix());
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		execl("/proc/self/exe", "type1_conf", "-X", fdstr, typestr, pfx, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, &st, 0);
+	note("child_exit", "status=%d", exit_code(st));
+	parent_checks(s.c);
+	stage_down(&s);
+}
+
+static int exec_child(const char *fdstr, const char *typestr, const char *pfx)
+{
+	conf_prefix("%s", pfx);
+	foreign_ops(atoi(fdstr), atoi(typestr));
+	fflush(stdout);
+	return 0;
+}
+
+static void sec_scm(void)
+{
+	struct stage s;
+	uint8_t *a;
+	pid_t pid;
+	int sv[2], st;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		note("skipped", "socketpair failed");
+		return;
+	}
+	fflush(stdout);
+	/* the receiver exists before the container does: it knows nothing of it */
+	pid = fork();
+	if (pid == 0) {
+		char cbuf[CMSG_SPACE(sizeof(int))], byte;
+		struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *cm;
+		char parent[128];
+		int c = -1;
+
+		close(sv[0]);
+		if (recvmsg(sv[1], &mh, 0) == 1 && (cm = CMSG_FIRSTHDR(&mh)) &&
+		    cm->cmsg_type == SCM_RIGHTS)
+			memcpy(&c, CMSG_DATA(cm), sizeof(int));
+		snprintf(parent, sizeof(parent), "%s", conf_get_prefix());
+		conf_prefix("%s.child", parent);
+		note("received", "fd=%s", c >= 0 ? "yes" : "no");
+		if (c >= 0)
+			foreign_ops(c, cur_type);
+		fflush(stdout);
+		_exit(0);
+	}
+	close(sv[1]);
+	if (stage_up(&s, ST_IOMMU, cur_type) == 0) {
+		char cbuf[CMSG_SPACE(sizeof(int))], byte = 'c';
+		struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+		a = buf_new("A", 0x100000, PROT_READ | PROT_WRITE);
+		p_map_rw("parent_map1", s.c, a, IOVA_A, 0x10000);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &s.c, sizeof(int));
+		fflush(stdout);
+		if (sendmsg(sv[0], &mh, 0) != 1)
+			note("sendmsg", "failed");
+	}
+	close(sv[0]);
+	waitpid(pid, &st, 0);
+	note("child_exit", "status=%d", exit_code(st));
+	if (s.c >= 0)
+		parent_checks(s.c);
 	stage_down(&s);
 }
 
@@ -1111,6 +1263,8 @@ static const struct section sections[] = {
 	{ "lifecycle", sec_lifecycle, 1 },
 	{ "multi", sec_multi, 1 },
 	{ "fork", sec_fork, 1 },
+	{ "exec", sec_exec, 1 },
+	{ "scm", sec_scm, 1 },
 	{ "ioctl", sec_ioctl, 1 },
 };
 
@@ -1162,6 +1316,9 @@ int main(int argc, char **argv)
 	const char *only = NULL, *types = "1,3";
 	int opt;
 
+	/* re-executed by the exec section: act on the inherited container */
+	if (argc == 5 && !strcmp(argv[1], "-X"))
+		return exec_child(argv[2], argv[3], argv[4]);
 	while ((opt = getopt(argc, argv, "s:t:l")) != -1) {
 		switch (opt) {
 		case 's':
