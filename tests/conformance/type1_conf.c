@@ -781,6 +781,77 @@ static void sec_memlock(void)
 	stage_down(&s);
 }
 
+/* One of the two processes of sec_memlock_users. */
+static void memlock_proc(const char *who, int group, int wait_fd, int done_fd, int hold_fd)
+{
+	const uint64_t lim = 0x100000;
+	struct rlimit rl = { lim, lim };
+	char pfx[160], tok;
+	int c, g;
+	uint8_t *b;
+
+	snprintf(pfx, sizeof(pfx), "%s", conf_get_prefix());
+	conf_prefix("%s.%s", pfx, who);
+	drop_ipc_lock();
+	setrlimit(RLIMIT_MEMLOCK, &rl);
+	b = buf_new("B", 0xc0000, PROT_READ | PROT_WRITE);
+	/* wait for our turn: the two processes must not interleave their lines */
+	if (wait_fd >= 0 && read(wait_fd, &tok, 1) != 1)
+		_exit(1);
+	c = open_container();
+	g = open_group(group);
+	p_set_container("set_container", g, c);
+	p_set_iommu("set_iommu", c, cur_type);
+	p_map_rw("map_768k", c, b, IOVA_A, 0xc0000);
+	fflush(stdout);
+	if (done_fd >= 0 && write(done_fd, "x", 1) != 1)
+		_exit(1);
+	/* keep the pages pinned until the parent says the other one is done */
+	if (hold_fd >= 0 && read(hold_fd, &tok, 1) < 0)
+		_exit(1);
+	_exit(0);
+}
+
+/*
+ * Two processes of the same user, each with its own container (edu, and
+ * the second group) and a 1 MiB limit, each pinning 768 KiB at the same
+ * time: type1 accounts per process (mm->locked_vm), so both fit.
+ */
+static void sec_memlock_users(void)
+{
+	int go[2], hold[2], st;
+	pid_t a, b;
+
+	if (nic_group() < 0) {
+		note("skipped", "no second group (VM_NIC_GROUP)");
+		return;
+	}
+	if (pipe(go) || pipe(hold))
+		return;
+	fflush(stdout);
+	a = fork();
+	if (a == 0) {
+		close(go[0]);
+		close(hold[1]);
+		memlock_proc("proc_a", edu_group(), -1, go[1], hold[0]);
+	}
+	b = fork();
+	if (b == 0) {
+		close(go[1]);
+		close(hold[0]);
+		close(hold[1]);
+		memlock_proc("proc_b", nic_group(), go[0], -1, -1);
+	}
+	close(go[0]);
+	close(go[1]);
+	close(hold[0]);
+	waitpid(b, &st, 0);
+	note("proc_b_exit", "status=%d", exit_code(st));
+	close(hold[1]);	/* EOF releases A */
+	waitpid(a, &st, 0);
+	note("proc_a_exit", "status=%d", exit_code(st));
+}
+
 /* ------------------------------------------------------------------ lifecycle */
 
 static void sec_lifecycle(void)
@@ -1260,6 +1331,7 @@ static const struct section sections[] = {
 	{ "vaddr", sec_vaddr, 1 },
 	{ "limit", sec_limit, 1 },
 	{ "memlock", sec_memlock, 1 },
+	{ "memlock_users", sec_memlock_users, 1 },
 	{ "lifecycle", sec_lifecycle, 1 },
 	{ "multi", sec_multi, 1 },
 	{ "fork", sec_fork, 1 },
