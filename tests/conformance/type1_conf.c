@@ -735,17 +735,22 @@ static void sec_limit(void)
  * Both type1 and iommufd skip accounting for CAP_IPC_LOCK, and the guest
  * runs as root: drop the capability (this section runs in its own child).
  */
-static int drop_ipc_lock(void)
+static int drop_cap(int cap)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[2];
 
 	if (syscall(SYS_capget, &h, d))
 		return -1;
-	d[CAP_IPC_LOCK / 32].effective &= ~(1u << (CAP_IPC_LOCK % 32));
-	d[CAP_IPC_LOCK / 32].permitted &= ~(1u << (CAP_IPC_LOCK % 32));
-	d[CAP_IPC_LOCK / 32].inheritable &= ~(1u << (CAP_IPC_LOCK % 32));
+	d[cap / 32].effective &= ~(1u << (cap % 32));
+	d[cap / 32].permitted &= ~(1u << (cap % 32));
+	d[cap / 32].inheritable &= ~(1u << (cap % 32));
 	return syscall(SYS_capset, &h, d);
+}
+
+static int drop_ipc_lock(void)
+{
+	return drop_cap(CAP_IPC_LOCK);
 }
 
 static void sec_memlock(void)
@@ -782,7 +787,8 @@ static void sec_memlock(void)
 }
 
 /* One of the two processes of sec_memlock_users. */
-static void memlock_proc(const char *who, int group, int wait_fd, int done_fd, int hold_fd)
+static void memlock_proc(const char *who, int group, int wait_fd, int done_fd, int hold_fd,
+			 int unpriv)
 {
 	const uint64_t lim = 0x100000;
 	struct rlimit rl = { lim, lim };
@@ -793,6 +799,9 @@ static void memlock_proc(const char *who, int group, int wait_fd, int done_fd, i
 	snprintf(pfx, sizeof(pfx), "%s", conf_get_prefix());
 	conf_prefix("%s.%s", pfx, who);
 	drop_ipc_lock();
+	/* an unprivileged process (QEMU under libvirt) cannot choose its accounting mode */
+	if (unpriv)
+		drop_cap(CAP_SYS_RESOURCE);
 	setrlimit(RLIMIT_MEMLOCK, &rl);
 	b = buf_new("B", 0xc0000, PROT_READ | PROT_WRITE);
 	/* wait for our turn: the two processes must not interleave their lines */
@@ -817,30 +826,29 @@ static void memlock_proc(const char *who, int group, int wait_fd, int done_fd, i
  * the second group) and a 1 MiB limit, each pinning 768 KiB at the same
  * time: type1 accounts per process (mm->locked_vm), so both fit.
  */
-static void sec_memlock_users(void)
+static void memlock_users(const char *flavour, int unpriv)
 {
 	int go[2], hold[2], st;
+	char pfx[160];
 	pid_t a, b;
 
-	if (nic_group() < 0) {
-		note("skipped", "no second group (VM_NIC_GROUP)");
-		return;
-	}
 	if (pipe(go) || pipe(hold))
 		return;
+	snprintf(pfx, sizeof(pfx), "%s", conf_get_prefix());
+	conf_prefix("%s.%s", pfx, flavour);
 	fflush(stdout);
 	a = fork();
 	if (a == 0) {
 		close(go[0]);
 		close(hold[1]);
-		memlock_proc("proc_a", edu_group(), -1, go[1], hold[0]);
+		memlock_proc("proc_a", edu_group(), -1, go[1], hold[0], unpriv);
 	}
 	b = fork();
 	if (b == 0) {
 		close(go[1]);
 		close(hold[0]);
 		close(hold[1]);
-		memlock_proc("proc_b", nic_group(), go[0], -1, -1);
+		memlock_proc("proc_b", nic_group(), go[0], -1, -1, unpriv);
 	}
 	close(go[0]);
 	close(go[1]);
@@ -850,6 +858,17 @@ static void sec_memlock_users(void)
 	close(hold[1]);	/* EOF releases A */
 	waitpid(a, &st, 0);
 	note("proc_a_exit", "status=%d", exit_code(st));
+	conf_prefix("%s", pfx);
+}
+
+static void sec_memlock_users(void)
+{
+	if (nic_group() < 0) {
+		note("skipped", "no second group (VM_NIC_GROUP)");
+		return;
+	}
+	memlock_users("ipc", 0);
+	memlock_users("unpriv", 1);
 }
 
 /* ------------------------------------------------------------------ lifecycle */
