@@ -27,10 +27,13 @@
 
 #define MAX_RANGES 64
 
+static void dirty_free_all(struct container *c);
+
 static void container_free(struct shim_obj *obj)
 {
 	struct container *c = (struct container *)obj;
 
+	dirty_free_all(c);
 	maptree_destroy(&c->maps);
 	free(c->ranges);
 	free(c);
@@ -168,6 +171,7 @@ static void container_reset(struct container *c, int fd)
 
 	if (fd >= 0 && maptree_count(&c->maps))
 		iommufd_ioas_unmap(fd, c->ioas_id, 0, UINT64_MAX, &unmapped);
+	dirty_free_all(c);
 	maptree_clear(&c->maps);
 	c->type = 0;
 	c->dirty_tracking = false;
@@ -415,50 +419,99 @@ static inline unsigned int ffs64(uint64_t v)
 	return v ? (unsigned int)__builtin_ctzll(v) : 0;
 }
 
+/* Words type1 allocates per mapping: its bitmap plus one for shifting. */
+static size_t dirty_words(const struct mapping *m, unsigned int pgshift)
+{
+	return ((m->size >> pgshift) + 63) / 64 + 1;
+}
+
+static int dirty_alloc(struct mapping *m, unsigned int pgshift)
+{
+	if (!m->dirty)
+		m->dirty = calloc(dirty_words(m, pgshift), sizeof(uint64_t));
+	return m->dirty ? 0 : -ENOMEM;
+}
+
+static void bits_set(uint64_t *b, uint64_t from, uint64_t n, bool on)
+{
+	uint64_t i;
+
+	for (i = from; i < from + n; i++) {
+		if (on)
+			b[i / 64] |= 1ull << (i % 64);
+		else
+			b[i / 64] &= ~(1ull << (i % 64));
+	}
+}
+
+/* The kernel's __bitmap_shift_left(): no masking beyond nbits. */
+static void bits_shift_left(uint64_t *b, unsigned int shift, uint64_t nbits)
+{
+	uint64_t lim = (nbits + 63) / 64, off = shift / 64, rem = shift % 64;
+	int64_t k;
+
+	for (k = (int64_t)(lim - off) - 1; k >= 0; k--) {
+		uint64_t lower = rem && k > 0 ? b[k - 1] >> (64 - rem) : 0;
+
+		b[k + off] = lower | (b[k] << rem);
+	}
+	memset(b, 0, off * sizeof(*b));
+}
+
 /*
- * type1 reports every page of a mapping dirty (physical devices cannot say
- * which pages they wrote). Write the words update_user_bitmap() writes: the
- * bits below the mapping's first page in its first word keep the caller's
- * value, the mapping's bits are set, the rest of its last word is cleared.
+ * type1's update_user_bitmap(), step by step: physical devices cannot say
+ * which pages they wrote, so every page of the mapping is set; a mapping
+ * starting mid-word is shifted into place and the caller's whole word is
+ * ORed in; the words are copied out; and (GET_BITMAP only) the mapping's own
+ * bits are cleared afterwards, leaving whatever the shift pushed past them
+ * for the next query, as the kernel's per-mapping bitmap does.
  */
-static int mark_dirty(uint64_t *bitmap, const struct mapping *m, uint64_t base,
-		      unsigned int pgshift)
+static int mark_dirty(uint64_t *bitmap, struct mapping *m, uint64_t base,
+		      unsigned int pgshift, bool clear_after)
 {
 	uint64_t nbits = m->size >> pgshift;
 	uint64_t bit = (m->iova - base) >> pgshift;
-	uint64_t first = bit / 64, shift = bit % 64;
-	uint64_t nwords = (nbits + shift + 63) / 64, w, lo, hi;
-	uint64_t word;
+	uint64_t first = bit / 64, shift = bit % 64, leftover;
 	int rc;
 
-	for (w = 0; w < nwords; w++) {
-		lo = w * 64;
-		hi = lo + 64;
-		word = 0;
-		if (w == 0 && shift) {
-			rc = copy_from_user(&word, bitmap + first, sizeof(word));
-			if (rc)
-				return rc;
-			word &= (1ull << shift) - 1;
-		}
-		/* set bits [shift, shift + nbits) that fall in [lo, hi) */
-		{
-			uint64_t s = shift > lo ? shift : lo;
-			uint64_t e = shift + nbits < hi ? shift + nbits : hi;
-
-			if (s < e) {
-				uint64_t n = e - s;
-				uint64_t ones = n == 64 ? ~0ull :
-							  ((1ull << n) - 1);
-
-				word |= ones << (s - lo);
-			}
-		}
-		rc = copy_to_user(bitmap + first + w, &word, sizeof(word));
+	rc = dirty_alloc(m, pgshift);
+	if (rc)
+		return rc;
+	bits_set(m->dirty, 0, nbits, true);
+	if (shift) {
+		bits_shift_left(m->dirty, (unsigned int)shift, nbits + shift);
+		rc = copy_from_user(&leftover, bitmap + first, sizeof(leftover));
 		if (rc)
 			return rc;
+		m->dirty[0] |= leftover;
 	}
+	rc = copy_to_user(bitmap + first, m->dirty,
+			  DIRTY_BITMAP_BYTES(nbits + shift));
+	if (rc)
+		return rc;
+	if (clear_after)
+		bits_set(m->dirty, 0, nbits, false);
 	return 0;
+}
+
+static void dirty_free_all(struct container *c)
+{
+	const struct mapping *m;
+
+	for (m = maptree_first_from(&c->maps, 0); m;
+	     m = maptree_next(&c->maps, m)) {
+		free(m->dirty);
+		((struct mapping *)m)->dirty = NULL;
+	}
+}
+
+/* Forget a mapping of the record (the kernel's side is the caller's). */
+static void drop_mapping(struct container *c, const struct mapping *m)
+{
+	uint64_t iova = m->iova;
+
+	free(m->dirty);
+	maptree_remove(&c->maps, iova);
 }
 
 /* type1 v2 refuses a range that cuts a mapping at either end. */
@@ -500,7 +553,7 @@ static int unmap_span(struct container *c, int fd, uint64_t start,
 				continue;
 			}
 		}
-		maptree_remove(&c->maps, iova);
+		drop_mapping(c, m);
 		iova += msize;
 	}
 	return err;
@@ -574,7 +627,7 @@ static int container_unmap_dma(struct container *c, int fd, void *arg)
 		for (m = maptree_first_from(&c->maps, iova);
 		     m && m->iova < iova + size;
 		     m = maptree_first_from(&c->maps, iova))
-			maptree_remove(&c->maps, m->iova);
+			drop_mapping(c, m);
 		goto out;
 	}
 
@@ -589,8 +642,9 @@ static int container_unmap_dma(struct container *c, int fd, void *arg)
 		if (c->type == VFIO_TYPE1_IOMMU && iova > m->iova)
 			break;
 		if (get_dirty) {
-			rc = mark_dirty((uint64_t *)bitmap.data, m, iova,
-					ffs64(bitmap.pgsize));
+			rc = mark_dirty((uint64_t *)bitmap.data,
+					(struct mapping *)m, iova,
+					ffs64(bitmap.pgsize), false);
 			if (rc)
 				return rc;
 		}
@@ -639,6 +693,9 @@ static int container_dirty_pages(struct container *c, void *arg)
 		return 0;
 	}
 	if (dirty.flags & VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP) {
+		/* type1 frees the per-mapping bitmaps: their state goes too */
+		if (c->dirty_tracking)
+			dirty_free_all(c);
 		c->dirty_tracking = false;
 		return 0;
 	}
@@ -673,8 +730,9 @@ static int container_dirty_pages(struct container *c, void *arg)
 			continue;
 		if (m->iova > range.iova + range.size - 1)
 			break;
-		rc = mark_dirty((uint64_t *)range.bitmap.data, m, range.iova,
-				ffs64(pgsize));
+		rc = mark_dirty((uint64_t *)range.bitmap.data,
+				(struct mapping *)m, range.iova, ffs64(pgsize),
+				true);
 		if (rc)
 			return rc;
 	}

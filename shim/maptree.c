@@ -169,6 +169,7 @@ int maptree_insert(struct maptree *t, uint64_t iova, uint64_t size,
 	n->iova = iova;
 	n->size = size;
 	n->vaddr = vaddr;
+	n->dirty = NULL;
 	n->prot = prot;
 	n->left = n->right = 0;
 	n->height = 1;

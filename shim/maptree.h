@@ -16,6 +16,7 @@ struct mapping {
 	uint64_t iova;
 	uint64_t size;
 	uint64_t vaddr;
+	uint64_t *dirty;	/* type1's per-mapping dirty words while tracking */
 	uint32_t left, right;	/* node indices, 0 = none */
 	uint8_t height;
 	uint8_t prot;		/* VFIO_DMA_MAP_FLAG_READ | _WRITE */

@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: MIT
+/*
+ * An in-memory model of the kernel below the shim, for unit tests only: the
+ * iommufd calls of shim/iommufd.h (IOAS areas with iommufd's own errnos) and
+ * the VFIO group calls of shim/vfiodev.h. Every call is journaled, and the
+ * n-th call can be made to fail (as iommufd's fail_nth selftest does).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/iommufd.h>
+
+#include "fake_kernel.h"
+#include "iommufd.h"
+#include "vfiodev.h"
+
+struct fake_state fake;
+
+void fake_reset(void)
+{
+	memset(&fake, 0, sizeof(fake));
+	fake.next_fd = FAKE_FD_BASE;
+	fake.next_id = 1;
+	fake.released = 1;
+	/* what the 6.12 guest's intel-iommu reports with a device attached */
+	fake.nresv = 1;
+	fake.resv[0].start = 0xfee00000;
+	fake.resv[0].last = 0xfeefffff;
+	fake.aperture_last = (1ull << 39) - 1;
+}
+
+/* Journal the call; returns the injected errno (negative) or 0. */
+static int call(const char *name)
+{
+	fake.calls++;
+	snprintf(fake.last_call, sizeof(fake.last_call), "%s", name);
+	if (fake.journal_len < FAKE_JOURNAL)
+		snprintf(fake.journal[fake.journal_len++], 32, "%s", name);
+	if (fake.fail_nth && fake.calls == fake.fail_nth)
+		return -fake.fail_errno;
+	return 0;
+}
+
+static struct fake_ioas *ioas_get(uint32_t id)
+{
+	int i;
+
+	for (i = 0; i < fake.nioas; i++)
+		if (fake.ioas[i].id == id)
+			return &fake.ioas[i];
+	return NULL;
+}
+
+int iommufd_open(int flags)
+{
+	int rc = call("open");
+
+	(void)flags;
+	if (rc)
+		return rc;
+	if (fake.no_iommufd)
+		return -ENOENT;
+	return fake.next_fd++;
+}
+
+void iommufd_close(int fd)
+{
+	(void)fd;
+	fake.closed_iommufds++;
+}
+
+bool iommufd_fd_is_iommufd(int fd)
+{
+	return fd >= FAKE_FD_BASE && fd < fake.next_fd;
+}
+
+int iommufd_ioas_alloc(int fd, uint32_t *ioas_id)
+{
+	int rc = call("IOAS_ALLOC");
+
+	(void)fd;
+	if (rc)
+		return rc;
+	if (fake.nioas == FAKE_MAX_IOAS)
+		return -ENOMEM;
+	memset(&fake.ioas[fake.nioas], 0, sizeof(fake.ioas[0]));
+	fake.ioas[fake.nioas].id = fake.next_id++;
+	*ioas_id = fake.ioas[fake.nioas++].id;
+	return 0;
+}
+
+int iommufd_destroy(int fd, uint32_t id)
+{
+	(void)fd;
+	(void)id;
+	return call("DESTROY");
+}
+
+int iommufd_option_rlimit_mode(int fd, uint64_t mode)
+{
+	int rc = call("OPTION");
+
+	(void)fd;
+	if (rc)
+		return rc;
+	if (fake.deny_rlimit_mode)
+		return -EPERM;
+	fake.rlimit_mode = mode;
+	return 0;
+}
+
+int iommufd_vfio_ioas(int fd, uint16_t op, uint32_t *ioas_id)
+{
+	int rc = call("VFIO_IOAS");
+
+	(void)fd;
+	if (rc)
+		return rc;
+	switch (op) {
+	case IOMMU_VFIO_IOAS_GET:
+		if (!fake.compat_ioas)
+			return -ENODEV;
+		*ioas_id = fake.compat_ioas;
+		return 0;
+	case IOMMU_VFIO_IOAS_SET:
+		if (!ioas_get(*ioas_id))
+			return -ENOENT;
+		fake.compat_ioas = *ioas_id;
+		return 0;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+static bool in_reserved(uint64_t start, uint64_t last)
+{
+	int i;
+
+	if (!fake.domain)
+		return false;
+	if (last > fake.aperture_last)
+		return true;
+	for (i = 0; i < fake.nresv; i++)
+		if (start <= fake.resv[i].last && last >= fake.resv[i].start)
+			return true;
+	return false;
+}
+
+int iommufd_ioas_map(int fd, uint32_t ioas_id, uint32_t flags, uint64_t vaddr,
+		     uint64_t length, uint64_t iova)
+{
+	struct fake_ioas *ioas = ioas_get(ioas_id);
+	int rc = call("IOAS_MAP"), i;
+
+	(void)fd;
+	if (rc)
+		return rc;
+	if (!ioas)
+		return -ENOENT;
+	if (!length || !(flags & (IOMMU_IOAS_MAP_READABLE |
+				  IOMMU_IOAS_MAP_WRITEABLE)))
+		return -EINVAL;
+	if (iova + length - 1 < iova || vaddr + length - 1 < vaddr)
+		return -EOVERFLOW;
+	for (i = 0; i < ioas->narea; i++)
+		if (iova < ioas->area[i].iova + ioas->area[i].length &&
+		    ioas->area[i].iova < iova + length)
+			return -EEXIST;
+	if (in_reserved(iova, iova + length - 1))
+		return -EADDRINUSE;
+	if (fake.pinned_limit && fake.domain &&
+	    fake.pinned + length > fake.pinned_limit)
+		return -ENOMEM;
+	if (ioas->narea == FAKE_MAX_AREAS)
+		return -ENOMEM;
+	ioas->area[ioas->narea].iova = iova;
+	ioas->area[ioas->narea].length = length;
+	ioas->area[ioas->narea].vaddr = vaddr;
+	ioas->area[ioas->narea++].flags = flags;
+	if (fake.domain)
+		fake.pinned += length;
+	return 0;
+}
+
+/* iommufd's rule: whole areas only; nothing unmapped is ENOENT. */
+int iommufd_ioas_unmap(int fd, uint32_t ioas_id, uint64_t iova,
+		       uint64_t length, uint64_t *unmapped)
+{
+	struct fake_ioas *ioas = ioas_get(ioas_id);
+	uint64_t last = iova + length - 1, done = 0;
+	int rc = call("IOAS_UNMAP"), i;
+
+	(void)fd;
+	*unmapped = 0;
+	if (rc)
+		return rc;
+	if (!ioas)
+		return -ENOENT;
+	if (!length)
+		return -EINVAL;
+	for (i = 0; i < ioas->narea; i++) {
+		struct fake_area *a = &ioas->area[i];
+		uint64_t alast = a->iova + a->length - 1;
+
+		if (alast < iova || a->iova > last)
+			continue;
+		if (a->iova < iova || alast > last)
+			return -ENOENT;
+	}
+	for (i = 0; i < ioas->narea;) {
+		struct fake_area *a = &ioas->area[i];
+
+		if (a->iova >= iova && a->iova + a->length - 1 <= last) {
+			done += a->length;
+			if (fake.domain)
+				fake.pinned -= a->length;
+			*a = ioas->area[--ioas->narea];
+		} else {
+			i++;
+		}
+	}
+	if (!done)
+		return -ENOENT;
+	*unmapped = done;
+	return 0;
+}
+
+int iommufd_ioas_iova_ranges(int fd, uint32_t ioas_id,
+			     struct iommufd_range *ranges, uint32_t *num,
+			     uint64_t *alignment)
+{
+	struct iommufd_range out[FAKE_MAX_RESV + 1];
+	uint32_t n = 0, i;
+	uint64_t start = 0;
+	int rc = call("IOAS_IOVA_RANGES");
+
+	(void)fd;
+	if (rc)
+		return rc;
+	if (!ioas_get(ioas_id))
+		return -ENOENT;
+	if (!fake.domain) {
+		out[n].start = 0;
+		out[n++].last = UINT64_MAX;
+		*alignment = 1;
+	} else {
+		for (i = 0; i < (uint32_t)fake.nresv; i++) {
+			out[n].start = start;
+			out[n++].last = fake.resv[i].start - 1;
+			start = fake.resv[i].last + 1;
+		}
+		out[n].start = start;
+		out[n++].last = fake.aperture_last;
+		*alignment = 4096;
+	}
+	if (*num < n) {
+		*num = n;
+		return -EMSGSIZE;
+	}
+	memcpy(ranges, out, n * sizeof(*out));
+	*num = n;
+	return 0;
+}
+
+int iommufd_compat_pgsizes(int fd, uint64_t *pgsizes)
+{
+	int rc = call("compat GET_INFO");
+
+	(void)fd;
+	if (rc)
+		return rc;
+	*pgsizes = fake.domain ? 0x40201000ull : 0xfffffffffffff000ull;
+	return 0;
+}
+
+int iommufd_compat_cache_coherent(int fd)
+{
+	(void)fd;
+	return call("compat CHECK_EXTENSION") ?: 1;
+}
+
+/* ---- VFIO groups ---------------------------------------------------- */
+
+int vfiodev_group_number(int group_fd)
+{
+	return group_fd - FAKE_GROUP_FD_BASE;
+}
+
+int vfiodev_open_any_device(int group_fd, int group_no)
+{
+	int rc = call("GET_DEVICE_FD(attach)");
+
+	(void)group_fd;
+	(void)group_no;
+	if (rc)
+		return rc;
+	if (fake.attach_errno)
+		return -fake.attach_errno;
+	fake.domain++;
+	fake.attach_fd = fake.next_fd++;
+	return fake.attach_fd;
+}
+
+int vfiodev_group_get_device_fd(int group_fd, const char *name)
+{
+	int rc = call("GET_DEVICE_FD");
+
+	(void)group_fd;
+	(void)name;
+	if (rc)
+		return rc;
+	fake.device_fds++;
+	return fake.next_fd++;
+}
+
+int vfiodev_group_set_container(int group_fd, int container_fd)
+{
+	int rc = call("SET_CONTAINER");
+
+	(void)group_fd;
+	(void)container_fd;
+	if (rc)
+		return rc;
+	fake.groups_set++;
+	return 0;
+}
+
+int vfiodev_group_unset_container(int group_fd)
+{
+	int rc = call("UNSET_CONTAINER");
+
+	(void)group_fd;
+	if (rc)
+		return rc;
+	fake.groups_set--;
+	return 0;
+}
+
+int vfiodev_group_released(int group_no)
+{
+	(void)group_no;
+	return fake.released;
+}
+
+void vfiodev_close(int fd)
+{
+	if (fd == fake.attach_fd && fake.domain)
+		fake.domain--;
+}
+
+uint64_t fake_mapped_bytes(uint32_t ioas_id)
+{
+	struct fake_ioas *ioas = ioas_get(ioas_id);
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; ioas && i < ioas->narea; i++)
+		n += ioas->area[i].length;
+	return n;
+}
+
+const struct fake_ioas *fake_ioas(uint32_t ioas_id)
+{
+	return ioas_get(ioas_id);
+}

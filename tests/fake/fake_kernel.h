@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/* The fake kernel's state, for unit tests to arrange and to inspect. */
+#ifndef FAKE_KERNEL_H
+#define FAKE_KERNEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "iommufd.h"
+
+#define FAKE_FD_BASE 1000
+#define FAKE_GROUP_FD_BASE 900	/* group fd 903 is group 3 */
+#define FAKE_MAX_IOAS 8
+#define FAKE_MAX_AREAS 70000
+#define FAKE_MAX_RESV 4
+#define FAKE_JOURNAL 64
+
+struct fake_area {
+	uint64_t iova, length, vaddr;
+	uint32_t flags;
+};
+
+struct fake_ioas {
+	uint32_t id;
+	int narea;
+	struct fake_area area[FAKE_MAX_AREAS];
+};
+
+struct fake_state {
+	/* arranged by tests */
+	bool no_iommufd;
+	bool deny_rlimit_mode;
+	int attach_errno;
+	int released;
+	unsigned int fail_nth;	/* 1-based call number to fail, 0 none */
+	int fail_errno;
+	uint64_t pinned_limit;	/* 0: no memlock limit */
+	struct iommufd_range resv[FAKE_MAX_RESV];
+	int nresv;
+	uint64_t aperture_last;
+	/* kernel state */
+	int next_fd;
+	uint32_t next_id;
+	uint32_t compat_ioas;
+	uint64_t rlimit_mode;
+	int domain;		/* devices attached: the IOAS has a domain */
+	int attach_fd;
+	int device_fds;
+	int groups_set;
+	int closed_iommufds;
+	uint64_t pinned;
+	struct fake_ioas ioas[FAKE_MAX_IOAS];
+	int nioas;
+	/* journal */
+	unsigned int calls;
+	char last_call[32];
+	char journal[FAKE_JOURNAL][32];
+	int journal_len;
+};
+
+extern struct fake_state fake;
+
+void fake_reset(void);
+uint64_t fake_mapped_bytes(uint32_t ioas_id);
+const struct fake_ioas *fake_ioas(uint32_t ioas_id);
+
+#endif /* FAKE_KERNEL_H */

@@ -1,0 +1,784 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The type1 reference table, row by row, against the container code over
+ * the fake kernel. Each test names the behaviour; the expected values are
+ * type1's (drivers/vfio/vfio_iommu_type1.c, 6.12), confirmed on the real
+ * kernel by tests/conformance.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/vfio.h>
+
+#include "config.h"
+#include "container.h"
+#include "fake_kernel.h"
+#include "group.h"
+
+#define GFD (FAKE_GROUP_FD_BASE + 3)
+#define SZ_4K 0x1000ull
+#define SZ_2M 0x200000ull
+
+static struct container *c;
+static int cfd;
+static char mem[16 * 4096] __attribute__((aligned(4096)));
+#define VA ((uint64_t)(uintptr_t)mem)
+
+static void setup(void)
+{
+	fake_reset();
+	shim_config.dma_entry_limit = 65535;
+	ck_assert_int_eq(fdtable_init(), 0);
+	shim_lock();
+	cfd = container_open(O_RDWR, &c);
+	ck_assert_int_ge(cfd, 0);
+	c->obj.refs = 1;
+	ck_assert_int_eq(fdtable_add(cfd, &c->obj), 0);
+	obj_put(&c->obj);
+}
+
+static void teardown(void)
+{
+	shim_unlock();
+}
+
+static long ioc(unsigned long req, void *arg)
+{
+	return container_ioctl(c, cfd, req, arg);
+}
+
+static long ioc_val(unsigned long req, unsigned long v)
+{
+	return container_ioctl(c, cfd, req, (void *)v);
+}
+
+static void join(void)
+{
+	ck_assert_int_eq(group_set_container(GFD, c, cfd), 0);
+}
+
+static void set_type(unsigned long type)
+{
+	join();
+	ck_assert_int_eq(ioc_val(VFIO_SET_IOMMU, type), 0);
+}
+
+static long map(uint64_t iova, uint64_t size, uint64_t vaddr, uint32_t flags)
+{
+	struct vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m),
+		.flags = flags,
+		.vaddr = vaddr,
+		.iova = iova,
+		.size = size,
+	};
+
+	return ioc(VFIO_IOMMU_MAP_DMA, &m);
+}
+
+static long map_rw(uint64_t iova, uint64_t size)
+{
+	return map(iova, size, VA, VFIO_DMA_MAP_FLAG_READ |
+					   VFIO_DMA_MAP_FLAG_WRITE);
+}
+
+static long unmap(uint64_t iova, uint64_t size, uint32_t flags,
+		  uint64_t *out)
+{
+	struct vfio_iommu_type1_dma_unmap u = {
+		.argsz = sizeof(u),
+		.flags = flags,
+		.iova = iova,
+		.size = size,
+	};
+	long rc = ioc(VFIO_IOMMU_UNMAP_DMA, &u);
+
+	if (out)
+		*out = u.size;
+	return rc;
+}
+
+/* ---- container core ------------------------------------------------- */
+
+START_TEST(test_open_sets_compat_ioas)
+{
+	ck_assert_uint_eq(fake.compat_ioas, c->ioas_id);
+	ck_assert_uint_eq(fake.rlimit_mode, 1);
+}
+END_TEST
+
+START_TEST(test_get_api_version)
+{
+	ck_assert_int_eq(ioc_val(VFIO_GET_API_VERSION, 0), VFIO_API_VERSION);
+}
+END_TEST
+
+/* CHECK_EXTENSION ids 1..10: before SET_IOMMU, after it */
+static const int ext_before[11] = { 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 0 };
+static const int ext_after[11] = { 0, 1, 0, 1, 1, 0, 0, 0, 0, 1, 0 };
+
+START_TEST(test_check_extension_table)
+{
+	int id;
+
+	for (id = 0; id <= 10; id++)
+		ck_assert_msg(ioc_val(VFIO_CHECK_EXTENSION, id) ==
+				      ext_before[id],
+			      "before SET_IOMMU: id %d", id);
+	set_type(VFIO_TYPE1v2_IOMMU);
+	for (id = 0; id <= 10; id++)
+		ck_assert_msg(ioc_val(VFIO_CHECK_EXTENSION, id) ==
+				      ext_after[id],
+			      "after SET_IOMMU: id %d", id);
+}
+END_TEST
+
+START_TEST(test_set_iommu_needs_group)
+{
+	ck_assert_int_eq(ioc_val(VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_set_iommu_once)
+{
+	set_type(VFIO_TYPE1v2_IOMMU);
+	ck_assert_int_eq(ioc_val(VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU), -EINVAL);
+	ck_assert_int_eq(ioc_val(VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU), -EINVAL);
+}
+END_TEST
+
+static const struct {
+	unsigned long type;
+	long rc;
+} set_iommu_rows[] = {
+	{ VFIO_TYPE1_IOMMU, 0 },	 { VFIO_TYPE1v2_IOMMU, 0 },
+	{ VFIO_SPAPR_TCE_IOMMU, -ENODEV }, { VFIO_DMA_CC_IOMMU, -ENODEV },
+	{ 6 /* NESTING, >= 6.13 */, -ENODEV },
+	{ VFIO_NOIOMMU_IOMMU, -ENODEV }, { VFIO_UNMAP_ALL, -EINVAL },
+	{ VFIO_UPDATE_VADDR, -ENODEV },	 { 0x1234, -ENODEV },
+};
+
+START_TEST(test_set_iommu_types)
+{
+	join();
+	ck_assert_int_eq(ioc_val(VFIO_SET_IOMMU, set_iommu_rows[_i].type),
+			 set_iommu_rows[_i].rc);
+	/* success attaches the domain, as type1 does at SET_IOMMU */
+	ck_assert_int_eq(fake.domain, set_iommu_rows[_i].rc == 0);
+}
+END_TEST
+
+START_TEST(test_set_iommu_attach_failure_is_errno)
+{
+	join();
+	fake.attach_errno = EPERM;
+	ck_assert_int_eq(ioc_val(VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU), -EPERM);
+	ck_assert_int_eq(ioc_val(VFIO_IOMMU_MAP_DMA, 0), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_ioctls_before_set_iommu_einval)
+{
+	static const unsigned long reqs[] = {
+		VFIO_IOMMU_GET_INFO, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA,
+		VFIO_IOMMU_DIRTY_PAGES, _IO(VFIO_TYPE, VFIO_BASE + 30),
+	};
+	size_t i;
+
+	join();
+	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++)
+		ck_assert_int_eq(ioc(reqs[i], mem), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_unknown_ioctl_enotty)
+{
+	set_type(VFIO_TYPE1v2_IOMMU);
+	ck_assert_int_eq(ioc(_IO(VFIO_TYPE, VFIO_BASE + 30), mem), -ENOTTY);
+	/* an iommufd request on the container is not the caller's to make */
+	ck_assert_int_eq(ioc(_IO(VFIO_TYPE, 0x81), mem), -ENOTTY);
+}
+END_TEST
+
+/* ---- GET_INFO ------------------------------------------------------- */
+
+START_TEST(test_get_info_layout)
+{
+	uint64_t buf[32];
+	struct vfio_iommu_type1_info *info = (void *)buf;
+	struct vfio_info_cap_header *h;
+	struct vfio_iommu_type1_info_cap_iova_range *r;
+
+	set_type(VFIO_TYPE1v2_IOMMU);
+	ck_assert_int_eq(map_rw(0x100000, SZ_4K), 0);
+	memset(buf, 0xa5, sizeof(buf));
+	info->argsz = sizeof(buf);
+	ck_assert_int_eq(ioc(VFIO_IOMMU_GET_INFO, info), 0);
+	ck_assert_uint_eq(info->argsz, sizeof(buf));
+	ck_assert_uint_eq(info->flags,
+			  VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS);
+	ck_assert_uint_eq(info->iova_pgsizes, 0x40201000);
+	ck_assert_uint_eq(info->cap_offset, 24);
+	h = (void *)((char *)buf + 24);
+	ck_assert_uint_eq(h->id, VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION);
+	ck_assert_uint_eq(h->next, 56);
+	ck_assert_uint_eq(((struct vfio_iommu_type1_info_cap_migration *)h)
+				  ->pgsize_bitmap,
+			  4096);
+	h = (void *)((char *)buf + 56);
+	ck_assert_uint_eq(h->id, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
+	ck_assert_uint_eq(((struct vfio_iommu_type1_info_dma_avail *)h)->avail,
+			  65534);
+	ck_assert_uint_eq(h->next, 72);
+	r = (void *)((char *)buf + 72);
+	ck_assert_uint_eq(r->header.id, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
+	ck_assert_uint_eq(r->header.next, 0);
+	ck_assert_uint_eq(r->nr_iovas, 2);
+	ck_assert_uint_eq(r->iova_ranges[0].start, 0);
+	ck_assert_uint_eq(r->iova_ranges[0].end, 0xfedfffff);
+	ck_assert_uint_eq(r->iova_ranges[1].start, 0xfef00000);
+	ck_assert_uint_eq(r->iova_ranges[1].end, 0x7fffffffff);
+	/* 24 + 32 + 16 + 16 + 2 * 16: what the 6.12 guest's type1 needs */
+	ck_assert_uint_eq(((uint8_t *)buf)[120], 0xa5);
+}
+END_TEST
+
+START_TEST(test_get_info_small_argsz)
+{
+	uint64_t buf[8];
+	struct vfio_iommu_type1_info *info = (void *)buf;
+
+	set_type(VFIO_TYPE1v2_IOMMU);
+	memset(buf, 0xa5, sizeof(buf));
+	info->argsz = 16;
+	ck_assert_int_eq(ioc(VFIO_IOMMU_GET_INFO, info), 0);
+	ck_assert_uint_eq(info->argsz, 120);
+	ck_assert_uint_eq(info->flags, 3);
+	/* only argsz bytes were written back, no caps */
+	ck_assert_uint_eq(((uint8_t *)buf)[16], 0xa5);
+	info->argsz = 15;
+	ck_assert_int_eq(ioc(VFIO_IOMMU_GET_INFO, info), -EINVAL);
+	info->argsz = 64;
+	ck_assert_int_eq(ioc(VFIO_IOMMU_GET_INFO, info), 0);
+	ck_assert_uint_eq(info->argsz, 120);
+	ck_assert_uint_eq(info->cap_offset, 0);
+	ck_assert_uint_eq(((uint8_t *)buf)[24], 0xa5);
+}
+END_TEST
+
+START_TEST(test_get_info_bad_pointer_efault)
+{
+	set_type(VFIO_TYPE1v2_IOMMU);
+	ck_assert_int_eq(ioc(VFIO_IOMMU_GET_INFO, NULL), -EFAULT);
+	ck_assert_int_eq(ioc(VFIO_IOMMU_GET_INFO, (void *)16), -EFAULT);
+}
+END_TEST
+
+/* ---- MAP_DMA -------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	uint64_t iova, size, vaddr_off;
+	uint32_t flags;
+	long rc;
+} map_rows[] = {
+	{ "ok", 0x100000, SZ_4K, 0, 3, 0 },
+	{ "read only", 0x100000, SZ_4K, 0, VFIO_DMA_MAP_FLAG_READ, 0 },
+	{ "flags 0", 0x100000, SZ_4K, 0, 0, -EINVAL },
+	{ "unknown flag", 0x100000, SZ_4K, 0, 3 | 8, -EINVAL },
+	{ "vaddr flag (listed)", 0x100000, SZ_4K, 0, VFIO_DMA_MAP_FLAG_VADDR,
+	  -EINVAL },
+	{ "size 0", 0x100000, 0, 0, 3, -EINVAL },
+	{ "iova misaligned", 0x100800, SZ_4K, 0, 3, -EINVAL },
+	{ "vaddr misaligned", 0x100000, SZ_4K, 0x800, 3, -EINVAL },
+	{ "size misaligned", 0x100000, 0x1800, 0, 3, -EINVAL },
+	{ "iova wraps", 0xfffffffffffff000ull, 0x2000, 0, 3, -EINVAL },
+	{ "msi window", 0xfee00000, SZ_4K, 0, 3, -EINVAL },
+	{ "beyond aperture", 1ull << 48, SZ_4K, 0, 3, -EINVAL },
+};
+
+START_TEST(test_map_rows)
+{
+	set_type(VFIO_TYPE1v2_IOMMU);
+	ck_assert_msg(map(map_rows[_i].iova, map_rows[_i].size,
+			  VA + map_rows[_i].vaddr_off,
+			  map_rows[_i].flags) == map_rows[_i].rc,
+		      "%s", map_rows[_i].name);
+	ck_assert_uint_eq(maptree_count(&c->maps), map_rows[_i].rc == 0);
+	ck_assert_uint_eq(fake_mapped_bytes(c->ioas_id),
+			  map_rows[_i].rc == 0 ? map_rows[_i].size : 0);
+}
+END_TEST
+
+START_TEST(test_map_argsz_too_small)
+{
+	struct vfio_iommu_type1_dma_map m = {
+		.argsz = 31, .flags = 3, .vaddr = VA, .iova = 0, .size = SZ_4K
+	};
+
+	set_type(VFIO_TYPE1v2_IOMMU);
+	ck_assert_int_eq(ioc(VFIO_IOMMU_MAP_DMA, &m), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_map_overlap_eexist)
+{
+	set_type(VFIO_TYPE1v2_IOMMU);
+	ck_assert_int_eq(map_rw(0x100000, 0x3000), 0);
+	ck_assert_int_eq(map_rw(0x102000, 0x2000), -EEXIST);
+	ck_assert_int_eq(map_rw(0x0ff000, 0x2000), -EEXIST);
+	ck_assert_int_eq(map_rw(0x103000, 0x1000), 0);
+	ck_assert_int_eq(fake.calls > 0, 1);
+}
+END_TEST
+
+START_TEST(test_map_entry_limit_enospc)
+{
+	uint64_t buf[32];
+	struct vfio_iommu_type1_info *info = (void *)buf;
+	int i;
+
+	shim_config.dma_entry_limit = 8;
+	set_type(VFIO_TYPE1v2_IOMMU);
+	for (i = 0; i < 8; i++)
+		ck_assert_int_eq(map_rw(0x100000 + i * SZ_4K, SZ_4K), 0);
+	ck_assert_int_eq(map_rw(0x200000, SZ_4K), -ENOSPC);
+	/* overlap is reported before the limit, as type1 orders its checks */
+	ck_assert_int_eq(map_rw(0x100000, SZ_4K), -EEXIST);
+	info->argsz = sizeof(buf);
+	ck_assert_int_eq(ioc(VFIO_IOMMU_GET_INFO, info), 0);
+	ck_assert_uint_eq(((struct vfio_iommu_type1_info_dma_avail
+				    *)((char *)buf + 56))
+				  ->avail,
+			  0);
+	ck_assert_int_eq(unmap(0x100000, SZ_4K, 0, NULL), 0);
+	ck_assert_int_eq(map_rw(0x200000, SZ_4K), 0);
+}
+END_TEST
+
+START_TEST(test_map_memlock_enomem_keeps_record)
+{
+	set_type(VFIO_TYPE1v2_IOMMU);
+	fake.pinned_limit = 2 * SZ_4K;
+	ck_assert_int_eq(map_rw(0x100000, 2 * SZ_4K), 0);
+	ck_assert_int_eq(map_rw(0x200000, SZ_4K), -ENOMEM);
+	ck_assert_uint_eq(maptree_count(&c->maps), 1);
+}
+END_TEST
+
+/* ---- UNMAP_DMA ------------------------------------------------------ */
+
+START_TEST(test_unmap_empty_is_success)
+{
+	uint64_t size = 1;
+
+	set_type(VFIO_TYPE1v2_IOMMU);
+	ck_assert_int_eq(unmap(0x100000, SZ_4K, 0, &size), 0);
+	ck_assert_uint_eq(size, 0);
+}
+END_TEST
+
+START_TEST(test_unmap_v2_bisect_einval_nothing_unmapped)
+{
+	uint64_t size;
+
+	set_type(VFIO_TYPE1v2_IOMMU);
+	ck_assert_int_eq(map_rw(0x100000, SZ_4K), 0);
+	ck_assert_int_eq(map_rw(0x101000, 0x2000), 0);
+	/* covers the first mapping, cuts the second: nothing may go, and
+	 * the caller's struct is not written (size stays as requested) */
+	ck_assert_int_eq(unmap(0x100000, 0x2000, 0, &size), -EINVAL);
+	ck_assert_uint_eq(size, 0x2000);
+	ck_assert_uint_eq(maptree_count(&c->maps), 2);
+	ck_assert_uint_eq(fake_mapped_bytes(c->ioas_id), 0x3000);
+	ck_assert_int_eq(unmap(0x101000, SZ_4K, 0, &size), -EINVAL);
+	ck_assert_int_eq(unmap(0x100000, 0x3000, 0, &size), 0);
+	ck_assert_uint_eq(size, 0x3000);
+	ck_assert_uint_eq(fake_mapped_bytes(c->ioas_id), 0);
+}
+END_TEST
+
+START_TEST(test_unmap_v1_whole_mappings)
+{
+	uint64_t size;
+
+	set_type(VFIO_TYPE1_IOMMU);
+	ck_assert_int_eq(map_rw(0x100000, 0x4000), 0);
+	/* start inside a mapping: nothing, size 0 */
+	ck_assert_int_eq(unmap(0x101000, SZ_4K, 0, &size), 0);
+	ck_assert_uint_eq(size, 0);
+	ck_assert_uint_eq(fake_mapped_bytes(c->ioas_id), 0x4000);
+	/* covering its first page removes all of it */
+	ck_assert_int_eq(unmap(0x100000, SZ_4K, 0, &size), 0);
+	ck_assert_uint_eq(size, 0x4000);
+	ck_assert_uint_eq(fake_mapped_bytes(c->ioas_id), 0);
+}
+END_TEST
+
+START_TEST(test_unmap_v1_straddle_stops_walk)
+{
+	uint64_t size;
+
+	set_type(VFIO_TYPE1_IOMMU);
+	ck_assert_int_eq(map_rw(0x100000, 0x2000), 0);
+	ck_assert_int_eq(map_rw(0x102000, 0x2000), 0);
+	ck_assert_int_eq(unmap(0x101000, 0x3000, 0, &size), 0);
+	ck_assert_uint_eq(size, 0);
+	ck_assert_uint_eq(maptree_count(&c->maps), 2);
+}
+END_TEST
+
+START_TEST(test_unmap_many_one_kernel_call)
+{
+	uint64_t size;
+	unsigned int before;
+	int i;
+
+	set_type(VFIO_TYPE1v2_IOMMU);
+	for (i = 0; i < 10; i++)
+		ck_assert_int_eq(map_rw(0x100000 + i * SZ_4K, SZ_4K), 0);
+	before = fake.calls;
+	ck_assert_int_eq(unmap(0x100000, 10 * SZ_4K, 0, &size), 0);
+	ck_assert_uint_eq(size, 10 * SZ_4K);
+	ck_assert_uint_eq(fake.calls - before, 1);
+}
+END_TEST
+
+static const struct {
+	const char *name;
+	uint64_t iova, size;
+	uint32_t flags;
+	long rc;
+} unmap_rows[] = {
+	{ "size 0", 0x100000, 0, 0, -EINVAL },
+	{ "iova misaligned", 0x100800, SZ_4K, 0, -EINVAL },
+	{ "size misaligned", 0x100000, 0x800, 0, -EINVAL },
+	{ "wraps", 0xfffffffffffff000ull, 0x2000, 0, -EINVAL },
+	{ "unknown flag", 0x100000, SZ_4K, 1u << 31, -EINVAL },
+	{ "all with iova", 0x100000, 0, VFIO_DMA_UNMAP_FLAG_ALL, -EINVAL },
+	{ "all with size", 0, SZ_4K, VFIO_DMA_UNMAP_FLAG_ALL, -EINVAL },
+	{ "vaddr (listed)", 0x100000, SZ_4K, VFIO_DMA_UNMAP_FLAG_VADDR,
+	  -EINVAL },
+	{ "dirty bitmap with all", 0, 0,
+	  VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
+	  -EINVAL },
+};
+
+START_TEST(test_unmap_rows)
+{
+	set_type(VFIO_TYPE1v2_IOMMU);
+	ck_assert_int_eq(map_rw(0x100000, SZ_4K), 0);
+	ck_assert_msg(unmap(unmap_rows[_i].iova, unmap_rows[_i].size,
+			    unmap_rows[_i].flags,
+			    NULL) == unmap_rows[_i].rc,
+		      "%s", unmap_rows[_i].name);
+	ck_assert_uint_eq(maptree_count(&c->maps), 1);
+}
+END_TEST
+
+START_TEST(test_unmap_all)
+{
+	uint64_t size;
+
+	set_type(VFIO_TYPE1_IOMMU);
+	ck_assert_int_eq(unmap(0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &size), 0);
+	ck_assert_uint_eq(size, 0);
+	ck_assert_int_eq(map_rw(0x100000, SZ_4K), 0);
+	ck_assert_int_eq(map_rw(0x200000, SZ_2M), 0);
+	ck_assert_int_eq(unmap(0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &size), 0);
+	ck_assert_uint_eq(size, SZ_4K + SZ_2M);
+	ck_assert_uint_eq(fake_mapped_bytes(c->ioas_id), 0);
+}
+END_TEST
+
+/* ---- DIRTY_PAGES ---------------------------------------------------- */
+
+static long dirty(uint32_t flags)
+{
+	struct vfio_iommu_type1_dirty_bitmap d = { .argsz = sizeof(d),
+						   .flags = flags };
+
+	return ioc(VFIO_IOMMU_DIRTY_PAGES, &d);
+}
+
+static long get_bitmap(uint64_t iova, uint64_t size, uint64_t pgsize,
+		       uint64_t *bits, uint64_t bytes)
+{
+	struct {
+		struct vfio_iommu_type1_dirty_bitmap d;
+		struct vfio_iommu_type1_dirty_bitmap_get g;
+	} a = {
+		.d = { .argsz = sizeof(a),
+		       .flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP },
+		.g = { .iova = iova,
+		       .size = size,
+		       .bitmap = { .pgsize = pgsize,
+				   .size = bytes,
+				   .data = (__u64 *)bits } },
+	};
+
+	return ioc(VFIO_IOMMU_DIRTY_PAGES, &a);
+}
+
+START_TEST(test_dirty_v1_eacces)
+{
+	set_type(VFIO_TYPE1_IOMMU);
+	ck_assert_int_eq(dirty(VFIO_IOMMU_DIRTY_PAGES_FLAG_START), -EACCES);
+}
+END_TEST
+
+START_TEST(test_dirty_flags)
+{
+	set_type(VFIO_TYPE1v2_IOMMU);
+	ck_assert_int_eq(dirty(0), -EINVAL);
+	ck_assert_int_eq(dirty(VFIO_IOMMU_DIRTY_PAGES_FLAG_START |
+			       VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP),
+			 -EINVAL);
+	ck_assert_int_eq(dirty(8), -EINVAL);
+	ck_assert_int_eq(dirty(VFIO_IOMMU_DIRTY_PAGES_FLAG_START), 0);
+	ck_assert_int_eq(dirty(VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP), 0);
+}
+END_TEST
+
+START_TEST(test_dirty_bitmap_all_mapped_pages)
+{
+	uint64_t bits[2];
+
+	set_type(VFIO_TYPE1v2_IOMMU);
+	ck_assert_int_eq(map_rw(0x100000, 3 * SZ_4K), 0);
+	ck_assert_int_eq(map_rw(0x105000, SZ_4K), 0);
+	memset(bits, 0xff, sizeof(bits));
+	/* tracking off: EINVAL */
+	ck_assert_int_eq(get_bitmap(0x100000, 64 * SZ_4K, SZ_4K, bits, 8),
+			 -EINVAL);
+	ck_assert_int_eq(dirty(VFIO_IOMMU_DIRTY_PAGES_FLAG_START), 0);
+	ck_assert_int_eq(get_bitmap(0x100000, 64 * SZ_4K, SZ_2M, bits, 8),
+			 -EINVAL);
+	ck_assert_int_eq(get_bitmap(0x100000, 64 * SZ_4K, SZ_4K, bits, 8), 0);
+	/* pages 0-2 and 5 set; the rest of the touched word cleared */
+	ck_assert_uint_eq(bits[0], 0x27);
+	ck_assert_uint_eq(bits[1], ~0ull);
+	/* bisecting range */
+	ck_assert_int_eq(get_bitmap(0x101000, SZ_4K, SZ_4K, bits, 8), -EINVAL);
+}
+END_TEST
+
+START_TEST(test_unmap_get_dirty_bitmap)
+{
+	struct {
+		struct vfio_iommu_type1_dma_unmap u;
+		struct vfio_bitmap b;
+	} a;
+	uint64_t bits = 0;
+
+	set_type(VFIO_TYPE1v2_IOMMU);
+	ck_assert_int_eq(map_rw(0x100000, 2 * SZ_4K), 0);
+	memset(&a, 0, sizeof(a));
+	a.u.argsz = sizeof(a);
+	a.u.flags = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
+	a.u.iova = 0x100000;
+	a.u.size = 2 * SZ_4K;
+	a.b.pgsize = SZ_4K;
+	a.b.size = 8;
+	a.b.data = (__u64 *)&bits;
+	/* not tracking */
+	ck_assert_int_eq(ioc(VFIO_IOMMU_UNMAP_DMA, &a), -EINVAL);
+	ck_assert_int_eq(dirty(VFIO_IOMMU_DIRTY_PAGES_FLAG_START), 0);
+	ck_assert_int_eq(ioc(VFIO_IOMMU_UNMAP_DMA, &a), 0);
+	ck_assert_uint_eq(bits, 3);
+	ck_assert_uint_eq(a.u.size, 2 * SZ_4K);
+}
+END_TEST
+
+/* ---- groups --------------------------------------------------------- */
+
+START_TEST(test_get_device_fd_before_set_iommu_einval)
+{
+	struct group *g;
+
+	join();
+	g = (struct group *)fdtable_lookup(GFD);
+	ck_assert_ptr_nonnull(g);
+	ck_assert_int_eq(group_get_device_fd(g, GFD, "0000:00:03.0"), -EINVAL);
+	ck_assert_int_eq(ioc_val(VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU), 0);
+	ck_assert_int_ge(group_get_device_fd(g, GFD, "0000:00:03.0"), 0);
+}
+END_TEST
+
+START_TEST(test_unset_with_device_open_ebusy)
+{
+	struct group *g;
+	int dfd;
+
+	set_type(VFIO_TYPE1v2_IOMMU);
+	g = (struct group *)fdtable_lookup(GFD);
+	dfd = group_get_device_fd(g, GFD, "0000:00:03.0");
+	ck_assert_int_ge(dfd, 0);
+	ck_assert_int_eq(group_unset_container(g, GFD), -EBUSY);
+	fdtable_remove(dfd);
+	ck_assert_int_eq(group_unset_container(g, GFD), 0);
+}
+END_TEST
+
+START_TEST(test_last_group_leaving_drops_everything)
+{
+	struct group *g;
+
+	set_type(VFIO_TYPE1v2_IOMMU);
+	ck_assert_int_eq(map_rw(0x100000, SZ_4K), 0);
+	g = (struct group *)fdtable_lookup(GFD);
+	ck_assert_int_eq(group_unset_container(g, GFD), 0);
+	ck_assert_ptr_null(fdtable_lookup(GFD));
+	ck_assert_int_eq(fake.domain, 0);
+	ck_assert_uint_eq(fake_mapped_bytes(c->ioas_id), 0);
+	ck_assert_int_eq(map_rw(0x100000, SZ_4K), -EINVAL);
+	ck_assert_int_eq(ioc_val(VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU), -EINVAL);
+	/* and the container can be used again */
+	set_type(VFIO_TYPE1_IOMMU);
+	ck_assert_int_eq(map_rw(0x100000, SZ_4K), 0);
+}
+END_TEST
+
+START_TEST(test_group_close_released_leaves)
+{
+	set_type(VFIO_TYPE1v2_IOMMU);
+	ck_assert_int_eq(map_rw(0x100000, SZ_4K), 0);
+	fake.released = 1;
+	fdtable_remove(GFD);
+	ck_assert_int_eq(map_rw(0x200000, SZ_4K), -EINVAL);
+	ck_assert_uint_eq(fake_mapped_bytes(c->ioas_id), 0);
+}
+END_TEST
+
+START_TEST(test_group_close_held_elsewhere_keeps)
+{
+	set_type(VFIO_TYPE1v2_IOMMU);
+	ck_assert_int_eq(map_rw(0x100000, SZ_4K), 0);
+	fake.released = 0;
+	fdtable_remove(GFD);
+	ck_assert_uint_eq(fake_mapped_bytes(c->ioas_id), SZ_4K);
+}
+END_TEST
+
+/* ---- faults: the record always equals the kernel ------------------- */
+
+static uint64_t record_bytes(void)
+{
+	const struct mapping *m;
+	uint64_t n = 0;
+
+	for (m = maptree_first_from(&c->maps, 0); m;
+	     m = maptree_next(&c->maps, m))
+		n += m->size;
+	return n;
+}
+
+START_TEST(test_fail_nth_record_matches_kernel)
+{
+	static const int errs[] = { ENOMEM, EFAULT, EINVAL, EBUSY };
+	unsigned int n, base;
+	size_t e;
+	int i;
+
+	for (e = 0; e < sizeof(errs) / sizeof(errs[0]); e++) {
+		for (n = 1; n < 40; n++) {
+			teardown();
+			setup();
+			set_type(VFIO_TYPE1v2_IOMMU);
+			base = fake.calls;
+			fake.fail_nth = base + n;
+			fake.fail_errno = errs[e];
+			for (i = 0; i < 6; i++)
+				map_rw(0x100000 + i * SZ_4K, SZ_4K);
+			unmap(0x101000, 2 * SZ_4K, 0, NULL);
+			map_rw(0x200000, SZ_2M);
+			unmap(0, 0, VFIO_DMA_UNMAP_FLAG_ALL, NULL);
+			map_rw(0x300000, SZ_4K);
+			ck_assert_msg(record_bytes() ==
+					      fake_mapped_bytes(c->ioas_id),
+				      "err %d n %u: record %llu kernel %llu",
+				      errs[e], n,
+				      (unsigned long long)record_bytes(),
+				      (unsigned long long)fake_mapped_bytes(
+					      c->ioas_id));
+		}
+	}
+}
+END_TEST
+
+Suite *container_suite(void);
+
+Suite *container_suite(void)
+{
+	Suite *s = suite_create("container");
+	TCase *t;
+
+	t = tcase_create("core");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, test_open_sets_compat_ioas);
+	tcase_add_test(t, test_get_api_version);
+	tcase_add_test(t, test_check_extension_table);
+	tcase_add_test(t, test_set_iommu_needs_group);
+	tcase_add_test(t, test_set_iommu_once);
+	tcase_add_loop_test(t, test_set_iommu_types, 0,
+			    sizeof(set_iommu_rows) / sizeof(set_iommu_rows[0]));
+	tcase_add_test(t, test_set_iommu_attach_failure_is_errno);
+	tcase_add_test(t, test_ioctls_before_set_iommu_einval);
+	tcase_add_test(t, test_unknown_ioctl_enotty);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("get_info");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, test_get_info_layout);
+	tcase_add_test(t, test_get_info_small_argsz);
+	tcase_add_test(t, test_get_info_bad_pointer_efault);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("map");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_loop_test(t, test_map_rows, 0,
+			    sizeof(map_rows) / sizeof(map_rows[0]));
+	tcase_add_test(t, test_map_argsz_too_small);
+	tcase_add_test(t, test_map_overlap_eexist);
+	tcase_add_test(t, test_map_entry_limit_enospc);
+	tcase_add_test(t, test_map_memlock_enomem_keeps_record);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("unmap");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, test_unmap_empty_is_success);
+	tcase_add_test(t, test_unmap_v2_bisect_einval_nothing_unmapped);
+	tcase_add_test(t, test_unmap_v1_whole_mappings);
+	tcase_add_test(t, test_unmap_v1_straddle_stops_walk);
+	tcase_add_test(t, test_unmap_many_one_kernel_call);
+	tcase_add_loop_test(t, test_unmap_rows, 0,
+			    sizeof(unmap_rows) / sizeof(unmap_rows[0]));
+	tcase_add_test(t, test_unmap_all);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("dirty");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, test_dirty_v1_eacces);
+	tcase_add_test(t, test_dirty_flags);
+	tcase_add_test(t, test_dirty_bitmap_all_mapped_pages);
+	tcase_add_test(t, test_unmap_get_dirty_bitmap);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("groups");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, test_get_device_fd_before_set_iommu_einval);
+	tcase_add_test(t, test_unset_with_device_open_ebusy);
+	tcase_add_test(t, test_last_group_leaving_drops_everything);
+	tcase_add_test(t, test_group_close_released_leaves);
+	tcase_add_test(t, test_group_close_held_elsewhere_keeps);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("faults");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, test_fail_nth_record_matches_kernel);
+	tcase_set_timeout(t, 60);
+	suite_add_tcase(s, t);
+	return s;
+}

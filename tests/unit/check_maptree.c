@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+/* The mapping record against a brute-force model, under random operations. */
+#include <check.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "maptree.h"
+
+#define SLOTS 512
+
+START_TEST(test_random_against_model)
+{
+	static uint64_t model_size[SLOTS]; /* slot i: iova i*4K, 0 = empty */
+	struct maptree t;
+	unsigned int seed = 12345, op;
+	int i, j;
+
+	maptree_init(&t);
+	for (op = 0; op < 200000; op++) {
+		i = rand_r(&seed) % SLOTS;
+		if (rand_r(&seed) % 3) {
+			uint64_t sz = 1 + rand_r(&seed) % 4;
+			bool free = true;
+
+			for (j = 0; j < SLOTS; j++)
+				if (model_size[j] && j < i + (int)sz &&
+				    i < j + (int)model_size[j])
+					free = false;
+			ck_assert_int_eq(maptree_find(&t, (uint64_t)i << 12,
+						      sz << 12) == NULL,
+					 free);
+			if (free && i + (int)sz <= SLOTS) {
+				ck_assert_int_eq(maptree_insert(&t,
+						(uint64_t)i << 12, sz << 12, 0,
+						3), 0);
+				model_size[i] = sz;
+			}
+		} else {
+			ck_assert_int_eq(maptree_remove(&t, (uint64_t)i << 12),
+					 model_size[i] ? 0 : -ENOENT);
+			model_size[i] = 0;
+		}
+	}
+	/* in-order walk equals the model */
+	{
+		const struct mapping *m = maptree_first_from(&t, 0);
+		uint32_t n = 0;
+
+		for (j = 0; j < SLOTS; j++) {
+			if (!model_size[j])
+				continue;
+			ck_assert_ptr_nonnull(m);
+			ck_assert_uint_eq(m->iova, (uint64_t)j << 12);
+			ck_assert_uint_eq(m->size, model_size[j] << 12);
+			m = maptree_next(&t, m);
+			n++;
+		}
+		ck_assert_ptr_null(m);
+		ck_assert_uint_eq(maptree_count(&t), n);
+	}
+	maptree_destroy(&t);
+}
+END_TEST
+
+START_TEST(test_balanced_and_compact)
+{
+	struct maptree t;
+	uint32_t i;
+
+	maptree_init(&t);
+	for (i = 0; i < 65536; i++)
+		ck_assert_int_eq(maptree_insert(&t, (uint64_t)i << 12, 4096, 0,
+						3), 0);
+	/* AVL: height <= 1.44 log2(n) */
+	ck_assert_int_le(t.chunks[t.root >> MAPTREE_CHUNK_SHIFT]
+				 [t.root & ((1u << MAPTREE_CHUNK_SHIFT) - 1)]
+					 .height,
+			 24);
+	ck_assert_uint_le(maptree_bytes(&t) / 65536, 64);
+	maptree_destroy(&t);
+}
+END_TEST
+
+Suite *maptree_suite(void);
+
+Suite *maptree_suite(void)
+{
+	Suite *s = suite_create("maptree");
+	TCase *t = tcase_create("tree");
+
+	tcase_add_test(t, test_random_against_model);
+	tcase_add_test(t, test_balanced_and_compact);
+	tcase_set_timeout(t, 60);
+	suite_add_tcase(s, t);
+	return s;
+}
