@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/vfio.h>
@@ -50,6 +51,7 @@
 #define IOVA_R 0x400000ULL	/* read-only for the device */
 #define IOVA_F 0x500000ULL	/* two pages, for the bisecting unmap */
 #define IOVA_MMIO 0x600000ULL	/* edu's BAR0 mapped as DMA memory */
+#define IOVA_K 0x700000ULL	/* mapped by a fork child, unmapped by the parent */
 #define BUFSZ 0x10000
 
 struct edu {
@@ -253,6 +255,36 @@ static void run(int type)
 	 */
 	p_map_rw("map_bar0_mmio", st.c, (void *)e.bar0, IOVA_MMIO, PG);
 	p_unmap_simple("unmap_bar0_mmio", st.c, IOVA_MMIO, PG);
+
+	/*
+	 * A fork child maps shared memory through the inherited container and
+	 * exits; the parent's unmap must really revoke it (the container is one
+	 * kernel object, whoever made the mapping).
+	 */
+	{
+		uint8_t *k = mmap(NULL, BUFSZ, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		pid_t pid;
+		int stt;
+
+		if (k == MAP_FAILED)
+			goto skip_fork;
+		buf_register("K", k, BUFSZ);
+		fflush(stdout);
+		pid = fork();
+		if (pid == 0) {
+			conf_prefix("%s.dma.child", type == VFIO_TYPE1_IOMMU ? "t1" : "t2");
+			p_map_rw("map_k", st.c, k, IOVA_K, BUFSZ);
+			fflush(stdout);
+			_exit(0);
+		}
+		waitpid(pid, &stt, 0);
+		check_copy("copy_to_child_map", &e, s, IOVA_S, k, IOVA_K);
+		p_unmap_simple("unmap_k_child_made", st.c, IOVA_K, BUFSZ);
+		check_blocked("child_map_after_parent_unmap_blocked", &e, k, IOVA_K);
+		munmap(k, BUFSZ);
+	}
+skip_fork:
 
 	/* UNMAP_ALL revokes everything; a new map at the same IOVA works again */
 	p_unmap_all("unmap_all", st.c);
