@@ -48,8 +48,8 @@ def load_allowed(path):
         return allowed
     with open(path, encoding="utf-8") as f:
         for raw in f:
-            line = raw.split("#", 1)[0].strip() if raw.lstrip().startswith("#") else raw.strip()
-            if not line:
+            line = raw.strip()
+            if not line or line.startswith("#"):
                 continue
             pat, _, reason = line.partition(" ")
             allowed.append((pat, reason.strip()))
