@@ -29,6 +29,7 @@
 #define _GNU_SOURCE
 #endif
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,6 +244,7 @@ static void sec_info(void)
 		p_info(n, s.c, sz, NULL);
 	}
 	p_info("huge_argsz", s.c, 1024, NULL);
+	p_info("argsz_u32_max", s.c, 0xffffffff, NULL);
 
 	/* DMA_AVAIL tracks the number of mappings */
 	a = buf_new("A", 0x10000, PROT_READ | PROT_WRITE);
@@ -285,6 +287,9 @@ static void sec_map(void)
 	p_map("argsz_minsz_minus_1", s.c, msz - 1, RW, A, IOVA_A, PG);
 	p_map("argsz_larger", s.c, msz + 16, RW, A, IOVA_A, PG);
 	p_unmap_simple("argsz_larger.undo", s.c, IOVA_A, PG);
+	/* type1 reads only minsz bytes, whatever argsz claims */
+	p_map("argsz_u32_max", s.c, 0xffffffff, RW, A, IOVA_A, PG);
+	p_unmap("argsz_u32_max.undo", s.c, 0xffffffff, 0, IOVA_A, PG, NULL);
 
 	/* flags */
 	p_map("flags_0", s.c, msz, 0, A, IOVA_A, PG);
@@ -1258,6 +1263,68 @@ static void sec_scm(void)
 	stage_down(&s);
 }
 
+/* ------------------------------------------------------------------ threads */
+
+#define NTHREADS 4
+#define ROUNDS 200
+
+struct worker {
+	int c, idx;
+	uint8_t *buf;
+	int map_fail, unmap_fail, size_wrong;
+};
+
+/* map/unmap a private IOVA range over and over; type1 serialises on its lock */
+static void *worker_fn(void *p)
+{
+	struct worker *w = p;
+	uint64_t iova = IOVA_A + (uint64_t)w->idx * 0x100000;
+
+	for (int i = 0; i < ROUNDS; i++) {
+		uint64_t sz = PG * (1 + (uint64_t)(i % 4));
+		struct vfio_iommu_type1_dma_map m = {
+			.argsz = sizeof(m), .flags = RW, .vaddr = (uintptr_t)w->buf,
+			.iova = iova, .size = sz };
+		struct vfio_iommu_type1_dma_unmap u = {
+			.argsz = sizeof(u), .iova = iova, .size = sz };
+
+		if (ioctl(w->c, VFIO_IOMMU_MAP_DMA, &m))
+			w->map_fail++;
+		if (ioctl(w->c, VFIO_IOMMU_UNMAP_DMA, &u))
+			w->unmap_fail++;
+		else if (u.size != sz)
+			w->size_wrong++;
+	}
+	return NULL;
+}
+
+static void sec_threads(void)
+{
+	struct worker w[NTHREADS];
+	pthread_t t[NTHREADS];
+	struct stage s;
+	uint8_t *a;
+
+	if (stage_up(&s, ST_IOMMU, cur_type))
+		return;
+	a = buf_new("A", 0x10000, PROT_READ | PROT_WRITE);
+	for (int i = 0; i < NTHREADS; i++) {
+		w[i] = (struct worker){ .c = s.c, .idx = i, .buf = a };
+		pthread_create(&t[i], NULL, worker_fn, &w[i]);
+	}
+	for (int i = 0; i < NTHREADS; i++) {
+		char n[32];
+
+		pthread_join(t[i], NULL);
+		snprintf(n, sizeof(n), "worker%d", i);
+		note(n, "MAP_DMA+UNMAP_DMA x%d: map_fail=%d unmap_fail=%d size_wrong=%d",
+		     ROUNDS, w[i].map_fail, w[i].unmap_fail, w[i].size_wrong);
+	}
+	p_avail("avail_end", s.c);
+	p_unmap_all("unmap_all", s.c);
+	stage_down(&s);
+}
+
 /* ------------------------------------------------------------------ unknown ioctls */
 
 struct uioc {
@@ -1356,6 +1423,7 @@ static const struct section sections[] = {
 	{ "fork", sec_fork, 1 },
 	{ "exec", sec_exec, 1 },
 	{ "scm", sec_scm, 1 },
+	{ "threads", sec_threads, 1 },
 	{ "ioctl", sec_ioctl, 1 },
 };
 
