@@ -28,6 +28,7 @@
 #define MAX_RANGES 64
 
 static void dirty_free_all(struct container *c);
+static void drop_mapping(struct container *c, const struct mapping *m);
 
 static void container_free(struct shim_obj *obj)
 {
@@ -120,6 +121,7 @@ int container_adopt(int fd, struct container **out)
 	 * a TYPE1v2 container whose mapping record the kernel completes.
 	 */
 	c->adopted = true;
+	c->shared = true;
 	c->type = VFIO_TYPE1v2_IOMMU;
 	c->pgsizes = 4096;
 	*out = c;
@@ -355,6 +357,7 @@ static int container_map_dma(struct container *c, int fd, void *arg)
 	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
 	uint32_t mask = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE |
 			VFIO_DMA_MAP_FLAG_VADDR;
+	const struct mapping *m;
 	uint32_t flags = 0;
 	uint64_t pgsize;
 	bool set_vaddr;
@@ -381,8 +384,32 @@ static int container_map_dma(struct container *c, int fd, void *arg)
 	if (map.iova + map.size - 1 < map.iova ||
 	    map.vaddr + map.size - 1 < map.vaddr)
 		return -EINVAL;
-	if (maptree_find(&c->maps, map.iova, map.size))
-		return -EEXIST;
+	if (maptree_find(&c->maps, map.iova, map.size)) {
+		if (!c->shared)
+			return -EEXIST;
+		/* perhaps unmapped by another process: the kernel knows */
+		if (!iova_valid(c, map.iova, map.iova + map.size - 1))
+			return -EINVAL;
+		c->stats.kernel_calls++;
+		rc = iommufd_ioas_map(fd, c->ioas_id, flags, map.vaddr,
+				      map.size, map.iova);
+		if (rc)
+			return type1_errno(rc);
+		while ((m = maptree_find(&c->maps, map.iova, map.size)))
+			drop_mapping(c, m);
+		rc = maptree_insert(&c->maps, map.iova, map.size, map.vaddr,
+				    map.flags & (VFIO_DMA_MAP_FLAG_READ |
+						 VFIO_DMA_MAP_FLAG_WRITE));
+		if (rc) {
+			uint64_t gone;
+
+			iommufd_ioas_unmap(fd, c->ioas_id, map.iova, map.size,
+					   &gone);
+			return rc;
+		}
+		c->stats.maps++;
+		return 0;
+	}
 	if (maptree_count(&c->maps) >= c->dma_entry_limit)
 		return -ENOSPC;
 	if (!iova_valid(c, map.iova, map.iova + map.size - 1))
@@ -531,7 +558,7 @@ static bool bisects(const struct container *c, uint64_t iova, uint64_t size)
  * up equal to what the kernel holds.
  */
 static int unmap_span(struct container *c, int fd, uint64_t start,
-		      uint64_t end, uint64_t count)
+		      uint64_t end, uint64_t count, uint64_t *done)
 {
 	const struct mapping *m;
 	uint64_t unmapped, iova = start, msize;
@@ -539,6 +566,8 @@ static int unmap_span(struct container *c, int fd, uint64_t start,
 
 	c->stats.kernel_calls++;
 	rc = iommufd_ioas_unmap(fd, c->ioas_id, start, end - start, &unmapped);
+	/* what the kernel removed: less than the record if another process was first */
+	*done = rc ? 0 : unmapped;
 	while (count-- && (m = maptree_first_from(&c->maps, iova))) {
 		iova = m->iova;
 		msize = m->size;
@@ -552,11 +581,50 @@ static int unmap_span(struct container *c, int fd, uint64_t start,
 				iova += msize;
 				continue;
 			}
+			*done += one ? 0 : unmapped;
 		}
 		drop_mapping(c, m);
 		iova += msize;
 	}
 	return err;
+}
+
+/* Drop the record's mappings lying wholly inside [iova, iova + size). */
+static void drop_inside(struct container *c, uint64_t iova, uint64_t size)
+{
+	const struct mapping *m = maptree_first_from(&c->maps, iova);
+	uint64_t last = iova + size - 1;
+
+	while (m && m->iova <= last) {
+		if (m->iova >= iova && m->iova + m->size - 1 <= last) {
+			drop_mapping(c, m);
+			m = maptree_first_from(&c->maps, iova);
+		} else {
+			m = maptree_next(&c->maps, m);
+		}
+	}
+}
+
+/*
+ * A shared container: mappings another process made are only in the kernel,
+ * so the whole range goes to it; what it removed is what is reported.
+ */
+static int unmap_shared(struct container *c, int fd, uint64_t iova,
+			uint64_t size, uint64_t *unmapped)
+{
+	int rc;
+
+	c->stats.kernel_calls++;
+	rc = iommufd_ioas_unmap(fd, c->ioas_id, iova, size, unmapped);
+	if (rc == -ENOENT) {
+		/* nothing there: type1's empty unmap */
+		*unmapped = 0;
+		rc = 0;
+	}
+	if (rc)
+		return rc;
+	drop_inside(c, iova, size);
+	return 0;
 }
 
 static int container_unmap_dma(struct container *c, int fd, void *arg)
@@ -614,23 +682,6 @@ static int container_unmap_dma(struct container *c, int fd, void *arg)
 	if (get_dirty && (!c->dirty_tracking || bitmap.pgsize != pgsize))
 		return -EINVAL;
 
-	if (c->adopted) {
-		/* the record may miss mappings made before adoption */
-		c->stats.kernel_calls++;
-		rc = iommufd_ioas_unmap(fd, c->ioas_id, iova, size, &unmapped);
-		if (rc == -ENOENT) {
-			rc = 0;
-			unmapped = 0;
-		}
-		if (rc)
-			return type1_errno(rc);
-		for (m = maptree_first_from(&c->maps, iova);
-		     m && m->iova < iova + size;
-		     m = maptree_first_from(&c->maps, iova))
-			drop_mapping(c, m);
-		goto out;
-	}
-
 	if (c->type == VFIO_TYPE1v2_IOMMU && !all && bisects(c, iova, size))
 		return -EINVAL;
 
@@ -654,9 +705,16 @@ static int container_unmap_dma(struct container *c, int fd, void *arg)
 		unmapped += m->size;
 		count++;
 	}
+	if (c->shared && !get_dirty &&
+	    (c->type == VFIO_TYPE1v2_IOMMU || all || !count)) {
+		rc = unmap_shared(c, fd, iova, size, &unmapped);
+		if (rc)
+			return type1_errno(rc);
+		goto out;
+	}
 	if (count) {
 		rc = unmap_span(c, fd, first->iova, last->iova + last->size,
-				count);
+				count, &unmapped);
 		if (rc)
 			return type1_errno(rc);
 	}
@@ -845,4 +903,9 @@ void container_group_left(struct container *c, struct group *g)
 	/* the last group gone deprivileges the container: type1 drops everything */
 	if (!c->groups)
 		container_reset(c, fdtable_find(&c->obj));
+}
+
+void container_mark_shared(struct container *c)
+{
+	c->shared = true;
 }

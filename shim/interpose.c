@@ -67,14 +67,26 @@ static void atfork_prepare(void)
 	shim_lock();
 }
 
+/* After fork both processes hold every container: the kernel arbitrates. */
+static void mark_containers_shared(void)
+{
+	int fd;
+
+	for (fd = fdtable_next(0, SHIM_CONTAINER); fd >= 0;
+	     fd = fdtable_next(fd + 1, SHIM_CONTAINER))
+		container_mark_shared((struct container *)fdtable_lookup(fd));
+}
+
 static void atfork_parent(void)
 {
+	mark_containers_shared();
 	shim_unlock();
 }
 
 static void atfork_child(void)
 {
 	shim_lock_reinit();
+	mark_containers_shared();
 	shim_pid = getpid();
 	uaccess_set_pid(shim_pid);
 }
@@ -216,8 +228,6 @@ static void forget_stale(int fd)
 	shim_unlock();
 }
 
-enum open_variant { OPEN_PLAIN, OPEN_64, OPEN_2, OPEN64_2 };
-
 /*
  * The container is a /dev/iommu fd; if iommufd cannot serve it, the real
  * container is opened instead (unless VFIOCOMPAT_FALLBACK=never).
@@ -258,76 +268,58 @@ static int open_container(int dirfd, const char *path, int flags, mode_t mode)
 	return real.openat(dirfd, path, flags, mode);
 }
 
-static mode_t open_mode(int flags, va_list ap)
+/* The mode is only there (and only read) with O_CREAT or O_TMPFILE. */
+#define OPEN_MODE(flags)                                              \
+	({                                                            \
+		mode_t m_ = 0;                                        \
+		va_list ap_;                                          \
+		va_start(ap_, flags);                                 \
+		if ((flags) & (O_CREAT | __O_TMPFILE))                \
+			m_ = va_arg(ap_, mode_t);                     \
+		va_end(ap_);                                          \
+		m_;                                                   \
+	})
+
+static inline int opened(int fd)
 {
-	/* the mode is only there (and only read) with O_CREAT or O_TMPFILE */
-	if (flags & (O_CREAT | __O_TMPFILE))
-		return va_arg(ap, mode_t);
-	return 0;
+	forget_stale(fd);
+	return fd;
 }
 
 SHIM_EXPORT int open(const char *path, int flags, ...)
 {
-	va_list ap;
-	mode_t mode;
-	int fd;
+	mode_t mode = OPEN_MODE(flags);
 
-	va_start(ap, flags);
-	mode = open_mode(flags, ap);
-	va_end(ap);
 	if (unlikely(is_container_path(AT_FDCWD, path)))
 		return open_container(AT_FDCWD, path, flags, mode);
-	fd = real.open(path, flags, mode);
-	forget_stale(fd);
-	return fd;
+	return opened(real.open(path, flags, mode));
 }
 
 SHIM_EXPORT int open64(const char *path, int flags, ...)
 {
-	va_list ap;
-	mode_t mode;
-	int fd;
+	mode_t mode = OPEN_MODE(flags);
 
-	va_start(ap, flags);
-	mode = open_mode(flags, ap);
-	va_end(ap);
 	if (unlikely(is_container_path(AT_FDCWD, path)))
 		return open_container(AT_FDCWD, path, flags, mode);
-	fd = real.open64(path, flags, mode);
-	forget_stale(fd);
-	return fd;
+	return opened(real.open64(path, flags, mode));
 }
 
 SHIM_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 {
-	va_list ap;
-	mode_t mode;
-	int fd;
+	mode_t mode = OPEN_MODE(flags);
 
-	va_start(ap, flags);
-	mode = open_mode(flags, ap);
-	va_end(ap);
 	if (unlikely(is_container_path(dirfd, path)))
 		return open_container(dirfd, path, flags, mode);
-	fd = real.openat(dirfd, path, flags, mode);
-	forget_stale(fd);
-	return fd;
+	return opened(real.openat(dirfd, path, flags, mode));
 }
 
 SHIM_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 {
-	va_list ap;
-	mode_t mode;
-	int fd;
+	mode_t mode = OPEN_MODE(flags);
 
-	va_start(ap, flags);
-	mode = open_mode(flags, ap);
-	va_end(ap);
 	if (unlikely(is_container_path(dirfd, path)))
 		return open_container(dirfd, path, flags, mode);
-	fd = real.openat64(dirfd, path, flags, mode);
-	forget_stale(fd);
-	return fd;
+	return opened(real.openat64(dirfd, path, flags, mode));
 }
 
 /*
@@ -336,46 +328,30 @@ SHIM_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
  */
 SHIM_EXPORT int __open_2(const char *path, int flags)
 {
-	int fd;
-
 	if (unlikely(is_container_path(AT_FDCWD, path)))
 		return open_container(AT_FDCWD, path, flags, 0);
-	fd = real.open_2(path, flags);
-	forget_stale(fd);
-	return fd;
+	return opened(real.open_2(path, flags));
 }
 
 SHIM_EXPORT int __open64_2(const char *path, int flags)
 {
-	int fd;
-
 	if (unlikely(is_container_path(AT_FDCWD, path)))
 		return open_container(AT_FDCWD, path, flags, 0);
-	fd = real.open64_2(path, flags);
-	forget_stale(fd);
-	return fd;
+	return opened(real.open64_2(path, flags));
 }
 
 SHIM_EXPORT int __openat_2(int dirfd, const char *path, int flags)
 {
-	int fd;
-
 	if (unlikely(is_container_path(dirfd, path)))
 		return open_container(dirfd, path, flags, 0);
-	fd = real.openat_2(dirfd, path, flags);
-	forget_stale(fd);
-	return fd;
+	return opened(real.openat_2(dirfd, path, flags));
 }
 
 SHIM_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 {
-	int fd;
-
 	if (unlikely(is_container_path(dirfd, path)))
 		return open_container(dirfd, path, flags, 0);
-	fd = real.openat64_2(dirfd, path, flags);
-	forget_stale(fd);
-	return fd;
+	return opened(real.openat64_2(dirfd, path, flags));
 }
 
 /* ---- ioctl ----------------------------------------------------------- */

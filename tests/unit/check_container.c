@@ -662,6 +662,32 @@ START_TEST(test_group_close_held_elsewhere_keeps)
 }
 END_TEST
 
+/* ---- a container shared with another process (fork, adoption) ------- */
+
+START_TEST(test_shared_unmap_reaches_other_process_mappings)
+{
+	uint64_t size, gone;
+
+	set_type(VFIO_TYPE1v2_IOMMU);
+	container_mark_shared(c);
+	/* the other process mapped 0x700000 and unmapped our 0x100000 */
+	ck_assert_int_eq(map_rw(0x100000, SZ_4K), 0);
+	ck_assert_int_eq(iommufd_ioas_map(cfd, c->ioas_id, 3, VA, 0x10000,
+					  0x700000), 0);
+	ck_assert_int_eq(iommufd_ioas_unmap(cfd, c->ioas_id, 0x100000, SZ_4K,
+					    &gone), 0);
+	ck_assert_int_eq(unmap(0x700000, 0x10000, 0, &size), 0);
+	ck_assert_uint_eq(size, 0x10000);
+	ck_assert_uint_eq(fake_mapped_bytes(c->ioas_id), 0);
+	/* our stale record entry does not make a new map fail EEXIST */
+	ck_assert_int_eq(map_rw(0x100000, SZ_4K), 0);
+	ck_assert_int_eq(unmap(0x100000, SZ_4K, 0, &size), 0);
+	ck_assert_uint_eq(size, SZ_4K);
+	ck_assert_int_eq(unmap(0x100000, SZ_4K, 0, &size), 0);
+	ck_assert_uint_eq(size, 0);
+}
+END_TEST
+
 /* ---- faults: the record always equals the kernel ------------------- */
 
 static uint64_t record_bytes(void)
@@ -773,6 +799,11 @@ Suite *container_suite(void)
 	tcase_add_test(t, test_last_group_leaving_drops_everything);
 	tcase_add_test(t, test_group_close_released_leaves);
 	tcase_add_test(t, test_group_close_held_elsewhere_keeps);
+	suite_add_tcase(s, t);
+
+	t = tcase_create("shared");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_add_test(t, test_shared_unmap_reaches_other_process_mappings);
 	suite_add_tcase(s, t);
 
 	t = tcase_create("faults");
