@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,6 +53,7 @@
 #define IOVA_F 0x500000ULL	/* two pages, for the bisecting unmap */
 #define IOVA_MMIO 0x600000ULL	/* edu's BAR0 mapped as DMA memory */
 #define IOVA_K 0x700000ULL	/* mapped by a fork child, unmapped by the parent */
+#define IOVA_M 0x800000ULL	/* mapped by a process that got the fd over SCM_RIGHTS */
 #define BUFSZ 0x10000
 
 struct edu {
@@ -189,16 +191,73 @@ static void edu_close(struct edu *e)
 	close(e->fd);
 }
 
+/*
+ * The receiving side of an SCM_RIGHTS transfer, forked before the container
+ * exists (as a DPDK secondary process is): it maps @mem at IOVA_M through the
+ * container it receives and exits.
+ */
+static pid_t scm_receiver(int sock, uint8_t *mem, int type)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		char cbuf[CMSG_SPACE(sizeof(int))], byte;
+		struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *cm;
+		int c = -1;
+
+		if (recvmsg(sock, &mh, 0) == 1 && (cm = CMSG_FIRSTHDR(&mh)) &&
+		    cm->cmsg_type == SCM_RIGHTS)
+			memcpy(&c, CMSG_DATA(cm), sizeof(int));
+		conf_prefix("%s.dma.scm_child", type == VFIO_TYPE1_IOMMU ? "t1" : "t2");
+		if (c >= 0)
+			p_map_rw("map_m", c, mem, IOVA_M, BUFSZ);
+		fflush(stdout);
+		_exit(0);
+	}
+	return pid;
+}
+
+static void scm_send(int sock, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))], byte = 'c';
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	fflush(stdout);
+	if (sendmsg(sock, &mh, 0) != 1)
+		note("scm_send", "sendmsg failed");
+}
+
 static void run(int type)
 {
 	const uint32_t msz = sizeof(struct vfio_iommu_type1_dma_map);
 	const uint32_t usz = sizeof(struct vfio_iommu_type1_dma_unmap);
-	uint8_t *s, *d, *x, *ro, *f, *v2;
+	uint8_t *s, *d, *x, *ro, *f, *v2, *m;
+	pid_t receiver = -1;
 	struct stage st;
 	struct edu e;
+	int sv[2] = { -1, -1 };
 
 	conf_prefix("%s.dma", type == VFIO_TYPE1_IOMMU ? "t1" : "t2");
 	buf_forget_all();
+	/* memory shared with the SCM_RIGHTS receiver, which exists before the container */
+	m = mmap(NULL, BUFSZ, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (m != MAP_FAILED && !socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		buf_register("M", m, BUFSZ);
+		receiver = scm_receiver(sv[1], m, type);
+		close(sv[1]);
+	}
 	if (stage_up(&st, ST_IOMMU, type))
 		goto down;
 	s = buf_new("S", BUFSZ, PROT_READ | PROT_WRITE);
@@ -257,6 +316,23 @@ static void run(int type)
 	p_unmap_simple("unmap_bar0_mmio", st.c, IOVA_MMIO, PG);
 
 	/*
+	 * A process that received the container over SCM_RIGHTS maps memory
+	 * through it; the sender's unmap must really revoke it.  This runs
+	 * before any fork of this process, so nothing marks the container as
+	 * shared in advance.
+	 */
+	if (receiver > 0) {
+		int stt;
+
+		scm_send(sv[0], st.c);
+		waitpid(receiver, &stt, 0);
+		receiver = -1;
+		check_copy("copy_to_scm_map", &e, s, IOVA_S, m, IOVA_M);
+		p_unmap_simple("unmap_m_scm_made", st.c, IOVA_M, BUFSZ);
+		check_blocked("scm_map_after_sender_unmap_blocked", &e, m, IOVA_M);
+	}
+
+	/*
 	 * A fork child maps shared memory through the inherited container and
 	 * exits; the parent's unmap must really revoke it (the container is one
 	 * kernel object, whoever made the mapping).
@@ -286,6 +362,7 @@ static void run(int type)
 	}
 skip_fork:
 
+
 	/* UNMAP_ALL revokes everything; a new map at the same IOVA works again */
 	p_unmap_all("unmap_all", st.c);
 	check_blocked("after_unmap_all_e_blocked", &e, x, IOVA_E);
@@ -296,6 +373,13 @@ skip_fork:
 	p_unmap_all("unmap_all_end", st.c);
 	edu_close(&e);
 down:
+	/* if the fd was never sent, closing our end makes the receiver's recvmsg return */
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (receiver > 0)
+		waitpid(receiver, NULL, 0);
+	if (m != MAP_FAILED)
+		munmap(m, BUFSZ);
 	stage_down(&st);
 }
 
