@@ -40,7 +40,7 @@ struct shim_libc {
 				  size_t len, size_t buflen);
 };
 
-extern struct shim_libc real;
+extern struct shim_libc real __attribute__((visibility("hidden")));
 
 /* Resolve every pointer with dlsym(RTLD_NEXT); safe to call repeatedly. */
 void libc_init(void);
