@@ -121,7 +121,6 @@ int container_adopt(int fd, struct container **out)
 	 * a TYPE1v2 container whose mapping record the kernel completes.
 	 */
 	c->adopted = true;
-	c->shared = true;
 	c->type = VFIO_TYPE1v2_IOMMU;
 	c->pgsizes = 4096;
 	*out = c;
@@ -385,9 +384,10 @@ static int container_map_dma(struct container *c, int fd, void *arg)
 	    map.vaddr + map.size - 1 < map.vaddr)
 		return -EINVAL;
 	if (maptree_find(&c->maps, map.iova, map.size)) {
-		if (!c->shared)
-			return -EEXIST;
-		/* perhaps unmapped by another process: the kernel knows */
+		/*
+		 * Perhaps unmapped by a process we forked or sent the fd to:
+		 * the kernel knows, and says EEXIST if the record is right.
+		 */
 		if (!iova_valid(c, map.iova, map.iova + map.size - 1))
 			return -EINVAL;
 		c->stats.kernel_calls++;
@@ -552,48 +552,11 @@ static bool bisects(const struct container *c, uint64_t iova, uint64_t size)
 	return m && m->iova + m->size != iova + size;
 }
 
-/*
- * Remove [first, last] (consecutive in the record) from the kernel with one
- * call; if that fails, fall back to one call per mapping so the record ends
- * up equal to what the kernel holds.
- */
-static int unmap_span(struct container *c, int fd, uint64_t start,
-		      uint64_t end, uint64_t count, uint64_t *done)
-{
-	const struct mapping *m;
-	uint64_t unmapped, iova = start, msize;
-	int rc, one, err = 0;
-
-	c->stats.kernel_calls++;
-	rc = iommufd_ioas_unmap(fd, c->ioas_id, start, end - start, &unmapped);
-	/* what the kernel removed: less than the record if another process was first */
-	*done = rc ? 0 : unmapped;
-	while (count-- && (m = maptree_first_from(&c->maps, iova))) {
-		iova = m->iova;
-		msize = m->size;
-		if (rc) {
-			c->stats.kernel_calls++;
-			one = iommufd_ioas_unmap(fd, c->ioas_id, iova, msize,
-						 &unmapped);
-			if (one && one != -ENOENT && !err)
-				err = one;
-			if (one && one != -ENOENT) {
-				iova += msize;
-				continue;
-			}
-			*done += one ? 0 : unmapped;
-		}
-		drop_mapping(c, m);
-		iova += msize;
-	}
-	return err;
-}
-
-/* Drop the record's mappings lying wholly inside [iova, iova + size). */
-static void drop_inside(struct container *c, uint64_t iova, uint64_t size)
+/* Drop the record's mappings lying wholly inside [iova, iova + len). */
+static void drop_inside(struct container *c, uint64_t iova, uint64_t len)
 {
 	const struct mapping *m = maptree_first_from(&c->maps, iova);
-	uint64_t last = iova + size - 1;
+	uint64_t last = iova + len - 1;
 
 	while (m && m->iova <= last) {
 		if (m->iova >= iova && m->iova + m->size - 1 <= last) {
@@ -606,25 +569,43 @@ static void drop_inside(struct container *c, uint64_t iova, uint64_t size)
 }
 
 /*
- * A shared container: mappings another process made are only in the kernel,
- * so the whole range goes to it; what it removed is what is reported.
+ * One IOMMU_IOAS_UNMAP for [iova, iova + len); nothing there is type1's
+ * empty unmap. *done is what the kernel removed. If the kernel refuses the
+ * range (e.g. an area it holds crosses an end), fall back to one call per
+ * mapping the record knows in it, so the record still equals the kernel.
  */
-static int unmap_shared(struct container *c, int fd, uint64_t iova,
-			uint64_t size, uint64_t *unmapped)
+static int unmap_range(struct container *c, int fd, uint64_t iova,
+		       uint64_t len, uint64_t count, uint64_t *done)
 {
-	int rc;
+	const struct mapping *m;
+	uint64_t unmapped, at = iova, msize;
+	int rc, one, err = 0;
 
 	c->stats.kernel_calls++;
-	rc = iommufd_ioas_unmap(fd, c->ioas_id, iova, size, unmapped);
-	if (rc == -ENOENT) {
-		/* nothing there: type1's empty unmap */
-		*unmapped = 0;
-		rc = 0;
+	rc = iommufd_ioas_unmap(fd, c->ioas_id, iova, len, &unmapped);
+	if (!rc || rc == -ENOENT) {
+		*done = rc ? 0 : unmapped;
+		drop_inside(c, iova, len);
+		return 0;
 	}
-	if (rc)
-		return rc;
-	drop_inside(c, iova, size);
-	return 0;
+	*done = 0;
+	while (count-- && (m = maptree_first_from(&c->maps, at)) &&
+	       m->iova - iova < len) {
+		at = m->iova;
+		msize = m->size;
+		c->stats.kernel_calls++;
+		one = iommufd_ioas_unmap(fd, c->ioas_id, at, msize, &unmapped);
+		if (one && one != -ENOENT) {
+			if (!err)
+				err = one;
+		} else {
+			*done += one ? 0 : unmapped;
+			drop_mapping(c, m);
+		}
+		at += msize;
+	}
+	(void)rc;
+	return err;
 }
 
 static int container_unmap_dma(struct container *c, int fd, void *arg)
@@ -635,8 +616,8 @@ static int container_unmap_dma(struct container *c, int fd, void *arg)
 	uint32_t mask = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP |
 			VFIO_DMA_UNMAP_FLAG_VADDR | VFIO_DMA_UNMAP_FLAG_ALL;
 	const struct mapping *m, *first = NULL, *last = NULL;
-	uint64_t pgsize, iova, size, unmapped = 0, count = 0;
-	bool all, get_dirty;
+	uint64_t pgsize, iova, size, end, unmapped = 0, count = 0;
+	bool all, get_dirty, straddle = false;
 	int rc;
 
 	rc = copy_from_user(&unmap, arg, minsz);
@@ -690,8 +671,10 @@ static int container_unmap_dma(struct container *c, int fd, void *arg)
 		if (m->iova >= iova + size)
 			break;
 		/* v1: a mapping straddling the start stops the walk */
-		if (c->type == VFIO_TYPE1_IOMMU && iova > m->iova)
+		if (c->type == VFIO_TYPE1_IOMMU && iova > m->iova) {
+			straddle = true;
 			break;
+		}
 		if (get_dirty) {
 			rc = mark_dirty((uint64_t *)bitmap.data,
 					(struct mapping *)m, iova,
@@ -702,22 +685,22 @@ static int container_unmap_dma(struct container *c, int fd, void *arg)
 		if (!first)
 			first = m;
 		last = m;
-		unmapped += m->size;
 		count++;
 	}
-	if (c->shared && !get_dirty &&
-	    (c->type == VFIO_TYPE1v2_IOMMU || all || !count)) {
-		rc = unmap_shared(c, fd, iova, size, &unmapped);
-		if (rc)
-			return type1_errno(rc);
+	if (straddle && !count)
 		goto out;
-	}
-	if (count) {
-		rc = unmap_span(c, fd, first->iova, last->iova + last->size,
-				count, &unmapped);
-		if (rc)
-			return type1_errno(rc);
-	}
+	/*
+	 * The kernel gets the whole range, not just the mappings the record
+	 * knows: a process we forked or sent the fd to may have mapped there.
+	 * v1 removes whole mappings, so its range grows to their ends.
+	 */
+	end = all ? UINT64_MAX : iova + size;
+	if (c->type == VFIO_TYPE1_IOMMU && count && !all &&
+	    last->iova + last->size > end)
+		end = last->iova + last->size;
+	rc = unmap_range(c, fd, iova, end - iova, count, &unmapped);
+	if (rc)
+		return type1_errno(rc);
 out:
 	c->stats.unmaps++;
 	unmap.size = unmapped;
@@ -903,9 +886,4 @@ void container_group_left(struct container *c, struct group *g)
 	/* the last group gone deprivileges the container: type1 drops everything */
 	if (!c->groups)
 		container_reset(c, fdtable_find(&c->obj));
-}
-
-void container_mark_shared(struct container *c)
-{
-	c->shared = true;
 }

@@ -26,12 +26,6 @@ struct container {
 	struct shim_obj obj;
 	uint32_t ioas_id;
 	int type;		/* 0 until VFIO_SET_IOMMU, then TYPE1 or TYPE1v2 */
-	/*
-	 * Another process may map and unmap through this container too (we
-	 * forked, or adopted the fd): the kernel, not the record, then decides
-	 * what an unmap removes and whether a map overlaps.
-	 */
-	bool shared;
 	bool adopted;		/* found by fstat: the record started empty */
 	bool dirty_tracking;
 	uint64_t pgsizes;	/* of the attached domains */
@@ -51,9 +45,6 @@ int container_adopt(int fd, struct container **out);
 /* Any container ioctl; >= 0 or -errno exactly as type1. */
 long container_ioctl(struct container *c, int fd, unsigned long request,
 		     void *arg);
-
-/* We forked: another process now holds this container too. */
-void container_mark_shared(struct container *c);
 
 /* A group joined (kernel SET_CONTAINER already done) or left (kernel already detached). */
 int container_group_joined(struct container *c, int fd, struct group *g);

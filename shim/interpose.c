@@ -67,26 +67,14 @@ static void atfork_prepare(void)
 	shim_lock();
 }
 
-/* After fork both processes hold every container: the kernel arbitrates. */
-static void mark_containers_shared(void)
-{
-	int fd;
-
-	for (fd = fdtable_next(0, SHIM_CONTAINER); fd >= 0;
-	     fd = fdtable_next(fd + 1, SHIM_CONTAINER))
-		container_mark_shared((struct container *)fdtable_lookup(fd));
-}
-
 static void atfork_parent(void)
 {
-	mark_containers_shared();
 	shim_unlock();
 }
 
 static void atfork_child(void)
 {
 	shim_lock_reinit();
-	mark_containers_shared();
 	shim_pid = getpid();
 	uaccess_set_pid(shim_pid);
 }
