@@ -166,14 +166,20 @@ static bool iova_valid(const struct container *c, uint64_t start, uint64_t end)
 	return false;
 }
 
+static int unmap_range(struct container *c, int fd, uint64_t iova,
+		       uint64_t len, uint64_t count, uint64_t *done);
+
 static void container_reset(struct container *c, int fd)
 {
 	uint64_t unmapped;
 
-	if (fd >= 0 && maptree_count(&c->maps))
-		iommufd_ioas_unmap(fd, c->ioas_id, 0, UINT64_MAX, &unmapped);
 	dirty_free_all(c);
-	maptree_clear(&c->maps);
+	/* whatever the kernel refuses to drop stays in the record too */
+	if (fd >= 0 && maptree_count(&c->maps))
+		unmap_range(c, fd, 0, UINT64_MAX, maptree_count(&c->maps),
+			    &unmapped);
+	else
+		maptree_clear(&c->maps);
 	c->type = 0;
 	c->dirty_tracking = false;
 	c->pgsizes = 0;
@@ -871,7 +877,7 @@ int container_group_joined(struct container *c, int fd, struct group *g)
 	return 0;
 }
 
-void container_group_left(struct container *c, struct group *g)
+void container_group_left(struct container *c, struct group *g, bool detached)
 {
 	struct group **p;
 
@@ -884,6 +890,6 @@ void container_group_left(struct container *c, struct group *g)
 		}
 	}
 	/* the last group gone deprivileges the container: type1 drops everything */
-	if (!c->groups)
+	if (!c->groups && detached)
 		container_reset(c, fdtable_find(&c->obj));
 }

@@ -46,8 +46,12 @@ int container_adopt(int fd, struct container **out);
 long container_ioctl(struct container *c, int fd, unsigned long request,
 		     void *arg);
 
-/* A group joined (kernel SET_CONTAINER already done) or left (kernel already detached). */
+/*
+ * A group joined (kernel SET_CONTAINER already done) or left: detached, the
+ * kernel let it go; otherwise only this process forgot it (another process
+ * still holds the group open, so the container keeps its state).
+ */
 int container_group_joined(struct container *c, int fd, struct group *g);
-void container_group_left(struct container *c, struct group *g);
+void container_group_left(struct container *c, struct group *g, bool detached);
 
 #endif /* SHIM_CONTAINER_H */

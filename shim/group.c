@@ -180,8 +180,8 @@ err_free_group:
 	return rc;
 }
 
-/* The group no longer belongs to its container: forget it everywhere. */
-static void group_leave(struct group *g)
+/* This process is done with the group: forget it everywhere. */
+static void group_leave(struct group *g, bool detached)
 {
 	struct container *c = g->c;
 
@@ -189,7 +189,7 @@ static void group_leave(struct group *g)
 	if (!c)
 		return;
 	g->c = NULL;
-	container_group_left(c, g);
+	container_group_left(c, g, detached);
 	obj_put(&c->obj);
 }
 
@@ -210,7 +210,7 @@ int group_unset_container(struct group *g, int group_fd)
 		return rc;
 	}
 	obj_get(&g->obj);
-	group_leave(g);
+	group_leave(g, true);
 	/* every fd of this group is a plain group fd again */
 	while ((fd = fdtable_find(&g->obj)) >= 0)
 		fdtable_remove(fd);
@@ -264,9 +264,11 @@ static void group_last_close(struct shim_obj *obj)
 	released = vfiodev_group_released(g->no);
 	shim_dbg(SHIM_CAT_FD, "group %d: last fd closed, %s", g->no,
 		 released > 0 ? "released" : "still held elsewhere");
-	if (released > 0) {
-		obj_get(&g->obj);
-		group_leave(g);
-		obj_put(&g->obj);
-	}
+	/*
+	 * Held elsewhere (a fork sibling): the kernel keeps the group in the
+	 * container, so its mappings stay; this process just lets go of it.
+	 */
+	obj_get(&g->obj);
+	group_leave(g, released > 0);
+	obj_put(&g->obj);
 }

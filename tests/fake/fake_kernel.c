@@ -6,6 +6,7 @@
  * n-th call can be made to fail (as iommufd's fail_nth selftest does).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,11 @@ struct fake_state fake;
 
 void fake_reset(void)
 {
-	memset(&fake, 0, sizeof(fake));
+	/* everything but the (large) area arrays, which narea bounds */
+	memset(&fake, 0, offsetof(struct fake_state, ioas));
+	fake.nioas = 0;
+	fake.calls = 0;
+	fake.journal_len = 0;
 	fake.next_fd = FAKE_FD_BASE;
 	fake.next_id = 1;
 	fake.released = 1;
@@ -84,7 +89,7 @@ int iommufd_ioas_alloc(int fd, uint32_t *ioas_id)
 		return rc;
 	if (fake.nioas == FAKE_MAX_IOAS)
 		return -ENOMEM;
-	memset(&fake.ioas[fake.nioas], 0, sizeof(fake.ioas[0]));
+	fake.ioas[fake.nioas].narea = 0;
 	fake.ioas[fake.nioas].id = fake.next_id++;
 	*ioas_id = fake.ioas[fake.nioas++].id;
 	return 0;
