@@ -2,6 +2,7 @@
 /* The iommufd uAPI, one wrapper per ioctl; see iommufd.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -42,7 +43,9 @@ void iommufd_close(int fd)
 
 bool iommufd_fd_is_iommufd(int fd)
 {
-	static dev_t iommu_rdev;
+	/* looked up once; threads may race to store the same value */
+	static _Atomic dev_t cached;
+	dev_t iommu_rdev = atomic_load_explicit(&cached, memory_order_relaxed);
 	struct stat st;
 	int saved = errno;
 	bool ok;
@@ -50,8 +53,11 @@ bool iommufd_fd_is_iommufd(int fd)
 	if (!iommu_rdev) {
 		struct stat dev;
 
-		if (stat(IOMMUFD_PATH, &dev) == 0 && S_ISCHR(dev.st_mode))
+		if (stat(IOMMUFD_PATH, &dev) == 0 && S_ISCHR(dev.st_mode)) {
 			iommu_rdev = dev.st_rdev;
+			atomic_store_explicit(&cached, iommu_rdev,
+					      memory_order_relaxed);
+		}
 	}
 	ok = iommu_rdev && fstat(fd, &st) == 0 && S_ISCHR(st.st_mode) &&
 	     st.st_rdev == iommu_rdev;
