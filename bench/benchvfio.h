@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The legacy container set-up the guest benchmarks share: written only
+ * against <linux/vfio.h>, like a program that knows nothing of iommufd.
+ * Which container serves it is the caller's choice of path (and preload):
+ * /dev/vfio/vfio = type1, /dev/iommu = the kernel's compat,
+ * /dev/vfio/vfio with libvfiocompat.so preloaded = vfiocompat.
+ */
+#ifndef BENCHVFIO_H
+#define BENCHVFIO_H
+
+#include <stdint.h>
+#include <time.h>
+
+struct bench_vfio {
+	int container;
+	int group;
+	int device;	/* the edu device, opened so a domain is attached in every mode */
+};
+
+/* BENCH_CONTAINER (default /dev/vfio/vfio) */
+const char *bench_container_path(void);
+/*
+ * Open the container and the edu device's group (VM_EDU_GROUP/VM_EDU_BDF),
+ * join them, VFIO_SET_IOMMU(type) and open the device. Exits on failure.
+ */
+void bench_vfio_open(struct bench_vfio *v, unsigned long type);
+void bench_vfio_close(struct bench_vfio *v);
+
+/* 0 or -errno */
+int vb_map(int container, uint64_t iova, uint64_t size, void *vaddr,
+	      uint32_t flags);
+int vb_unmap(int container, uint64_t iova, uint64_t size);
+
+static inline uint64_t bench_now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* mmap of len bytes, resident (MAP_POPULATE); hugetlb: 2 MiB hugepages. Exits on failure. */
+void *bench_alloc(uint64_t len, int hugetlb);
+
+#endif /* BENCHVFIO_H */

@@ -1,0 +1,94 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# guest.sh: the real-kernel part of scripts/bench, run inside the tests/vm guest
+# (scripts/bench starts it through tests/vm/vm-run; not meant to be run by hand).
+#
+#   guest.sh BINDIR SHIMLIB OUTDIR ROUNDS ROWS COUNT_K STARTUP_ROUNDS STARTUP_MEM
+#
+# Three containers, one program: (a) type1 = /dev/vfio/vfio, (b) the kernel's
+# compat = /dev/iommu opened as the container, (c) vfiocompat = /dev/vfio/vfio
+# with SHIMLIB preloaded. Prints machine-readable lines on stdout:
+#   translate MODE ROUND row NAME ops K ns_per_op X   ROUNDS rounds, mode order rotated per round
+#   count MODE FILE                                    strace of `bench_translate count COUNT_K`
+#   pgsize MODE BASE dma IOVA ok                       DMA probes for the host's vtd trace
+#   startup MODE SECONDS                               nested QEMU, exec -> query-pci lists edu
+set -u
+BIN=$1 LIB=$2 OUT=$3 ROUNDS=$4 ROWS=$5 COUNT_K=$6 SROUNDS=$7 SMEM=$8
+HERE=$(cd "$(dirname "$0")" && pwd)
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+rc=0
+
+run_mode() { # mode, command...
+	m=$1
+	shift
+	case $m in
+	type1) env BENCH_CONTAINER=/dev/vfio/vfio "$@" ;;
+	compat) env BENCH_CONTAINER=/dev/iommu "$@" ;;
+	vfiocompat) env BENCH_CONTAINER=/dev/vfio/vfio LD_PRELOAD="$LIB" "$@" ;;
+	esac
+}
+
+echo "guest kernel $(uname -r) cpus $(nproc) mem_kib $(awk '/MemTotal/{print $2}' /proc/meminfo)"
+
+# 1. translation throughput, interleaved
+r=1
+while [ "$r" -le "$ROUNDS" ]; do
+	case $((r % 3)) in
+	1) order="type1 compat vfiocompat" ;;
+	2) order="compat vfiocompat type1" ;;
+	0) order="vfiocompat type1 compat" ;;
+	esac
+	for m in $order; do
+		# shellcheck disable=SC2086
+		run_mode "$m" "$BIN/bench_translate" run $ROWS > "$OUT/translate.tmp" 2> "$OUT/translate-$m.err" || {
+			echo "translate $m $r fail $(tail -1 "$OUT/translate-$m.err")"
+			rc=1
+		}
+		sed "s/^/translate $m $r /" "$OUT/translate.tmp"
+	done
+	r=$((r + 1))
+done
+rm -f "$OUT/translate.tmp"
+
+# 2. kernel calls per MAP and per UNMAP
+if command -v strace > /dev/null 2>&1; then
+	for m in type1 compat vfiocompat; do
+		f=$OUT/strace-$m.txt
+		# the preload reaches the traced program only (strace itself runs plain)
+		case $m in
+		type1) strace -f -qq -X raw -o "$f" env BENCH_CONTAINER=/dev/vfio/vfio "$BIN/bench_translate" count "$COUNT_K" > /dev/null ;;
+		compat) strace -f -qq -X raw -o "$f" env BENCH_CONTAINER=/dev/iommu "$BIN/bench_translate" count "$COUNT_K" > /dev/null ;;
+		vfiocompat) strace -f -qq -X raw -o "$f" -E LD_PRELOAD="$LIB" env BENCH_CONTAINER=/dev/vfio/vfio "$BIN/bench_translate" count "$COUNT_K" > /dev/null ;;
+		esac || { echo "count $m fail"; rc=1; }
+		echo "count $m $f"
+	done
+else
+	echo "count none strace-missing"
+fi
+
+# 3. IOMMU page size of DPDK-style v1 hugepage maps (read from the host's vtd trace)
+for mb in type1:0x2000000 compat:0x4000000 vfiocompat:0x6000000; do
+	m=${mb%%:*} base=${mb#*:}
+	run_mode "$m" "$BIN/bench_pgsize" "$base" > "$OUT/pgsize.tmp" 2> "$OUT/pgsize-$m.err" || {
+		echo "pgsize $m $base fail $(tail -1 "$OUT/pgsize-$m.err")"
+		rc=1
+	}
+	sed "s/^/pgsize $m $base /" "$OUT/pgsize.tmp"
+done
+rm -f "$OUT/pgsize.tmp"
+
+# 4. QEMU startup with a vfio-pci device (nested QEMU, TCG in TCG)
+r=1
+while [ "$r" -le "$SROUNDS" ]; do
+	if [ $((r % 2)) = 1 ]; then order="type1 vfiocompat"; else order="vfiocompat type1"; fi
+	for m in $order; do
+		if [ "$m" = vfiocompat ]; then
+			"$PY" "$HERE/qemu_startup.py" "$m" "$VM_EDU_BDF" "$SMEM" --preload "$LIB" || rc=1
+		else
+			"$PY" "$HERE/qemu_startup.py" "$m" "$VM_EDU_BDF" "$SMEM" || rc=1
+		fi
+	done
+	r=$((r + 1))
+done
+exit $rc

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+/*
+ * translate: MAP_DMA + UNMAP_DMA throughput through a legacy VFIO container
+ * (TYPE1v2, the edu device's group, device open), in the tests/vm guest.
+ * The container is whatever BENCH_CONTAINER names (see benchvfio.h).
+ *
+ *   translate run ROW:K [ROW:K ...]
+ *     4k    a 4 KiB anonymous page at IOVA 4 GiB
+ *     2m    one 2 MiB hugepage at IOVA 4 GiB
+ *     1g    1 GiB of 2 MiB hugepages at IOVA 4 GiB
+ *     qemu  what QEMU does with 1 GiB of guest RAM: the RAM and BIOS sections
+ *           of a q35 machine mapped (RAM below 768 KiB, two 128 KiB ROM
+ *           shadows read-only, RAM from 1 MiB to 1 GiB, the 256 KiB BIOS
+ *           below 4 GiB read-only), then unmapped section by section
+ *   One unmeasured round first, then K rounds; prints for each row
+ *     row NAME ops K ns_per_op X      (one op = one MAP + one UNMAP, or one sequence)
+ *
+ *   translate count K
+ *     K MAP_DMA of distinct 4 KiB pages, then K UNMAP_DMA, between marker
+ *     calls close(-77), close(-78), close(-79), for counting the kernel
+ *     calls under strace.
+ *
+ * Memory is touched before the clock starts (QEMU's RAM of a running guest
+ * and DPDK's hugepages are resident), so the rows time pinning and IOMMU
+ * programming, not page faults.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <linux/vfio.h>
+
+#include "benchvfio.h"
+
+#define KiB 1024ull
+#define MiB (1024 * KiB)
+#define GiB (1024 * MiB)
+#define IOVA (4 * GiB)
+#define RW (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
+#define RO VFIO_DMA_MAP_FLAG_READ
+
+static struct bench_vfio v;
+
+static void check(int rc, const char *what)
+{
+	if (rc) {
+		fprintf(stderr, "translate: %s: %s\n", what, strerror(-rc));
+		exit(1);
+	}
+}
+
+struct section {
+	uint64_t iova, size, off;	/* off into RAM, or into the BIOS when bios */
+	uint32_t flags;
+	int bios;
+};
+
+/* q35 with 1 GiB of RAM, as QEMU 7.2's vfio listener maps it (see research/e2e-feasibility.md A.3) */
+static const struct section qemu_sections[] = {
+	{ 0x0, 0xc0000, 0x0, RW, 0 },
+	{ 0xc0000, 0x20000, 0xc0000, RO, 0 },
+	{ 0xe0000, 0x20000, 0xe0000, RO, 0 },
+	{ 0x100000, GiB - 0x100000, 0x100000, RW, 0 },
+	{ 0xfffc0000, 0x40000, 0x0, RO, 1 },
+};
+#define NSECT (sizeof(qemu_sections) / sizeof(qemu_sections[0]))
+
+static void one_pair(uint8_t *buf, uint64_t size)
+{
+	check(vb_map(v.container, IOVA, size, buf, RW), "MAP_DMA");
+	check(vb_unmap(v.container, IOVA, size), "UNMAP_DMA");
+}
+
+static void qemu_sequence(uint8_t *ram, uint8_t *bios)
+{
+	const struct section *s;
+	size_t i;
+
+	for (i = 0; i < NSECT; i++) {
+		s = &qemu_sections[i];
+		check(vb_map(v.container, s->iova, s->size,
+			     (s->bios ? bios : ram) + s->off, s->flags),
+		      "MAP_DMA (qemu)");
+	}
+	for (i = 0; i < NSECT; i++) {
+		s = &qemu_sections[i];
+		check(vb_unmap(v.container, s->iova, s->size), "UNMAP_DMA (qemu)");
+	}
+}
+
+static void run_row(const char *row, long k)
+{
+	uint64_t size = 0, t0, t1;
+	uint8_t *buf, *bios = NULL;
+	int qemu = !strcmp(row, "qemu");
+	long i;
+
+	if (!strcmp(row, "4k")) {
+		size = 4 * KiB;
+		buf = bench_alloc(size, 0);
+	} else if (!strcmp(row, "2m")) {
+		size = 2 * MiB;
+		buf = bench_alloc(size, 1);
+	} else if (!strcmp(row, "1g")) {
+		size = GiB;
+		buf = bench_alloc(size, 1);
+	} else if (qemu) {
+		size = GiB;
+		buf = bench_alloc(size, 0);
+		bios = bench_alloc(256 * KiB, 0);
+	} else {
+		fprintf(stderr, "translate: unknown row %s\n", row);
+		exit(2);
+	}
+	/* one unmeasured round: page tables of the IOMMU and of the process */
+	if (qemu)
+		qemu_sequence(buf, bios);
+	else
+		one_pair(buf, size);
+	t0 = bench_now_ns();
+	for (i = 0; i < k; i++) {
+		if (qemu)
+			qemu_sequence(buf, bios);
+		else
+			one_pair(buf, size);
+	}
+	t1 = bench_now_ns();
+	printf("row %s ops %ld ns_per_op %.0f\n", row, k, (double)(t1 - t0) / (double)k);
+	fflush(stdout);
+	munmap(buf, size);
+	if (bios)
+		munmap(bios, 256 * KiB);
+}
+
+static void count(long k)
+{
+	uint8_t *buf = bench_alloc((uint64_t)k * 4 * KiB, 0);
+	long i;
+
+	close(-77);
+	for (i = 0; i < k; i++)
+		check(vb_map(v.container, IOVA + (uint64_t)i * 4 * KiB, 4 * KiB,
+			     buf + i * 4 * KiB, RW),
+		      "MAP_DMA");
+	close(-78);
+	for (i = 0; i < k; i++)
+		check(vb_unmap(v.container, IOVA + (uint64_t)i * 4 * KiB, 4 * KiB),
+		      "UNMAP_DMA");
+	close(-79);
+	printf("count maps %ld unmaps %ld\n", k, k);
+}
+
+int main(int argc, char **argv)
+{
+	int i;
+
+	if (argc < 3 || (strcmp(argv[1], "run") && strcmp(argv[1], "count"))) {
+		fprintf(stderr, "usage: translate run ROW:K... | translate count K\n");
+		return 2;
+	}
+	bench_vfio_open(&v, VFIO_TYPE1v2_IOMMU);
+	if (!strcmp(argv[1], "count")) {
+		count(atol(argv[2]));
+	} else {
+		for (i = 2; i < argc; i++) {
+			char row[16];
+			long k = 1;
+			const char *colon = strchr(argv[i], ':');
+			size_t n = colon ? (size_t)(colon - argv[i]) : strlen(argv[i]);
+
+			if (n >= sizeof(row))
+				n = sizeof(row) - 1;
+			memcpy(row, argv[i], n);
+			row[n] = 0;
+			if (colon)
+				k = atol(colon + 1);
+			run_row(row, k > 0 ? k : 1);
+		}
+	}
+	bench_vfio_close(&v);
+	return 0;
+}
