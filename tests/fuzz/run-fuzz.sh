@@ -1,0 +1,23 @@
+#!/bin/sh
+# Build the libFuzzer target with clang (ASan+UBSan) and run it for a while
+# from the conformance-derived seeds. Any crash, leak or record/kernel
+# mismatch fails.
+#   run-fuzz.sh SRC_DIR BUILD_DIR SECONDS
+set -eu
+src=$1
+bin=$2/fuzz
+secs=${3:-60}
+CC=clang cmake -S "$src" -B "$bin" -DVFIOCOMPAT_FUZZ=ON >/dev/null
+cmake --build "$bin" -j"$(nproc)" --target fuzz_container >/dev/null
+corpus=$bin/corpus
+mkdir -p "$corpus" "$bin/artifacts"
+python3 "$src/tests/fuzz/seeds.py" "$corpus"
+"$bin/tests/fuzz/fuzz_container" "$corpus" -max_total_time="$secs" \
+	-artifact_prefix="$bin/artifacts/" -print_final_stats=1 2>&1 |
+	grep -E '^(stat::|INFO: seed|==|SUMMARY|Done)|ERROR' || true
+# libFuzzer leaves an artifact for each finding
+if [ -n "$(ls -A "$bin/artifacts")" ]; then
+	echo "run-fuzz: findings in $bin/artifacts" >&2
+	exit 1
+fi
+echo "run-fuzz: no findings in ${secs}s"
