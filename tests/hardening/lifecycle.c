@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Process life around a container, with the answers type1 gives: fork,
+ * vfork + exec, posix_spawn of a child that inherits a container that is not
+ * O_CLOEXEC (the shim adopts it), SCM_RIGHTS, close_range/closefrom across a
+ * container and across the shim's own fd, dup2 over a container, and no fd
+ * left behind. Runs the same on real type1 (without the shim) as under it.
+ *   lifecycle GROUP_NUMBER
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/vfio.h>
+
+#define SZ 0x10000
+
+extern char **environ;
+static int failures;
+static uint8_t *mem;
+
+#define CHECK(cond, ...)                                        \
+	do {                                                    \
+		int ok_ = !!(cond);                             \
+		printf("%s: ", ok_ ? "ok" : "FAIL");            \
+		printf(__VA_ARGS__);                            \
+		printf("\n");                                   \
+		fflush(stdout);                                 \
+		failures += !ok_;                               \
+	} while (0)
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+static int map(int c, uint64_t iova)
+{
+	struct vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)mem,
+		.iova = iova,
+		.size = SZ,
+	};
+
+	return ioctl(c, VFIO_IOMMU_MAP_DMA, &m) ? -errno : 0;
+}
+
+static long unmap(int c, uint64_t iova)
+{
+	struct vfio_iommu_type1_dma_unmap u = {
+		.argsz = sizeof(u), .iova = iova, .size = SZ,
+	};
+
+	return ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u) ? -errno : (long)u.size;
+}
+
+static uint64_t pgsizes(int c)
+{
+	union {
+		struct vfio_iommu_type1_info i;
+		uint8_t raw[512];
+	} info = { .i = { .argsz = sizeof(info) } };
+
+	return ioctl(c, VFIO_IOMMU_GET_INFO, &info) ? 0 : info.i.iova_pgsizes;
+}
+
+/* Child of posix_spawn: the container fd came across exec. */
+static int adopt_child(int c)
+{
+	if (ioctl(c, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
+		return 10;
+	if (ioctl(c, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) != 1)
+		return 11;
+	return map(c, 0x30000000) ? 12 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	int before, c, g, c2, sv[2], status, null;
+	char path[64], arg[16];
+	pid_t pid;
+
+	mem = mmap(NULL, SZ, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (argc == 3 && !strcmp(argv[1], "--adopt"))
+		return adopt_child(atoi(argv[2]));
+	if (argc != 2) {
+		fprintf(stderr, "usage: lifecycle GROUP\n");
+		return 2;
+	}
+	before = count_fds();
+	snprintf(path, sizeof(path), "/dev/vfio/%s", argv[1]);
+	c = open("/dev/vfio/vfio", O_RDWR); /* not O_CLOEXEC, as DPDK */
+	g = open(path, O_RDWR);
+	CHECK(c >= 0 && g >= 0 && !ioctl(g, VFIO_GROUP_SET_CONTAINER, &c) &&
+		      !ioctl(c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU),
+	      "container set up");
+
+	/* fork: the child's mapping is the parent's to unmap */
+	pid = fork();
+	if (pid == 0)
+		_exit(map(c, 0x10000000) ? 1 : 0);
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && !WEXITSTATUS(status), "fork child maps");
+	CHECK(unmap(c, 0x10000000) == SZ, "parent unmaps the fork child's mapping");
+	CHECK(unmap(c, 0x10000000) == 0, "and then it is gone");
+
+	/* vfork + exec: nothing of the parent's changes */
+	pid = vfork();
+	if (pid == 0) {
+		close(g); /* the vfork child's close must not touch our table */
+		execl("/bin/true", "true", (char *)NULL);
+		_exit(127);
+	}
+	waitpid(pid, &status, 0);
+	CHECK(map(c, 0x11000000) == 0 && unmap(c, 0x11000000) == SZ,
+	      "container works after vfork + exec");
+
+	/* posix_spawn: the container survives exec and is adopted */
+	snprintf(arg, sizeof(arg), "%d", c);
+	{
+		char adopt[] = "--adopt";
+		char *args[] = { argv[0], adopt, arg, NULL };
+
+		CHECK(!posix_spawn(&pid, "/proc/self/exe", NULL, NULL, args,
+				   environ),
+		      "posix_spawn");
+	}
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && !WEXITSTATUS(status),
+	      "spawned child uses the inherited container (exit %d)",
+	      WEXITSTATUS(status));
+	CHECK(unmap(c, 0x30000000) == SZ, "parent unmaps the spawned child's mapping");
+
+	/* SCM_RIGHTS */
+	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+	pid = fork();
+	if (pid == 0) {
+		char byte;
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		struct iovec iov = { &byte, 1 };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+				      .msg_control = cbuf,
+				      .msg_controllen = sizeof(cbuf) };
+		int fd;
+
+		if (recvmsg(sv[1], &msg, 0) != 1)
+			_exit(1);
+		memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof(fd));
+		_exit(map(fd, 0x31000000) ? 2 : 0);
+	} else {
+		char byte = 0;
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		struct iovec iov = { &byte, 1 };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+				      .msg_control = cbuf,
+				      .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &c, sizeof(c));
+		sendmsg(sv[0], &msg, 0);
+		waitpid(pid, &status, 0);
+	}
+	CHECK(WIFEXITED(status) && !WEXITSTATUS(status),
+	      "SCM_RIGHTS receiver maps");
+	CHECK(unmap(c, 0x31000000) == SZ, "sender unmaps the receiver's mapping");
+	close(sv[0]);
+	close(sv[1]);
+
+	/* close_range / closefrom over everything above the container */
+	c2 = open("/dev/vfio/vfio", O_RDWR);
+	CHECK(c2 > c, "second container above the first");
+	close_range(c2, ~0U, 0);
+	errno = 0;
+	CHECK(ioctl(c2, VFIO_GET_API_VERSION) == -1 && errno == EBADF,
+	      "close_range closed the second container");
+	closefrom(g + 1);
+	CHECK(pgsizes(c) == pgsizes(c) && pgsizes(c) != 0 &&
+		      map(c, 0x12000000) == 0 && unmap(c, 0x12000000) == SZ,
+	      "closefrom above the group leaves the container working (pgsizes %#llx)",
+	      (unsigned long long)pgsizes(c));
+
+	/* dup2 over a container: it is forgotten */
+	c2 = open("/dev/vfio/vfio", O_RDWR);
+	null = open("/dev/null", O_RDONLY);
+	dup2(null, c2);
+	errno = 0;
+	CHECK(ioctl(c2, VFIO_GET_API_VERSION) == -1 && errno == ENOTTY,
+	      "dup2(/dev/null) over a container: the number is /dev/null's");
+	close(c2);
+	close(null);
+
+	/* nothing left behind */
+	CHECK(!ioctl(g, VFIO_GROUP_UNSET_CONTAINER), "unset container");
+	close(g);
+	close(c);
+	CHECK(count_fds() == before, "fds after = before (%d)", before);
+	return failures ? 1 : 0;
+}
