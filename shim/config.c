@@ -114,6 +114,27 @@ void config_parse(struct shim_config *cfg, const char *disable,
 		cfg->bad_value = VFIOCOMPAT_ENV_DMA_ENTRY_LIMIT;
 }
 
+void config_load(struct shim_config *cfg, bool secure,
+		 const char *(*get)(const char *name))
+{
+	/* setuid/setcap programs must not be steerable through the environment */
+	if (secure) {
+		cfg->secure = true;
+		return;
+	}
+	config_parse(cfg, get(VFIOCOMPAT_ENV_DISABLE), get(VFIOCOMPAT_ENV_LOG),
+		     get(VFIOCOMPAT_ENV_LOG_FILE), get(VFIOCOMPAT_ENV_FALLBACK),
+		     get(VFIOCOMPAT_ENV_DMA_ENTRY_LIMIT));
+	cfg->report_file = get(VFIOCOMPAT_ENV_REPORT);
+	if (cfg->report_file && !*cfg->report_file)
+		cfg->report_file = NULL;
+}
+
+static const char *env(const char *name)
+{
+	return getenv(name);
+}
+
 void config_init(void)
 {
 	static bool done;
@@ -121,13 +142,5 @@ void config_init(void)
 	if (done)
 		return;
 	done = true;
-	/* setuid/setcap programs must not be steerable through the environment */
-	if (getauxval(AT_SECURE)) {
-		shim_config.secure = true;
-		return;
-	}
-	config_parse(&shim_config, getenv(VFIOCOMPAT_ENV_DISABLE),
-		     getenv(VFIOCOMPAT_ENV_LOG), getenv(VFIOCOMPAT_ENV_LOG_FILE),
-		     getenv(VFIOCOMPAT_ENV_FALLBACK),
-		     getenv(VFIOCOMPAT_ENV_DMA_ENTRY_LIMIT));
+	config_load(&shim_config, getauxval(AT_SECURE) != 0, env);
 }

@@ -20,12 +20,17 @@ struct shim_config {
 	unsigned int log_cats;	/* mask of enum shim_log_cat */
 	const char *log_file;	/* NULL: stderr */
 	const char *bad_value;	/* first variable that did not parse, for a warning */
+	const char *report_file; /* VFIOCOMPAT_REPORT: JSON written at exit */
 };
 
 extern struct shim_config shim_config;
 
 /* Parse the environment; later calls do nothing. */
 void config_init(void);
+
+/* Load from an environment lookup; under secure execution nothing is read. */
+void config_load(struct shim_config *cfg, bool secure,
+		 const char *(*get)(const char *name));
 
 /* Parse from explicit values (unit tests); NULL means unset. */
 void config_parse(struct shim_config *cfg, const char *disable,

@@ -16,6 +16,7 @@
 #include "container.h"
 #include "group.h"
 #include "log.h"
+#include "report.h"
 #include "uaccess.h"
 
 #define offsetofend(type, member) \
@@ -74,6 +75,8 @@ int container_open(int flags, struct container **out)
 	 */
 	rc = iommufd_option_rlimit_mode(fd, 1);
 	if (rc)
+		report_difference(REPORT_DIFF_MEMLOCK_PER_USER);
+	if (rc)
 		shim_dbg(SHIM_CAT_INIT,
 			 "per-process memlock accounting unavailable (%d); "
 			 "iommufd charges the user",
@@ -121,6 +124,7 @@ int container_adopt(int fd, struct container **out)
 	 * a TYPE1v2 container whose mapping record the kernel completes.
 	 */
 	c->adopted = true;
+	report_difference(REPORT_DIFF_ADOPTED);
 	c->type = VFIO_TYPE1v2_IOMMU;
 	c->pgsizes = 4096;
 	*out = c;
@@ -180,6 +184,8 @@ static void container_reset(struct container *c, int fd)
 			    &unmapped);
 	else
 		maptree_clear(&c->maps);
+	if (!maptree_count(&c->maps))
+		c->mapped_bytes = 0;
 	c->type = 0;
 	c->dirty_tracking = false;
 	c->pgsizes = 0;
@@ -205,6 +211,12 @@ static int container_check_extension(struct container *c, int fd,
 		return rc > 0 ? 1 : 0;
 	case VFIO_UPDATE_VADDR:
 		/* listed difference: vaddr updates are not supported */
+		if (c->type)
+			report_difference(REPORT_DIFF_VADDR);
+		return 0;
+	case 6:
+		/* VFIO_TYPE1_NESTING_IOMMU: 6.12 type1 still claims it */
+		report_difference(REPORT_DIFF_NESTING);
 		return 0;
 	default:
 		/* TYPE1_NESTING (6) as type1 answers since 6.13; SPAPR, EEH */
@@ -226,6 +238,9 @@ static int container_set_iommu(struct container *c, int fd, unsigned long type)
 	case VFIO_UNMAP_ALL:
 		/* type1 claims the extension, then its open() refuses it */
 		return -EINVAL;
+	case 6:
+		report_difference(REPORT_DIFF_NESTING);
+		return -ENODEV;
 	default:
 		return -ENODEV;
 	}
@@ -381,8 +396,10 @@ static int container_map_dma(struct container *c, int fd, void *arg)
 	if ((flags && set_vaddr) || (!flags && !set_vaddr))
 		return -EINVAL;
 	/* listed difference: vaddr updates are refused until supported */
-	if (set_vaddr)
+	if (set_vaddr) {
+		report_difference(REPORT_DIFF_VADDR);
 		return -EINVAL;
+	}
 	pgsize = min_pgsize(c);
 	if (!map.size || (map.size | map.iova | map.vaddr) & (pgsize - 1))
 		return -EINVAL;
@@ -414,6 +431,7 @@ static int container_map_dma(struct container *c, int fd, void *arg)
 			return rc;
 		}
 		c->stats.maps++;
+		c->mapped_bytes += map.size;
 		return 0;
 	}
 	if (maptree_count(&c->maps) >= c->dma_entry_limit)
@@ -430,9 +448,13 @@ static int container_map_dma(struct container *c, int fd, void *arg)
 			      map.iova);
 	if (rc) {
 		maptree_remove(&c->maps, map.iova);
+		if (rc == -EFAULT)
+			report_difference(REPORT_DIFF_MAP_EFAULT);
 		return type1_errno(rc);
 	}
 	c->stats.maps++;
+	c->mapped_bytes += map.size;
+	report_mappings(maptree_count(&c->maps), c->mapped_bytes);
 	if (maptree_count(&c->maps) > c->stats.peak_mappings)
 		c->stats.peak_mappings = maptree_count(&c->maps);
 	return 0;
@@ -543,6 +565,7 @@ static void drop_mapping(struct container *c, const struct mapping *m)
 {
 	uint64_t iova = m->iova;
 
+	c->mapped_bytes -= m->size;
 	free(m->dirty);
 	maptree_remove(&c->maps, iova);
 }
@@ -650,8 +673,10 @@ static int container_unmap_dma(struct container *c, int fd, void *arg)
 			return rc;
 	}
 	/* listed difference: vaddr invalidation is refused until supported */
-	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_VADDR)
+	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_VADDR) {
+		report_difference(REPORT_DIFF_VADDR);
 		return -EINVAL;
+	}
 
 	pgsize = min_pgsize(c);
 	iova = unmap.iova;
@@ -843,6 +868,7 @@ long container_ioctl(struct container *c, int fd, unsigned long request,
 	unsigned int cmd = (unsigned int)request;
 	long rc = container_dispatch(c, fd, cmd, arg);
 
+	report_call(cmd, rc);
 	if (log_enabled(SHIM_LOG_DEBUG, SHIM_CAT_TRACE)) {
 		const char *name = request_name(cmd);
 		char b[16];

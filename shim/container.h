@@ -32,6 +32,7 @@ struct container {
 	struct iommufd_range *ranges;
 	uint32_t nranges;
 	uint32_t dma_entry_limit;
+	uint64_t mapped_bytes;	/* sum of the record's sizes */
 	struct maptree maps;
 	struct group *groups;	/* joined groups, newest first */
 	struct container_stats stats;

@@ -30,6 +30,7 @@
 #include "iommufd.h"
 #include "libc.h"
 #include "log.h"
+#include "report.h"
 #include "uaccess.h"
 
 #define CONTAINER_PATH "/dev/vfio/vfio"
@@ -79,6 +80,27 @@ static void atfork_child(void)
 	uaccess_set_pid(shim_pid);
 }
 
+/* In a vfork() child our memory is the parent's: leave the table alone. */
+static bool in_vfork_child(void)
+{
+	return shim_pid && getpid() != shim_pid;
+}
+
+/* VFIOCOMPAT_REPORT: one JSON line per process that met a container. */
+static void write_report(void)
+{
+	int rc;
+
+	if (!shim_config.report_file || !report_used() || in_vfork_child())
+		return;
+	shim_lock();
+	rc = report_write(shim_config.report_file);
+	shim_unlock();
+	if (rc)
+		shim_warn(SHIM_CAT_INIT, "cannot write report %s (%d)",
+			  shim_config.report_file, rc);
+}
+
 static void do_init(void)
 {
 	int saved = errno;
@@ -91,6 +113,8 @@ static void do_init(void)
 	if (fdtable_init())
 		shim_err(SHIM_CAT_INIT, "cannot reserve the fd table");
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	if (shim_config.report_file)
+		atexit(write_report);
 	if (shim_config.bad_value)
 		shim_warn(SHIM_CAT_INIT, "ignoring invalid %s",
 			  shim_config.bad_value);
@@ -115,12 +139,6 @@ __attribute__((constructor)) static void shim_constructor(void)
 SHIM_EXPORT const char *vfiocompat_version(void)
 {
 	return VFIOCOMPAT_VERSION_STRING;
-}
-
-/* In a vfork() child our memory is the parent's: leave the table alone. */
-static bool in_vfork_child(void)
-{
-	return shim_pid && getpid() != shim_pid;
 }
 
 /* ---- recognising the container path ---------------------------------- */
@@ -237,6 +255,7 @@ static int open_container(int dirfd, const char *path, int flags, mode_t mode)
 			iommufd_close(fd);
 			return to_libc(rc);
 		}
+		report_container_opened();
 		shim_dbg(SHIM_CAT_FD, "%s opened as iommufd fd %d (IOAS %u)",
 			 path, fd, c->ioas_id);
 		shim_unlock();
@@ -250,6 +269,7 @@ static int open_container(int dirfd, const char *path, int flags, mode_t mode)
 			 path, errno_name(-fd, b));
 		return to_libc(fd);
 	}
+	report_fallback();
 	shim_warn(SHIM_CAT_INIT,
 		  "/dev/iommu unusable (%s); opening the real %s (type1)",
 		  errno_name(-fd, b), path);
@@ -451,6 +471,7 @@ static int ioctl_adopt(int fd, unsigned long request, void *arg)
 			shim_unlock();
 			return real.ioctl(fd, request, arg);
 		}
+		report_container_opened();
 		shim_info(SHIM_CAT_FD, "adopted iommufd fd %d (IOAS %u)", fd,
 			  c->ioas_id);
 	}

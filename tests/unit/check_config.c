@@ -1,9 +1,16 @@
 // SPDX-License-Identifier: MIT
 /* VFIOCOMPAT_* parsing. */
 #include <check.h>
+#include <string.h>
 
 #include "config.h"
 #include "log.h"
+#include "report.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <linux/vfio.h>
 
 static const struct {
 	const char *log;
@@ -58,6 +65,66 @@ START_TEST(test_bad_values_named_and_ignored)
 }
 END_TEST
 
+static const char *hostile_env(const char *name)
+{
+	if (!strcmp(name, "VFIOCOMPAT_LOG_FILE"))
+		return "/etc/shadow";
+	if (!strcmp(name, "VFIOCOMPAT_DISABLE"))
+		return "1";
+	return "debug";
+}
+
+START_TEST(test_secure_execution_ignores_everything)
+{
+	struct shim_config cfg = { .log_level = SHIM_LOG_WARN,
+				   .dma_entry_limit = 65535 };
+
+	config_load(&cfg, true, hostile_env);
+	ck_assert(cfg.secure);
+	ck_assert(!cfg.disabled);
+	ck_assert_ptr_null(cfg.log_file);
+	ck_assert_ptr_null(cfg.report_file);
+	ck_assert_int_eq(cfg.log_level, SHIM_LOG_WARN);
+	config_load(&cfg, false, hostile_env);
+	ck_assert(cfg.disabled);
+	ck_assert_str_eq(cfg.log_file, "/etc/shadow");
+}
+END_TEST
+
+START_TEST(test_report_json_line)
+{
+	char path[] = "/tmp/vfiocompat-report-XXXXXX", line[8192];
+	FILE *f;
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	unlink(path);
+	ck_assert(!report_used());
+	report_container_opened();
+	report_call(VFIO_IOMMU_MAP_DMA, 0);
+	report_call(VFIO_IOMMU_MAP_DMA, -EEXIST);
+	report_call(VFIO_IOMMU_MAP_DMA, -EEXIST);
+	report_call(_IO(VFIO_TYPE, VFIO_BASE + 30), -ENOTTY);
+	report_difference(REPORT_DIFF_VADDR);
+	report_mappings(3, 0x3000);
+	ck_assert_int_eq(report_write(path), 0);
+	ck_assert_int_eq(report_write(path), 0);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+	ck_assert_ptr_nonnull(strstr(line, "\"VFIO_IOMMU_MAP_DMA\":{\"class\":\"translated\",\"count\":3,\"ok\":1,\"errors\":{\"EEXIST\":2}}"));
+	ck_assert_ptr_nonnull(strstr(line, "\"VFIO_BASE+30\":{\"class\":\"refused\",\"count\":1"));
+	ck_assert_ptr_nonnull(strstr(line, "\"update_vaddr\":1"));
+	ck_assert_ptr_nonnull(strstr(line, "\"peak_mappings\":3,\"peak_mapped_bytes\":12288"));
+	ck_assert_ptr_nonnull(strstr(line, "\"refused\":1,\"differences_hit\":1,\"strict_ok\":false}\n"));
+	/* appended: one line per write */
+	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+	ck_assert_ptr_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	unlink(path);
+}
+END_TEST
+
 Suite *config_suite(void);
 
 Suite *config_suite(void)
@@ -69,6 +136,8 @@ Suite *config_suite(void)
 			    sizeof(log_rows) / sizeof(log_rows[0]));
 	tcase_add_test(t, test_values);
 	tcase_add_test(t, test_bad_values_named_and_ignored);
+	tcase_add_test(t, test_secure_execution_ignores_everything);
+	tcase_add_test(t, test_report_json_line);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: MIT
+/* The VFIOCOMPAT_REPORT counters and their JSON; see report.h and README. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/vfio.h>
+
+#include "vfiocompat.h"
+#include "libc.h"
+#include "log.h"
+#include "report.h"
+
+#define NREQ 64	/* VFIO_BASE + 0..63: every container request type1 refuses too */
+#define NERR 8	/* distinct errnos kept per request */
+
+struct req_stats {
+	uint64_t count;
+	uint64_t ok;
+	int err[NERR];
+	uint64_t err_count[NERR];
+};
+
+static struct {
+	struct req_stats req[NREQ];
+	uint64_t other;		/* requests outside VFIO's range */
+	uint64_t diff[REPORT_DIFF_COUNT];
+	uint64_t containers;
+	bool fallback;
+	uint32_t peak_mappings;
+	uint64_t peak_bytes;
+} st;
+
+static const char *const diff_names[REPORT_DIFF_COUNT] = {
+	[REPORT_DIFF_VADDR] = "update_vaddr",
+	[REPORT_DIFF_NESTING] = "type1_nesting",
+	[REPORT_DIFF_MEMLOCK_PER_USER] = "memlock_per_user",
+	[REPORT_DIFF_MAP_EFAULT] = "map_efault_mmio",
+	[REPORT_DIFF_ADOPTED] = "adopted_without_record",
+};
+
+void report_call(unsigned int cmd, long rc)
+{
+	unsigned int nr = (cmd & 0xff) - VFIO_BASE;
+	struct req_stats *r;
+	int i;
+
+	if ((cmd & 0xff) < VFIO_BASE || nr >= NREQ) {
+		st.other++;
+		return;
+	}
+	r = &st.req[nr];
+	r->count++;
+	if (rc >= 0) {
+		r->ok++;
+		return;
+	}
+	for (i = 0; i < NERR; i++) {
+		if (!r->err[i])
+			r->err[i] = (int)-rc;
+		if (r->err[i] == (int)-rc) {
+			r->err_count[i]++;
+			return;
+		}
+	}
+}
+
+void report_difference(enum report_diff d)
+{
+	st.diff[d]++;
+}
+
+void report_fallback(void)
+{
+	st.fallback = true;
+}
+
+void report_container_opened(void)
+{
+	st.containers++;
+}
+
+void report_mappings(uint32_t count, uint64_t bytes)
+{
+	if (count > st.peak_mappings)
+		st.peak_mappings = count;
+	if (bytes > st.peak_bytes)
+		st.peak_bytes = bytes;
+}
+
+bool report_used(void)
+{
+	return st.containers || st.fallback;
+}
+
+static const char *req_name(unsigned int nr)
+{
+	static const char *const names[NREQ] = {
+		[0] = "VFIO_GET_API_VERSION",	[1] = "VFIO_CHECK_EXTENSION",
+		[2] = "VFIO_SET_IOMMU",		[12] = "VFIO_IOMMU_GET_INFO",
+		[13] = "VFIO_IOMMU_MAP_DMA",	[14] = "VFIO_IOMMU_UNMAP_DMA",
+		[17] = "VFIO_IOMMU_DIRTY_PAGES",
+	};
+
+	return nr < NREQ ? names[nr] : NULL;
+}
+
+/*
+ * How each request is served: "translated" into iommufd calls, "emulated"
+ * by the shim alone (type1's answer computed here), or "refused" (no such
+ * container request: ENOTTY/EINVAL as type1).
+ */
+static const char *req_class(unsigned int nr)
+{
+	switch (nr) {
+	case 2:
+	case 12:
+	case 13:
+	case 14:
+		return "translated";
+	case 0:
+	case 1:
+	case 17:
+		return "emulated";
+	default:
+		return "refused";
+	}
+}
+
+struct jbuf {
+	char *p;
+	size_t left;
+	bool full;
+};
+
+__attribute__((format(printf, 2, 3))) static void put(struct jbuf *b,
+						       const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(b->p, b->left, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= b->left) {
+		b->full = true;
+		b->left = 0;
+		return;
+	}
+	b->p += n;
+	b->left -= (size_t)n;
+}
+
+int report_write(const char *path)
+{
+	char line[8192], exe[512], ebuf[16];
+	struct jbuf b = { line, sizeof(line) - 1, false };
+	uint64_t refused = 0, diffs = 0;
+	unsigned int nr, first = 1;
+	ssize_t n;
+	int fd, i, saved = errno;
+
+	n = real.readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	for (i = 0; exe[i]; i++)
+		if (exe[i] == '"' || exe[i] == '\\' || (unsigned char)exe[i] < 32)
+			exe[i] = '?';
+	put(&b, "{\"vfiocompat\":\"%s\",\"pid\":%d,\"program\":\"%s\","
+		"\"fallback\":%s,\"containers\":%llu,\"calls\":{",
+	    VFIOCOMPAT_VERSION_STRING, (int)getpid(), exe,
+	    st.fallback ? "true" : "false", (unsigned long long)st.containers);
+	for (nr = 0; nr < NREQ; nr++) {
+		struct req_stats *r = &st.req[nr];
+		const char *name = req_name(nr);
+		char unknown[32];
+
+		if (!r->count)
+			continue;
+		if (!name) {
+			snprintf(unknown, sizeof(unknown), "VFIO_BASE+%u", nr);
+			name = unknown;
+		}
+		if (!strcmp(req_class(nr), "refused"))
+			refused += r->count;
+		put(&b, "%s\"%s\":{\"class\":\"%s\",\"count\":%llu,\"ok\":%llu,"
+			"\"errors\":{",
+		    first ? "" : ",", name, req_class(nr),
+		    (unsigned long long)r->count, (unsigned long long)r->ok);
+		first = 0;
+		for (i = 0; i < NERR && r->err[i]; i++)
+			put(&b, "%s\"%s\":%llu", i ? "," : "",
+			    errno_name(r->err[i], ebuf),
+			    (unsigned long long)r->err_count[i]);
+		put(&b, "}}");
+	}
+	put(&b, "},\"other_requests\":%llu,\"differences\":{",
+	    (unsigned long long)st.other);
+	for (i = 0; i < REPORT_DIFF_COUNT; i++) {
+		put(&b, "%s\"%s\":%llu", i ? "," : "", diff_names[i],
+		    (unsigned long long)st.diff[i]);
+		/* informational: only matters to several processes of one user */
+		if (i != REPORT_DIFF_MEMLOCK_PER_USER)
+			diffs += st.diff[i];
+	}
+	put(&b, "},\"peak_mappings\":%u,\"peak_mapped_bytes\":%llu,"
+		"\"refused\":%llu,\"differences_hit\":%llu,\"strict_ok\":%s}",
+	    st.peak_mappings, (unsigned long long)st.peak_bytes,
+	    (unsigned long long)refused, (unsigned long long)diffs,
+	    refused || diffs || st.fallback ? "false" : "true");
+	if (b.full)
+		return -ENOSPC;
+	*b.p++ = '\n';
+	fd = real.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+				     O_NOFOLLOW,
+		       0644);
+	if (fd < 0) {
+		int err = errno;
+
+		errno = saved;
+		return -err;
+	}
+	/* one write per process: concurrent processes append whole lines */
+	n = write(fd, line, (size_t)(b.p - line));
+	real.close(fd);
+	errno = saved;
+	return n < 0 ? -EIO : 0;
+}
