@@ -18,6 +18,7 @@
 #define VFIOCOMPAT_ENV_FALLBACK "VFIOCOMPAT_FALLBACK"
 #define VFIOCOMPAT_ENV_DMA_ENTRY_LIMIT "VFIOCOMPAT_DMA_ENTRY_LIMIT"
 #define VFIOCOMPAT_ENV_REPORT "VFIOCOMPAT_REPORT"
+#define VFIOCOMPAT_ENV_TRAP "VFIOCOMPAT_TRAP"
 
 /* Version of the loaded library, e.g. "0.1.0". */
 const char *vfiocompat_version(void);

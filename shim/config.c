@@ -126,6 +126,8 @@ void config_load(struct shim_config *cfg, bool secure,
 		     get(VFIOCOMPAT_ENV_LOG_FILE), get(VFIOCOMPAT_ENV_FALLBACK),
 		     get(VFIOCOMPAT_ENV_DMA_ENTRY_LIMIT));
 	cfg->report_file = get(VFIOCOMPAT_ENV_REPORT);
+	if (get(VFIOCOMPAT_ENV_TRAP))
+		cfg->trap = truthy(get(VFIOCOMPAT_ENV_TRAP));
 	if (cfg->report_file && !*cfg->report_file)
 		cfg->report_file = NULL;
 }

@@ -21,6 +21,7 @@ struct shim_config {
 	const char *log_file;	/* NULL: stderr */
 	const char *bad_value;	/* first variable that did not parse, for a warning */
 	const char *report_file; /* VFIOCOMPAT_REPORT: JSON written at exit */
+	bool trap;		/* VFIOCOMPAT_TRAP: seccomp backstop for raw ioctls */
 };
 
 extern struct shim_config shim_config;

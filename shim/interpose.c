@@ -31,6 +31,7 @@
 #include "libc.h"
 #include "log.h"
 #include "report.h"
+#include "trap.h"
 #include "uaccess.h"
 
 #define CONTAINER_PATH "/dev/vfio/vfio"
@@ -101,6 +102,8 @@ static void write_report(void)
 			  shim_config.report_file, rc);
 }
 
+static int ioctl_vfio(int fd, unsigned long request, void *arg);
+
 static void do_init(void)
 {
 	int saved = errno;
@@ -115,6 +118,17 @@ static void do_init(void)
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	if (shim_config.report_file)
 		atexit(write_report);
+	if (shim_config.trap && !shim_config.disabled) {
+		int rc = trap_init(ioctl_vfio);
+
+		if (rc)
+			shim_warn(SHIM_CAT_INIT,
+				  "VFIOCOMPAT_TRAP: cannot install the seccomp "
+				  "filter (%d); raw ioctls are not served",
+				  rc);
+		else
+			shim_dbg(SHIM_CAT_INIT, "trap: raw VFIO ioctls served");
+	}
 	if (shim_config.bad_value)
 		shim_warn(SHIM_CAT_INIT, "ignoring invalid %s",
 			  shim_config.bad_value);
@@ -391,7 +405,7 @@ static int ioctl_container(int fd, unsigned long request, void *arg)
 	if (!obj || obj->kind != SHIM_CONTAINER) {
 		/* closed (and perhaps reused) since the lock-free look */
 		shim_unlock();
-		return real.ioctl(fd, request, arg);
+		return real.ioctl(fd, tagged(request), arg);
 	}
 	obj_get(obj);
 	rc = container_ioctl((struct container *)obj, fd, request, arg);
@@ -408,12 +422,12 @@ static int ioctl_group(int fd, unsigned long request, void *arg)
 
 	if (cmd != VFIO_GROUP_UNSET_CONTAINER &&
 	    cmd != VFIO_GROUP_GET_DEVICE_FD)
-		return real.ioctl(fd, request, arg);
+		return real.ioctl(fd, tagged(request), arg);
 	shim_lock();
 	obj = fdtable_lookup(fd);
 	if (!obj || obj->kind != SHIM_GROUP) {
 		shim_unlock();
-		return real.ioctl(fd, request, arg);
+		return real.ioctl(fd, tagged(request), arg);
 	}
 	obj_get(obj);
 	if (cmd == VFIO_GROUP_UNSET_CONTAINER)
@@ -434,12 +448,12 @@ static int ioctl_set_container(int fd, unsigned long request, void *arg)
 
 	if (copy_from_user(&cfd, arg, sizeof(cfd)) ||
 	    fdtable_kind(cfd) != SHIM_CONTAINER)
-		return real.ioctl(fd, request, arg);
+		return real.ioctl(fd, tagged(request), arg);
 	shim_lock();
 	obj = fdtable_lookup(cfd);
 	if (!obj || obj->kind != SHIM_CONTAINER) {
 		shim_unlock();
-		return real.ioctl(fd, request, arg);
+		return real.ioctl(fd, tagged(request), arg);
 	}
 	obj_get(obj);
 	rc = group_set_container(fd, (struct container *)obj, cfd);
@@ -456,20 +470,20 @@ static int ioctl_adopt(int fd, unsigned long request, void *arg)
 
 	shim_init();
 	if (shim_config.disabled || !iommufd_fd_is_iommufd(fd))
-		return real.ioctl(fd, request, arg);
+		return real.ioctl(fd, tagged(request), arg);
 	shim_lock();
 	if (!fdtable_lookup(fd)) {
 		rc = container_adopt(fd, &c);
 		if (rc) {
 			shim_unlock();
-			return real.ioctl(fd, request, arg);
+			return real.ioctl(fd, tagged(request), arg);
 		}
 		c->obj.refs = 1;
 		rc = fdtable_add(fd, &c->obj);
 		obj_put(&c->obj);
 		if (rc) {
 			shim_unlock();
-			return real.ioctl(fd, request, arg);
+			return real.ioctl(fd, tagged(request), arg);
 		}
 		report_container_opened();
 		shim_info(SHIM_CAT_FD, "adopted iommufd fd %d (IOAS %u)", fd,
@@ -494,9 +508,9 @@ static __attribute__((noinline)) int ioctl_vfio(int fd, unsigned long request,
 			return ioctl_set_container(fd, request, arg);
 		if (container_request(cmd))
 			return ioctl_adopt(fd, request, arg);
-		return real.ioctl(fd, request, arg);
+		return real.ioctl(fd, tagged(request), arg);
 	default:
-		return real.ioctl(fd, request, arg);
+		return real.ioctl(fd, tagged(request), arg);
 	}
 }
 
@@ -849,4 +863,24 @@ SHIM_EXPORT ssize_t __readlinkat_chk(int dirfd, const char *path, char *buf,
 	if (len <= buflen && unlikely(names_container_at(dirfd, path)))
 		return container_link(buf, len);
 	return real.readlinkat_chk(dirfd, path, buf, len, buflen);
+}
+
+/* ---- trap mode: the program's own SIGSYS handler is chained to -------- */
+
+SHIM_EXPORT int sigaction(int sig, const struct sigaction *act,
+			  struct sigaction *old)
+{
+	if (unlikely(sig == SIGSYS) && trap_active())
+		return trap_sigaction(act, old);
+	return real.sigaction(sig, act, old);
+}
+
+SHIM_EXPORT sighandler_t signal(int sig, sighandler_t handler)
+{
+	struct sigaction act = { .sa_handler = handler }, old;
+
+	if (likely(sig != SIGSYS) || !trap_active())
+		return real.signal(sig, handler);
+	trap_sigaction(&act, &old);
+	return old.sa_handler;
 }

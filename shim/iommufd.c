@@ -68,7 +68,7 @@ bool iommufd_fd_is_iommufd(int fd)
 int iommufd_ioas_alloc(int fd, uint32_t *ioas_id)
 {
 	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
-	int rc = done(real.ioctl(fd, IOMMU_IOAS_ALLOC, &cmd), "IOAS_ALLOC");
+	int rc = done(real.ioctl(fd, tagged(IOMMU_IOAS_ALLOC), &cmd), "IOAS_ALLOC");
 
 	if (!rc)
 		*ioas_id = cmd.out_ioas_id;
@@ -79,7 +79,7 @@ int iommufd_destroy(int fd, uint32_t id)
 {
 	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
 
-	return done(real.ioctl(fd, IOMMU_DESTROY, &cmd), "DESTROY");
+	return done(real.ioctl(fd, tagged(IOMMU_DESTROY), &cmd), "DESTROY");
 }
 
 int iommufd_option_rlimit_mode(int fd, uint64_t mode)
@@ -91,7 +91,7 @@ int iommufd_option_rlimit_mode(int fd, uint64_t mode)
 		.val64 = mode,
 	};
 
-	return done(real.ioctl(fd, IOMMU_OPTION, &cmd), "OPTION(RLIMIT_MODE)");
+	return done(real.ioctl(fd, tagged(IOMMU_OPTION), &cmd), "OPTION(RLIMIT_MODE)");
 }
 
 int iommufd_vfio_ioas(int fd, uint16_t op, uint32_t *ioas_id)
@@ -101,7 +101,7 @@ int iommufd_vfio_ioas(int fd, uint16_t op, uint32_t *ioas_id)
 		.ioas_id = *ioas_id,
 		.op = op,
 	};
-	int rc = done(real.ioctl(fd, IOMMU_VFIO_IOAS, &cmd), "VFIO_IOAS");
+	int rc = done(real.ioctl(fd, tagged(IOMMU_VFIO_IOAS), &cmd), "VFIO_IOAS");
 
 	if (!rc && op == IOMMU_VFIO_IOAS_GET)
 		*ioas_id = cmd.ioas_id;
@@ -120,7 +120,7 @@ int iommufd_ioas_map(int fd, uint32_t ioas_id, uint32_t flags, uint64_t vaddr,
 		.iova = iova,
 	};
 
-	return done(real.ioctl(fd, IOMMU_IOAS_MAP, &cmd), "IOAS_MAP");
+	return done(real.ioctl(fd, tagged(IOMMU_IOAS_MAP), &cmd), "IOAS_MAP");
 }
 
 int iommufd_ioas_unmap(int fd, uint32_t ioas_id, uint64_t iova,
@@ -132,7 +132,7 @@ int iommufd_ioas_unmap(int fd, uint32_t ioas_id, uint64_t iova,
 		.iova = iova,
 		.length = length,
 	};
-	int rc = done(real.ioctl(fd, IOMMU_IOAS_UNMAP, &cmd), "IOAS_UNMAP");
+	int rc = done(real.ioctl(fd, tagged(IOMMU_IOAS_UNMAP), &cmd), "IOAS_UNMAP");
 
 	*unmapped = rc ? 0 : cmd.length;
 	return rc;
@@ -149,7 +149,7 @@ int iommufd_ioas_iova_ranges(int fd, uint32_t ioas_id,
 		.num_iovas = *num,
 		.allowed_iovas = (uintptr_t)ranges,
 	};
-	int rc = done(real.ioctl(fd, IOMMU_IOAS_IOVA_RANGES, &cmd),
+	int rc = done(real.ioctl(fd, tagged(IOMMU_IOAS_IOVA_RANGES), &cmd),
 		      "IOAS_IOVA_RANGES");
 
 	if (!rc || rc == -EMSGSIZE) {
@@ -167,7 +167,7 @@ int iommufd_compat_pgsizes(int fd, uint64_t *pgsizes)
 	struct vfio_iommu_type1_info info = {
 		.argsz = offsetof(struct vfio_iommu_type1_info, cap_offset),
 	};
-	int rc = done(real.ioctl(fd, VFIO_IOMMU_GET_INFO, &info),
+	int rc = done(real.ioctl(fd, tagged(VFIO_IOMMU_GET_INFO), &info),
 		      "compat GET_INFO");
 
 	if (!rc)
@@ -177,6 +177,6 @@ int iommufd_compat_pgsizes(int fd, uint64_t *pgsizes)
 
 int iommufd_compat_cache_coherent(int fd)
 {
-	return done(real.ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU),
+	return done(real.ioctl(fd, tagged(VFIO_CHECK_EXTENSION), VFIO_DMA_CC_IOMMU),
 		    "compat CHECK_EXTENSION(DMA_CC)");
 }

@@ -14,6 +14,8 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
+unsigned long libc_ioctl_tag;
+
 /* Set while this thread runs dlsym, so a nested call takes the syscall. */
 static __thread int resolving;
 
@@ -192,6 +194,23 @@ static ssize_t fb_readlinkat_chk(int dirfd, const char *path, char *buf,
 	return fb_readlinkat(dirfd, path, buf, len < buflen ? len : buflen);
 }
 
+static int fb_sigaction(int sig, const struct sigaction *act,
+			struct sigaction *old)
+{
+	if (!resolve_once() && real.sigaction != fb_sigaction)
+		return real.sigaction(sig, act, old);
+	errno = ENOSYS;
+	return -1;
+}
+
+static sighandler_t fb_signal(int sig, sighandler_t handler)
+{
+	if (!resolve_once() && real.signal != fb_signal)
+		return real.signal(sig, handler);
+	errno = ENOSYS;
+	return SIG_ERR;
+}
+
 struct shim_libc real = {
 	.open = fb_open,
 	.open64 = fb_open,
@@ -214,6 +233,8 @@ struct shim_libc real = {
 	.readlinkat = fb_readlinkat,
 	.readlink_chk = fb_readlink_chk,
 	.readlinkat_chk = fb_readlinkat_chk,
+	.sigaction = fb_sigaction,
+	.signal = fb_signal,
 };
 
 /* A symbol this libc lacks (e.g. closefrom before glibc 2.34) keeps its fallback. */
@@ -251,6 +272,8 @@ void libc_init(void)
 	RESOLVE(readlinkat, "readlinkat");
 	RESOLVE(readlink_chk, "__readlink_chk");
 	RESOLVE(readlinkat_chk, "__readlinkat_chk");
+	RESOLVE(sigaction, "sigaction");
+	RESOLVE(signal, "signal");
 	resolving = 0;
 	errno = saved;
 }

@@ -11,6 +11,7 @@
 #ifndef SHIM_LIBC_H
 #define SHIM_LIBC_H
 
+#include <signal.h>
 #include <sys/types.h>
 
 struct shim_libc {
@@ -38,9 +39,24 @@ struct shim_libc {
 				size_t buflen);
 	ssize_t (*readlinkat_chk)(int dirfd, const char *path, char *buf,
 				  size_t len, size_t buflen);
+	int (*sigaction)(int sig, const struct sigaction *act,
+			 struct sigaction *old);
+	sighandler_t (*signal)(int sig, sighandler_t handler);
 };
 
 extern struct shim_libc real __attribute__((visibility("hidden")));
+
+/*
+ * OR'ed into every VFIO-type request the shim itself passes to the kernel:
+ * 0, or in trap mode a bit above the 32 the kernel reads, which the seccomp
+ * filter (comparing all 64) lets through.
+ */
+extern unsigned long libc_ioctl_tag __attribute__((visibility("hidden")));
+
+static inline unsigned long tagged(unsigned long request)
+{
+	return request | libc_ioctl_tag;
+}
 
 /* Resolve every pointer with dlsym(RTLD_NEXT); safe to call repeatedly. */
 void libc_init(void);

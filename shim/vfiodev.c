@@ -52,7 +52,7 @@ int vfiodev_open_any_device(int group_fd, int group_no)
 	while ((de = readdir(dir))) {
 		if (de->d_name[0] == '.')
 			continue;
-		fd = real.ioctl(group_fd, VFIO_GROUP_GET_DEVICE_FD, de->d_name);
+		fd = real.ioctl(group_fd, tagged(VFIO_GROUP_GET_DEVICE_FD), de->d_name);
 		if (fd >= 0) {
 			shim_dbg(SHIM_CAT_FD, "group %d: attached through %s",
 				 group_no, de->d_name);
@@ -66,21 +66,21 @@ int vfiodev_open_any_device(int group_fd, int group_no)
 
 int vfiodev_group_get_device_fd(int group_fd, const char *name)
 {
-	int fd = real.ioctl(group_fd, VFIO_GROUP_GET_DEVICE_FD, name);
+	int fd = real.ioctl(group_fd, tagged(VFIO_GROUP_GET_DEVICE_FD), name);
 
 	return fd < 0 ? -errno : fd;
 }
 
 int vfiodev_group_set_container(int group_fd, int container_fd)
 {
-	int rc = real.ioctl(group_fd, VFIO_GROUP_SET_CONTAINER, &container_fd);
+	int rc = real.ioctl(group_fd, tagged(VFIO_GROUP_SET_CONTAINER), &container_fd);
 
 	return rc < 0 ? -errno : rc;
 }
 
 int vfiodev_group_unset_container(int group_fd)
 {
-	int rc = real.ioctl(group_fd, VFIO_GROUP_UNSET_CONTAINER);
+	int rc = real.ioctl(group_fd, tagged(VFIO_GROUP_UNSET_CONTAINER));
 
 	return rc < 0 ? -errno : rc;
 }
