@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: MIT
+# Sourced (bash) by the guest parts of the e2e scenarios, which run as root in the
+# tests/vm/vm-run guest (a chroot of the host root, Debian's programs unchanged).
+#
+# Kernel-side evidence comes from ftrace, so no tracer is attached to QEMU or DPDK:
+#   e2e/vopen     vfio_fops_open: every open of the real type1 container /dev/vfio/vfio
+#   e2e/vioctl    vfio_fops_unl_ioctl: type1 container ioctls + the first 32 bytes of the argument
+#   e2e/fdopen    iommufd_fops_open: every open of /dev/iommu
+#   e2e/fdioctl   iommufd_fops_ioctl: /dev/iommu ioctls + the first 40 bytes of the argument
+#   e2e/imap      intel_iommu_map_pages: the IOMMU page size and count of every map
+#   e2e/rfd       receive_fd: the file_operations of every fd received over SCM_RIGHTS (BTF)
+#   iommu/map, iommu/unmap   the IOMMU core's tracepoints (bytes mapped / really unmapped)
+# Phases are delimited with trace_marker lines "E2E <text>" (analyzed by check.py on the host).
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+TR=/sys/kernel/tracing
+
+e2e_log() { echo "e2e-guest: $*"; }
+# uptime in seconds, for step timings
+e2e_now() { cut -d' ' -f1 /proc/uptime; }
+e2e_since() { awk -v a="$1" -v b="$(e2e_now)" 'BEGIN{printf "%.1f", b-a}'; }
+
+ktrace_setup() {
+	[ -d $TR/events ] || mount -t tracefs tracefs $TR 2>/dev/null
+	local u='w0=+u0($arg3):x64 w1=+u8($arg3):x64 w2=+u16($arg3):x64 w3=+u24($arg3):x64'
+	{
+		echo 'p:e2e/vopen vfio_fops_open'
+		echo 'p:e2e/fdopen iommufd_fops_open'
+		echo "p:e2e/vioctl vfio_fops_unl_ioctl cmd=\$arg2:x32 arg=\$arg3:x64 $u"
+		echo "p:e2e/fdioctl iommufd_fops_ioctl cmd=\$arg2:x32 arg=\$arg3:x64 $u w4=+u32(\$arg3):x64"
+		echo 'p:e2e/imap intel_iommu_map_pages dom=$arg1:x64 iova=$arg2:x64 pgsize=$arg4:x64 pgcount=$arg5:u64'
+	} >>$TR/kprobe_events || { e2e_log "cannot define the kprobes"; return 1; }
+	echo 'p:e2e/rfd receive_fd fop=file->f_op:symbol' >>$TR/kprobe_events 2>/dev/null ||
+		e2e_log "note: no BTF kprobe arguments: fds received over SCM_RIGHTS are not traced"
+	echo 32768 >$TR/buffer_size_kb
+	echo 1 >$TR/options/record-tgid # threads (DPDK's mp handler) are told by their process
+	echo 1 >$TR/events/e2e/enable &&
+		echo 1 >$TR/events/iommu/map/enable &&
+		echo 1 >$TR/events/iommu/unmap/enable || { e2e_log "cannot enable the trace events"; return 1; }
+	: >$TR/trace
+}
+ktrace_mark() { echo "E2E $*" >$TR/trace_marker; }
+ktrace_dump() { cat $TR/trace >"$1"; }
+
+# fd_snapshot PID: "fd -> target" for every fd of PID (seen from outside the process, so the
+# shim's readlink("/proc/self/fd/N") answer does not apply: the real file shows)
+fd_snapshot() {
+	# one ls for all fds: a fork per fd would make samples of a short-lived process too coarse
+	ls -l "/proc/$1/fd/" 2>/dev/null | sed -n 's/.* \([0-9][0-9]*\) -> /\1 -> /p'
+}
+
+# DPDK's EAL dlopens every library in its plugin directory (about 130 with Debian's
+# dpdk-dev): over 9p under TCG that alone takes seconds. Cover the directory with a tmpfs
+# that links only the libraries the two programs are linked with plus the two plugins the
+# test needs (the e1000 PMD and the ring mempool). The programs stay unchanged.
+# EAL refuses plugins below a world-writable directory, hence /run (mode 755), not /tmp.
+dpdk_trim_plugins() {
+	local dir lib n linked
+	dir=$(find /usr/lib/*/dpdk -maxdepth 1 -type d -name 'pmds-*' 2>/dev/null | head -n 1)
+	[ -n "$dir" ] || { e2e_log "no DPDK plugin directory (dpdk-dev installed?)"; return 1; }
+	linked=$(ldd /usr/bin/dpdk-testpmd /usr/bin/dpdk-proc-info | grep -o "$dir/[^ ]*" | sort -u)
+	mkdir -p /run/e2e-pmds && mount --bind "$dir" /run/e2e-pmds && mount -t tmpfs -o mode=755 pmds "$dir" ||
+		{ e2e_log "cannot cover $dir"; return 1; }
+	for lib in $linked; do
+		ln -sf "/run/e2e-pmds/${lib##*/}" "$dir/"
+	done
+	for lib in /run/e2e-pmds/librte_net_e1000.so.* /run/e2e-pmds/librte_mempool_ring.so.*; do
+		case $lib in *.so.*.*) ln -sf "$lib" "$dir/" ;; esac
+	done
+	n=$(find "$dir" -maxdepth 1 | wc -l)
+	e2e_log "DPDK plugin dir $dir trimmed to $((n - 1)) links"
+}
