@@ -1325,6 +1325,108 @@ static void sec_threads(void)
 	stage_down(&s);
 }
 
+/* ------------------------------------------------------------------ bad pointers */
+
+/*
+ * Arguments the kernel cannot read or write: NULL, a low address, an
+ * unmapped page, a read-only struct (type1 reads it, then fails the write
+ * back: EFAULT, with the unmap already done), and a struct whose tail lies
+ * on a PROT_NONE page. The shim must answer as type1, never crash.
+ */
+static void sec_badptr(void)
+{
+	const long pg = sysconf(_SC_PAGESIZE);
+	struct stage s;
+	uint8_t *a, *two, *ro;
+	void *none;
+	struct vfio_iommu_type1_dma_map *mtail;
+	struct vfio_iommu_type1_dma_unmap *u;
+	struct vfio_iommu_type1_info *itail;
+	static const struct {
+		const char *name;
+		unsigned long req;
+	} reqs[] = {
+		{ "get_info", VFIO_IOMMU_GET_INFO },
+		{ "map", VFIO_IOMMU_MAP_DMA },
+		{ "unmap", VFIO_IOMMU_UNMAP_DMA },
+		{ "dirty", VFIO_IOMMU_DIRTY_PAGES },
+	};
+	size_t i;
+
+	if (stage_up(&s, ST_IOMMU, cur_type))
+		return;
+	a = buf_new("A", 0x10000, PROT_READ | PROT_WRITE);
+	none = mmap(NULL, pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	two = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ro = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		  -1, 0);
+	mprotect(two + pg, pg, PROT_NONE);
+	for (i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "%s_null", reqs[i].name);
+		out(name, "ioctl(NULL)", DO(ioctl(s.c, reqs[i].req, NULL)), 0, "%s", "");
+		snprintf(name, sizeof(name), "%s_addr_1", reqs[i].name);
+		out(name, "ioctl(0x1)", DO(ioctl(s.c, reqs[i].req, (void *)1)), 0, "%s", "");
+		snprintf(name, sizeof(name), "%s_unmapped", reqs[i].name);
+		out(name, "ioctl(PROT_NONE page)",
+		    DO(ioctl(s.c, reqs[i].req, none)), 0, "%s", "");
+	}
+	/* a MAP_DMA struct whose last 16 bytes are on a PROT_NONE page */
+	mtail = (void *)(two + pg - 16);
+	mtail->argsz = 32;
+	mtail->flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	mtail->vaddr = (uintptr_t)a;
+	out("map_struct_crosses_into_prot_none", "MAP_DMA(argsz=32 at page end - 16)",
+	    DO(ioctl(s.c, VFIO_IOMMU_MAP_DMA, mtail)), 0, "%s", "");
+	/* GET_INFO: the header fits before the PROT_NONE page, the caps do not */
+	itail = (void *)(two + pg - 24);
+	memset(itail, 0, 24);
+	itail->argsz = 512;
+	out("get_info_caps_cross_into_prot_none", "GET_INFO(argsz=512 at page end - 24)",
+	    DO(ioctl(s.c, VFIO_IOMMU_GET_INFO, itail)), 0, "argsz_after=%u",
+	    itail->argsz);
+	/* read-only structs: read fine, the write back fails */
+	p_map_rw("setup.map", s.c, a, IOVA_A, 0x10000);
+	memset(ro, 0, pg);
+	((struct vfio_iommu_type1_info *)ro)->argsz = 256;
+	mprotect(ro, pg, PROT_READ);
+	out("get_info_read_only", "GET_INFO(read-only, argsz=256)",
+	    DO(ioctl(s.c, VFIO_IOMMU_GET_INFO, ro)), 0, "%s", "");
+	mprotect(ro, pg, PROT_READ | PROT_WRITE);
+	{
+		struct vfio_iommu_type1_dma_map *m = (void *)ro;
+
+		memset(ro, 0, pg);
+		m->argsz = sizeof(*m);
+		m->flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+		m->vaddr = (uintptr_t)a;
+		m->iova = IOVA_B;
+		m->size = 0x10000;
+		mprotect(ro, pg, PROT_READ);
+		out("map_read_only", "MAP_DMA(read-only struct)",
+		    DO(ioctl(s.c, VFIO_IOMMU_MAP_DMA, ro)), 0, "%s", "");
+		mprotect(ro, pg, PROT_READ | PROT_WRITE);
+	}
+	u = (void *)ro;
+	memset(ro, 0, pg);
+	u->argsz = sizeof(*u);
+	u->iova = IOVA_A;
+	u->size = 0x10000;
+	mprotect(ro, pg, PROT_READ);
+	out("unmap_read_only", "UNMAP_DMA(read-only struct)",
+	    DO(ioctl(s.c, VFIO_IOMMU_UNMAP_DMA, ro)), 0, "%s", "");
+	mprotect(ro, pg, PROT_READ | PROT_WRITE);
+	/* was it unmapped before the failed write back? */
+	p_unmap_simple("after_unmap_read_only", s.c, IOVA_A, 0x10000);
+	p_unmap_simple("after_map_read_only", s.c, IOVA_B, 0x10000);
+	munmap(none, pg);
+	munmap(two, 2 * pg);
+	munmap(ro, pg);
+	stage_down(&s);
+}
+
 /* ------------------------------------------------------------------ unknown ioctls */
 
 struct uioc {
@@ -1425,6 +1527,7 @@ static const struct section sections[] = {
 	{ "scm", sec_scm, 1 },
 	{ "threads", sec_threads, 1 },
 	{ "ioctl", sec_ioctl, 1 },
+	{ "badptr", sec_badptr, 1 },
 };
 
 static int wanted(const char *list, const char *name)
