@@ -122,6 +122,8 @@ struct stage {
 };
 enum { ST_OPEN, ST_GROUP, ST_IOMMU };
 int stage_up(struct stage *s, int upto, int type);
+/* Drop a capability from this process (effective, permitted, inheritable). */
+int conf_drop_cap(int cap);
 void stage_down(struct stage *s);
 
 extern const uint32_t RW;

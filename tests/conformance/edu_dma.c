@@ -31,6 +31,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
+#include <linux/capability.h>
 #include <linux/vfio.h>
 
 #include "conf.h"
@@ -383,6 +385,52 @@ down:
 	stage_down(&st);
 }
 
+/*
+ * RLIMIT_MEMLOCK lowered (CAP_IPC_LOCK dropped): a map over the budget fails
+ * ENOMEM mid-sequence, and what was mapped before still translates, what was
+ * refused does not, and an unmap-all removes exactly what was mapped.
+ * In a child: the capability is gone for good once dropped.
+ */
+static void run_memlock(int type)
+{
+	struct rlimit rl = { 2 * BUFSZ, 2 * BUFSZ };
+	struct stage st;
+	struct edu e;
+	uint8_t *s, *d, *x;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (pid) {
+		waitpid(pid, NULL, 0);
+		return;
+	}
+	conf_prefix("%s.dma_memlock", type == VFIO_TYPE1_IOMMU ? "t1" : "t2");
+	buf_forget_all();
+	if (conf_drop_cap(CAP_IPC_LOCK) || setrlimit(RLIMIT_MEMLOCK, &rl)) {
+		note("setup", "cannot lower the memlock limit");
+		_exit(1);
+	}
+	if (stage_up(&st, ST_IOMMU, type))
+		_exit(1);
+	s = buf_new("S", BUFSZ, PROT_READ | PROT_WRITE);
+	d = buf_new("D", BUFSZ, PROT_READ | PROT_WRITE);
+	x = buf_new("E", BUFSZ, PROT_READ | PROT_WRITE);
+	p_map_rw("map_s", st.c, s, IOVA_S, BUFSZ);
+	p_map_rw("map_d", st.c, d, IOVA_D, BUFSZ);
+	p_map_rw("map_e_over_limit", st.c, x, IOVA_E, BUFSZ);
+	if (!edu_open(&e, st.g)) {
+		check_copy("copy_within_limit", &e, s, IOVA_S, d, IOVA_D);
+		check_blocked("refused_map_blocked", &e, x, IOVA_E);
+		p_unmap_all("unmap_all", st.c);
+		check_blocked("after_unmap_all_blocked", &e, d, IOVA_D);
+		edu_close(&e);
+	}
+	stage_down(&st);
+	fflush(stdout);
+	_exit(0);
+}
+
 int main(void)
 {
 	if (edu_group() < 0 || !edu_bdf()) {
@@ -391,6 +439,8 @@ int main(void)
 	}
 	run(VFIO_TYPE1_IOMMU);
 	run(VFIO_TYPE1v2_IOMMU);
+	run_memlock(VFIO_TYPE1_IOMMU);
+	run_memlock(VFIO_TYPE1v2_IOMMU);
 	conf_prefix("end");
 	note("dma_complete", "done");
 	return 0;

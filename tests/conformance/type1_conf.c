@@ -736,26 +736,12 @@ static void sec_limit(void)
 
 /* ------------------------------------------------------------------ memlock */
 
-/*
- * Both type1 and iommufd skip accounting for CAP_IPC_LOCK, and the guest
- * runs as root: drop the capability (this section runs in its own child).
- */
-static int drop_cap(int cap)
-{
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d))
-		return -1;
-	d[cap / 32].effective &= ~(1u << (cap % 32));
-	d[cap / 32].permitted &= ~(1u << (cap % 32));
-	d[cap / 32].inheritable &= ~(1u << (cap % 32));
-	return syscall(SYS_capset, &h, d);
-}
+/* Both type1 and iommufd skip accounting for CAP_IPC_LOCK, and the guest
+ * runs as root: drop the capability (this section runs in its own child). */
 
 static int drop_ipc_lock(void)
 {
-	return drop_cap(CAP_IPC_LOCK);
+	return conf_drop_cap(CAP_IPC_LOCK);
 }
 
 static void sec_memlock(void)
@@ -806,7 +792,7 @@ static void memlock_proc(const char *who, int group, int wait_fd, int done_fd, i
 	drop_ipc_lock();
 	/* an unprivileged process (QEMU under libvirt) cannot choose its accounting mode */
 	if (unpriv)
-		drop_cap(CAP_SYS_RESOURCE);
+		conf_drop_cap(CAP_SYS_RESOURCE);
 	setrlimit(RLIMIT_MEMLOCK, &rl);
 	b = buf_new("B", 0xc0000, PROT_READ | PROT_WRITE);
 	/* wait for our turn: the two processes must not interleave their lines */
