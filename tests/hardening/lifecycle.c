@@ -22,21 +22,13 @@
 #include <unistd.h>
 #include <linux/vfio.h>
 
+#include "check.h"
+
 #define SZ 0x10000
 
 extern char **environ;
-static int failures;
 static uint8_t *mem;
 
-#define CHECK(cond, ...)                                        \
-	do {                                                    \
-		int ok_ = !!(cond);                             \
-		printf("%s: ", ok_ ? "ok" : "FAIL");            \
-		printf(__VA_ARGS__);                            \
-		printf("\n");                                   \
-		fflush(stdout);                                 \
-		failures += !ok_;                               \
-	} while (0)
 
 static int count_fds(void)
 {

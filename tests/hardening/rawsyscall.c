@@ -21,18 +21,10 @@
 #include <unistd.h>
 #include <linux/vfio.h>
 
-static int failures;
+#include "check.h"
+
 static volatile sig_atomic_t own_sigsys;
 
-#define CHECK(cond, ...)                                        \
-	do {                                                    \
-		int ok_ = !!(cond);                             \
-		printf("%s: ", ok_ ? "ok" : "FAIL");            \
-		printf(__VA_ARGS__);                            \
-		printf("\n");                                   \
-		fflush(stdout);                                 \
-		failures += !ok_;                               \
-	} while (0)
 
 static long raw(int fd, unsigned long req, void *arg)
 {
