@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/vfio.h>
@@ -201,6 +202,48 @@ int main(int argc, char **argv)
 	      "dup2(/dev/null) over a container: the number is /dev/null's");
 	close(c2);
 	close(null);
+
+	/* every spelling of the container's path is the container */
+	{
+		static const char *const names[] = {
+			"//dev/vfio/./vfio", "/dev/../dev/vfio/vfio",
+			"/dev/vfio//vfio",
+		};
+		struct stat ref, st;
+		int fd, dfd, cwd = open(".", O_RDONLY | O_DIRECTORY);
+		size_t i;
+
+		fd = open("/dev/vfio/vfio", O_RDWR);
+		fstat(fd, &ref);
+		close(fd);
+		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			fd = open(names[i], O_RDWR);
+			CHECK(fd >= 0 && !fstat(fd, &st) &&
+				      st.st_rdev == ref.st_rdev,
+			      "%s opens the container", names[i]);
+			close(fd);
+		}
+		if (!chdir("/dev")) {
+			fd = open("vfio/vfio", O_RDWR);
+			CHECK(fd >= 0 && !fstat(fd, &st) &&
+				      st.st_rdev == ref.st_rdev,
+			      "vfio/vfio relative to the cwd /dev");
+			close(fd);
+			if (fchdir(cwd))
+				return 2;
+		}
+		dfd = open("/dev/vfio", O_RDONLY | O_DIRECTORY);
+		fd = openat(dfd, "vfio", O_RDWR);
+		CHECK(fd >= 0 && !fstat(fd, &st) && st.st_rdev == ref.st_rdev,
+		      "openat(dirfd of /dev/vfio, \"vfio\")");
+		close(fd);
+		fd = openat(dfd, "../vfio/./vfio", O_RDWR);
+		CHECK(fd >= 0 && !fstat(fd, &st) && st.st_rdev == ref.st_rdev,
+		      "openat(dirfd of /dev/vfio, \"../vfio/./vfio\")");
+		close(fd);
+		close(dfd);
+		close(cwd);
+	}
 
 	/* nothing left behind */
 	CHECK(!ioctl(g, VFIO_GROUP_UNSET_CONTAINER), "unset container");
