@@ -90,6 +90,11 @@ void report_mappings(uint32_t count, uint64_t bytes)
 		st.peak_bytes = bytes;
 }
 
+void report_reset(void)
+{
+	memset(&st, 0, sizeof(st));
+}
+
 bool report_used(void)
 {
 	return st.containers || st.fallback;

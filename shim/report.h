@@ -28,6 +28,9 @@ void report_container_opened(void);
 /* Mappings and mapped bytes now live in one container. */
 void report_mappings(uint32_t count, uint64_t bytes);
 
+/* Forget every count (unit tests). */
+void report_reset(void);
+
 /* Append this process's report as one JSON line to path (O_APPEND). */
 int report_write(const char *path);
 /* Whether anything was counted (a process that never met VFIO writes nothing). */

@@ -100,6 +100,7 @@ START_TEST(test_report_json_line)
 	ck_assert_int_ge(fd, 0);
 	close(fd);
 	unlink(path);
+	report_reset();
 	ck_assert(!report_used());
 	report_container_opened();
 	report_call(VFIO_IOMMU_MAP_DMA, 0);
