@@ -2,16 +2,19 @@
 # SPDX-License-Identifier: MIT
 # Guest part of the e2e "qemu" scenario (started by e2e-run through tests/vm/vm-run).
 #
-#   guest-qemu.sh OUTDIR RUNNER LIB
+#   guest-qemu.sh OUTDIR RUNNER LIB [PAYLOAD]
 #
 # Debian's qemu-system-x86_64 with -device vfio-pci,host=$VM_EDU_BDF, driven by qmp-drive.py,
 # in two columns: "type1" (plain, the real /dev/vfio/vfio) and "shim" (under RUNNER =
 # scripts/vfiocompat-run with LIB, --fallback never, trace log). Each column runs the modes
-# basic (realize, query-pci, pc-dimm hotplug, quit) and hotplug (plug, unplug, re-plug on an
-# empty native-hotplug root port, quit). Writes OUTDIR/{type1,shim}-MODE.json, the shim's log,
+# basic (realize, query-pci, pc-dimm hotplug, quit), hotplug (plug, unplug, re-plug on an
+# empty native-hotplug root port, quit) and, with PAYLOAD (nested-dma.bin), dma (the nested
+# machine's firmware drives the edu's DMA engine through QEMU's guest RAM mappings). Writes OUTDIR/{type1,shim}-MODE.json, the shim's log,
 # QEMU's stderr, and the kernel trace OUTDIR/ktrace-qemu.txt; check.py judges them on the host.
 set -u
-out=$1 runner=$2 lib=$3
+out=$1 runner=$2 lib=$3 payload=${4:-}
+modes="basic hotplug"
+[ -z "$payload" ] || modes="$modes dma"
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/guest-lib.sh"
 
@@ -19,7 +22,7 @@ env | grep "^VM_" >"$out/guest.env"
 ktrace_setup || exit 125
 fail=0
 for col in type1 shim; do
-	for mode in basic hotplug; do
+	for mode in $modes; do
 		launcher=()
 		if [ $col = shim ]; then
 			launcher=("$runner" --lib "$lib" --fallback never --log trace,iommufd
@@ -27,7 +30,8 @@ for col in type1 shim; do
 		fi
 		t0=$(e2e_now)
 		python3 "$here/qmp-drive.py" --mode $mode --bdf "$VM_EDU_BDF" --group "$VM_EDU_GROUP" --tag "$col-$mode" \
-			--json "$out/$col-$mode.json" --stderr "$out/qemu-$col-$mode.stderr" -- "${launcher[@]}" || fail=1
+			--json "$out/$col-$mode.json" --stderr "$out/qemu-$col-$mode.stderr" \
+			--payload "$payload" --console "$out/nested-$col.txt" -- "${launcher[@]}" || fail=1
 		e2e_log "$col $mode done in $(e2e_since "$t0") s"
 	done
 done

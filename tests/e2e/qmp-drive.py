@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 """Drive an unmodified qemu-system-x86_64 with a vfio-pci device over QMP (in the e2e guest).
 
-qmp-drive.py --mode basic|hotplug --bdf BDF --group N --json OUT.json [--tag T] [--] [LAUNCHER...]
+qmp-drive.py --mode basic|hotplug|dma --bdf BDF --group N --json OUT.json [--tag T]
+             [--payload nested-dma.bin --console FILE] [--] [LAUNCHER...]
 
 LAUNCHER (e.g. "scripts/vfiocompat-run --lib ... --") is put in front of QEMU's command line;
 without it QEMU uses the real type1 container. QEMU runs under TCG with -S: no guest code runs,
@@ -31,7 +32,9 @@ MARKER = "/sys/kernel/tracing/trace_marker"
 EDU = (0x1234, 0x11e8)
 
 ap = argparse.ArgumentParser()
-ap.add_argument("--mode", required=True, choices=("basic", "hotplug"))
+ap.add_argument("--mode", required=True, choices=("basic", "hotplug", "dma"))
+ap.add_argument("--payload")
+ap.add_argument("--console")
 ap.add_argument("--bdf", required=True)
 ap.add_argument("--group", required=True)
 ap.add_argument("--json", required=True)
@@ -65,6 +68,10 @@ qemu = ["qemu-system-x86_64", "-accel", "tcg", "-machine", "q35", "-nodefaults",
         "-S", "-qmp", "unix:%s,server=on,wait=off" % sock_path]
 if opt.mode == "basic":
     qemu += ["-m", "128,slots=2,maxmem=512M", "-device", "vfio-pci,host=%s,id=hv" % opt.bdf]
+elif opt.mode == "dma":
+    qemu += ["-m", "128", "-bios", opt.payload,
+             "-chardev", "file,id=dbg,path=%s" % opt.console, "-device", "isa-debugcon,chardev=dbg,iobase=0xe9",
+             "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-device", "vfio-pci,host=%s,id=hv" % opt.bdf]
 else:
     qemu += ["-m", "128", "-global", "ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off",
              "-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1"]
@@ -123,6 +130,7 @@ def finish(code):
         proc.kill()
         proc.wait()
     obs["exit"] = proc.returncode
+    obs["exit_ok"] = proc.returncode == (33 if opt.mode == "dma" else 0)
     # what QEMU held must be free again once it is gone
     time.sleep(0.2)
     obs["holders_after_exit"] = holders({"/dev/iommu", "/dev/vfio/vfio", "/dev/vfio/" + opt.group})
@@ -263,7 +271,7 @@ if opt.mode == "basic":
     ok &= step("dimm_hotplug", "return" in r1 and "return" in r2 and len(md) == 1, t,
                addr=hex(addr) if addr is not None else None, size=md[0]["data"]["size"] if md else None,
                error=(r1.get("error") or r2.get("error") or {}).get("desc"))
-else:
+elif opt.mode == "hotplug":
     snapshot("before_plug")
     t = el()
     r = qmp("device_add", {"driver": "vfio-pci", "host": opt.bdf, "id": "hv", "bus": "rp1"})
@@ -284,14 +292,30 @@ else:
     ok &= step("replug", "return" in r and ids == ["hv2"], t, qom=",".join(ids),
                error=r.get("error", {}).get("desc"))
 
-t = el()
-mark("quit")
-r = qmp("quit")
-try:
-    rc = proc.wait(30)
-except subprocess.TimeoutExpired:
-    rc = None
-ok &= step("quit", "return" in r and rc == 0, t, rc=rc)
+if opt.mode == "dma":
+    # the firmware runs at once; isa-debug-exit ends QEMU with 33 if the DMA came back intact
+    t = el()
+    mark("cont")
+    qmp("cont")
+    try:
+        rc = proc.wait(60)
+    except subprocess.TimeoutExpired:
+        rc = None
+    try:
+        con = open(opt.console, errors="replace").read()
+    except OSError:
+        con = ""
+    last = [l for l in con.splitlines() if l.startswith("nested:")][-1:] or ["no output"]
+    ok &= step("nested_dma", rc == 33, t, exit=rc, console=last[0])
+else:
+    t = el()
+    mark("quit")
+    r = qmp("quit")
+    try:
+        rc = proc.wait(30)
+    except subprocess.TimeoutExpired:
+        rc = None
+    ok &= step("quit", "return" in r and rc == 0, t, rc=rc)
 obs["events"] = [e["event"] for e in events]
 obs["ok"] = bool(ok)
 finish(0 if ok else 1)
