@@ -161,8 +161,8 @@ def section_passthru(a):
             ok = ok and d_shim <= 6
             target = "≤ +6; less than umockdev"
         add(1, label, "instr/call", base, um, shim, ratio(shim, base), target, ok,
-            cells={"b": "%s (%+.0f)" % (fmt_num(um), d_um) if um is not None else "—",
-                   "vfiocompat": "%s (%+.0f)" % (fmt_num(shim), d_shim)},
+            cells={"b": "{} ({:+,.0f})".format(fmt_num(um), d_um) if um is not None else "—",
+                   "vfiocompat": "{} ({:+,.0f})".format(fmt_num(shim), d_shim)},
             detail={"n": n, "delta_vfiocompat": d_shim, "delta_umockdev": d_um})
 
 
@@ -238,7 +238,7 @@ PG_BASE = {"type1": 0x2000000, "compat": 0x4000000, "vfiocompat": 0x6000000}
 def guest_params(a):
     if a.smoke:
         return dict(rounds=1, rows="4k:20 2m:5 1g:1 qemu:1", count=10, srounds=1)
-    return dict(rounds=5, rows="4k:2000 2m:300 1g:5 qemu:5", count=200, srounds=3)
+    return dict(rounds=7, rows="4k:20000 2m:3000 1g:10 qemu:10", count=200, srounds=5)
 
 
 def section_guest(a, want):
@@ -279,6 +279,7 @@ def section_guest(a, want):
     if 2 in want:
         guest_translate(lines, gp)
         guest_count(lines, gp)
+        guest_syscost(lines)
     if 4 in want:
         guest_pgsize(lines, trace)
     if 5 in want:
@@ -378,6 +379,18 @@ def guest_count(lines, gp):
                 "%s %g" % (n, v / k) for n, v in sorted(per["vfiocompat"][i].items())
                 if not n.startswith("ioctl"))) if vo else fmt_num(vo, 2),
                 "a": fmt_num(others("type1"), 2), "b": fmt_num(others("compat"), 2)})
+
+
+def guest_syscost(lines):
+    for l in lines:
+        m = re.match(r"syscost process_vm_readv (\d+) getppid (\d+)", l)
+        if m:
+            rv, gp = int(m.group(1)) / 1000.0, int(m.group(2)) / 1000.0
+            add(2, "one process_vm_readv of 32 B in this guest (getppid for scale)", "µs",
+                None, None, rv, None, "", None,
+                cells={"vfiocompat": "%.2f (getppid %.2f)" % (rv, gp)})
+            return
+    failures.append("2 syscost: not measured")
 
 
 def guest_pgsize(lines, trace):

@@ -35,7 +35,7 @@ static int fail(const char *what)
 int main(int argc, char **argv)
 {
 	const char *row;
-	char path[64];
+	char path[4096];
 	long n, i;
 	int fds[2], fd = -1, rc = 0, v;
 	struct termios t;
@@ -60,7 +60,10 @@ int main(int argc, char **argv)
 			rc |= ioctl(fd, TCGETS, &t);
 	} else if (!strcmp(row, "openclose")) {
 		/* a regular file of our own, so nothing else changes it */
-		snprintf(path, sizeof(path), "/tmp/vfiocompat-bench-%d", (int)getpid());
+		const char *dir = getenv("TMPDIR");
+
+		snprintf(path, sizeof(path), "%s/vfiocompat-bench-%d",
+			 dir && *dir ? dir : "/tmp", (int)getpid());
 		fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
 		if (fd < 0)
 			return fail(path);

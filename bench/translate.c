@@ -15,6 +15,11 @@
  *   One unmeasured round first, then K rounds; prints for each row
  *     row NAME ops K ns_per_op X      (one op = one MAP + one UNMAP, or one sequence)
  *
+ *   translate syscost K
+ *     ns per process_vm_readv of 32 bytes of our own memory (what the shim
+ *     does to read a MAP/UNMAP argument) and per getppid, K calls each:
+ *     "syscost process_vm_readv X getppid Y". Needs no VFIO.
+ *
  *   translate count K
  *     K MAP_DMA of distinct 4 KiB pages, then K UNMAP_DMA, between marker
  *     calls close(-77), close(-78), close(-79), for counting the kernel
@@ -32,6 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <linux/vfio.h>
 
@@ -155,12 +162,36 @@ static void count(long k)
 	printf("count maps %ld unmaps %ld\n", k, k);
 }
 
+static void syscost(long k)
+{
+	char a[32] = { 0 }, b[32];
+	struct iovec local = { b, sizeof(b) }, remote = { a, sizeof(a) };
+	pid_t pid = getpid();
+	uint64_t t0, t1, t2;
+	long i;
+
+	t0 = bench_now_ns();
+	for (i = 0; i < k; i++)
+		if (syscall(SYS_process_vm_readv, pid, &local, 1, &remote, 1, 0) != sizeof(a))
+			check(-errno, "process_vm_readv");
+	t1 = bench_now_ns();
+	for (i = 0; i < k; i++)
+		syscall(SYS_getppid);
+	t2 = bench_now_ns();
+	printf("syscost process_vm_readv %.0f getppid %.0f\n", (double)(t1 - t0) / (double)k,
+	       (double)(t2 - t1) / (double)k);
+}
+
 int main(int argc, char **argv)
 {
 	int i;
 
+	if (argc == 3 && !strcmp(argv[1], "syscost")) {
+		syscost(atol(argv[2]));
+		return 0;
+	}
 	if (argc < 3 || (strcmp(argv[1], "run") && strcmp(argv[1], "count"))) {
-		fprintf(stderr, "usage: translate run ROW:K... | translate count K\n");
+		fprintf(stderr, "usage: translate run ROW:K... | translate count K | translate syscost K\n");
 		return 2;
 	}
 	bench_vfio_open(&v, VFIO_TYPE1v2_IOMMU);
