@@ -19,9 +19,12 @@
 set -u
 what=$1 out=$2 runner=$3 lib=$4 secs=$5
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=guest-lib.sh
 . "$here/guest-lib.sh"
 
-# launchers (arrays, each ends with the program's first word to come)
+# launcher: the words put before the DPDK program (each of them execs the next, so the pid
+# of the background job is the DPDK program's)
+# shellcheck disable=SC2054 # commas in --log trace,iommufd are the shim's syntax
 shim_launcher() { launcher=("$runner" --lib "$lib" --fallback never --log trace,iommufd --log-file "$out/shim-$1.log" --); }
 EAL=(-l 0-1 -n 1 -a "$VM_NIC_BDF")
 TPARGS=(--stats-period=1 --total-num-mbufs=2048)
@@ -44,15 +47,14 @@ tp_start() {
 	# every launcher execs: TP_PID is testpmd itself
 	"${launcher[@]}" dpdk-testpmd "${EAL[@]}" -- "$@" "${TPARGS[@]}" >"$out/testpmd-$name.log" 2>&1 &
 	TP_PID=$!
-	local i
-	for i in $(seq 1 180); do
+	for _ in $(seq 1 180); do
 		grep -q 'Tx-pps' "$out/testpmd-$name.log" 2>/dev/null && break
 		pid_alive $TP_PID || { e2e_log "testpmd ($name) exited before forwarding:"; tail -n 5 "$out/testpmd-$name.log"; return 1; }
 		sleep 0.5
 	done
 	if ! grep -q 'Tx-pps' "$out/testpmd-$name.log"; then
 		e2e_log "testpmd ($name) not forwarding after $(e2e_since "$t0") s; last line: $(tail -n 1 "$out/testpmd-$name.log")"
-		for task in /proc/$TP_PID/task/*; do
+		for task in /proc/"$TP_PID"/task/*; do
 			e2e_log "  task ${task##*/} $(cat "$task/comm") wchan=$(cat "$task/wchan" 2>/dev/null)"
 			sed 's/^/e2e-guest:     /' "$task/stack" 2>/dev/null | head -n 8
 		done
@@ -67,10 +69,10 @@ tp_start() {
 
 # tp_stop NAME: SIGTERM (a background job of a non-interactive shell ignores SIGINT), final stats
 tp_stop() {
-	local t0 rc i
+	local t0 rc
 	t0=$(e2e_now)
 	kill -TERM $TP_PID
-	for i in $(seq 1 40); do pid_alive $TP_PID || break; sleep 0.5; done
+	for _ in $(seq 1 40); do pid_alive $TP_PID || break; sleep 0.5; done
 	if pid_alive $TP_PID; then
 		e2e_log "testpmd ($1) ignored SIGTERM for 20 s: SIGKILL"
 		kill -KILL $TP_PID
@@ -95,7 +97,7 @@ dpdk)
 	sleep "$secs"
 	tp_stop shim
 	ktrace_dump "$out/ktrace-dpdk-shim.txt"
-	: >$TR/trace
+	: >"$TR/trace"
 	launcher=(env)
 	tp_start type1 --forward-mode=io --tx-first || fail=1
 	tp_stop type1
@@ -115,7 +117,7 @@ secondary)
 	echo $sp >"$out/secondary.pid"
 	# what the secondary holds, seen from outside while it runs (every 0.1 s)
 	: >"$out/secondary.fds"
-	for i in $(seq 1 900); do
+	for _ in $(seq 1 900); do
 		pid_alive $sp || break
 		fd_snapshot $sp >>"$out/secondary.fds" 2>/dev/null
 		sleep 0.1

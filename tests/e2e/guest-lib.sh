@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: MIT
 # Sourced (bash) by the guest parts of the e2e scenarios, which run as root in the
 # tests/vm/vm-run guest (a chroot of the host root, Debian's programs unchanged).
@@ -19,6 +20,7 @@ e2e_log() { echo "e2e-guest: $*"; }
 e2e_now() { cut -d' ' -f1 /proc/uptime; }
 e2e_since() { awk -v a="$1" -v b="$(e2e_now)" 'BEGIN{printf "%.1f", b-a}'; }
 
+# shellcheck disable=SC2016 # $argN are kprobe syntax, not shell
 ktrace_setup() {
 	[ -d $TR/events ] || mount -t tracefs tracefs $TR 2>/dev/null
 	local u='w0=+u0($arg3):x64 w1=+u8($arg3):x64 w2=+u16($arg3):x64 w3=+u24($arg3):x64'
@@ -33,9 +35,11 @@ ktrace_setup() {
 		e2e_log "note: no BTF kprobe arguments: fds received over SCM_RIGHTS are not traced"
 	echo 32768 >$TR/buffer_size_kb
 	echo 1 >$TR/options/record-tgid # threads (DPDK's mp handler) are told by their process
-	echo 1 >$TR/events/e2e/enable &&
-		echo 1 >$TR/events/iommu/map/enable &&
-		echo 1 >$TR/events/iommu/unmap/enable || { e2e_log "cannot enable the trace events"; return 1; }
+	if ! { echo 1 >$TR/events/e2e/enable && echo 1 >$TR/events/iommu/map/enable &&
+		echo 1 >$TR/events/iommu/unmap/enable; }; then
+		e2e_log "cannot enable the trace events"
+		return 1
+	fi
 	: >$TR/trace
 }
 ktrace_mark() { echo "E2E $*" >$TR/trace_marker; }
@@ -45,6 +49,7 @@ ktrace_dump() { cat $TR/trace >"$1"; }
 # shim's readlink("/proc/self/fd/N") answer does not apply: the real file shows)
 fd_snapshot() {
 	# one ls for all fds: a fork per fd would make samples of a short-lived process too coarse
+	# shellcheck disable=SC2012 # fd names are numbers
 	ls -l "/proc/$1/fd/" 2>/dev/null | sed -n 's/.* \([0-9][0-9]*\) -> /\1 -> /p'
 }
 
@@ -58,8 +63,11 @@ dpdk_trim_plugins() {
 	dir=$(find /usr/lib/*/dpdk -maxdepth 1 -type d -name 'pmds-*' 2>/dev/null | head -n 1)
 	[ -n "$dir" ] || { e2e_log "no DPDK plugin directory (dpdk-dev installed?)"; return 1; }
 	linked=$(ldd /usr/bin/dpdk-testpmd /usr/bin/dpdk-proc-info | grep -o "$dir/[^ ]*" | sort -u)
-	mkdir -p /run/e2e-pmds && mount --bind "$dir" /run/e2e-pmds && mount -t tmpfs -o mode=755 pmds "$dir" ||
-		{ e2e_log "cannot cover $dir"; return 1; }
+	if ! { mkdir -p /run/e2e-pmds && mount --bind "$dir" /run/e2e-pmds &&
+		mount -t tmpfs -o mode=755 pmds "$dir"; }; then
+		e2e_log "cannot cover $dir"
+		return 1
+	fi
 	for lib in $linked; do
 		ln -sf "/run/e2e-pmds/${lib##*/}" "$dir/"
 	done

@@ -16,6 +16,7 @@ out=$1 runner=$2 lib=$3 payload=${4:-}
 modes="basic hotplug"
 [ -z "$payload" ] || modes="$modes dma"
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=guest-lib.sh
 . "$here/guest-lib.sh"
 
 env | grep "^VM_" >"$out/guest.env"
@@ -25,11 +26,12 @@ for col in type1 shim; do
 	for mode in $modes; do
 		launcher=()
 		if [ $col = shim ]; then
+			# shellcheck disable=SC2054 # trace,iommufd is one argument
 			launcher=("$runner" --lib "$lib" --fallback never --log trace,iommufd
 				--log-file "$out/shim-$mode.log" --)
 		fi
 		t0=$(e2e_now)
-		python3 "$here/qmp-drive.py" --mode $mode --bdf "$VM_EDU_BDF" --group "$VM_EDU_GROUP" --tag "$col-$mode" \
+		python3 "$here/qmp-drive.py" --mode "$mode" --bdf "$VM_EDU_BDF" --group "$VM_EDU_GROUP" --tag "$col-$mode" \
 			--json "$out/$col-$mode.json" --stderr "$out/qemu-$col-$mode.stderr" \
 			--payload "$payload" --console "$out/nested-$col.txt" -- "${launcher[@]}" || fail=1
 		e2e_log "$col $mode done in $(e2e_since "$t0") s"
