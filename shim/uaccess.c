@@ -5,6 +5,8 @@
  * syscall, plain copies are used (the pointer is then trusted, as libc does).
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -22,6 +24,40 @@ void uaccess_set_pid(pid_t pid)
 /* x86-64 TASK_SIZE_MAX with 4-level paging: the last user page is excluded */
 #define USER_ADDR_LIMIT 0x00007ffffffff000UL
 
+/* This thread's stack, looked up once per thread. */
+static __thread uintptr_t stack_lo, stack_hi;
+
+/*
+ * Whether [p, p + n) lies in the live part of this thread's stack, between
+ * our own frame and the top: that memory is mapped and writable (the kernel
+ * grew the stack down to our frame to call us), so it needs no check. The
+ * structs QEMU and DPDK pass are locals; heap and others take the syscall.
+ */
+static int on_live_stack(const void *p, size_t n)
+{
+	uintptr_t a = (uintptr_t)p, sp = (uintptr_t)__builtin_frame_address(0);
+
+	if (!stack_hi) {
+		pthread_attr_t attr;
+		void *lo;
+		size_t size;
+
+		if (pthread_getattr_np(pthread_self(), &attr))
+			return 0;
+		if (!pthread_attr_getstack(&attr, &lo, &size)) {
+			stack_lo = (uintptr_t)lo;
+			stack_hi = stack_lo + size;
+		}
+		pthread_attr_destroy(&attr);
+		if (!stack_hi)
+			return 0;
+	}
+	/* on another stack (a coroutine, sigaltstack): no shortcut */
+	if (sp < stack_lo || sp >= stack_hi)
+		return 0;
+	return a >= sp && n <= stack_hi - a;
+}
+
 static int vm_copy(void *dst, const void *src, size_t n, int write)
 {
 	struct iovec local = { .iov_base = write ? (void *)src : dst,
@@ -33,6 +69,10 @@ static int vm_copy(void *dst, const void *src, size_t n, int write)
 
 	if (!n)
 		return 0;
+	if (on_live_stack(write ? dst : src, n)) {
+		memcpy(dst, src, n);
+		return 0;
+	}
 	if (!unavailable) {
 		int saved = errno;
 
