@@ -1,0 +1,85 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# `vfiocompat-run --check` in the test guest (tests/vm/vm-run), where everything is there:
+# iommufd, the type1 container, edu and an e1000e bound to vfio-pci. Then as an unprivileged
+# user, with edu's group held open by another process, and with the kernel's compat container
+# in place of type1 (/dev/iommu bind-mounted on /dev/vfio/vfio in a private mount namespace).
+#   guest.sh WRAPPER LIB
+set -u
+wrapper=$1 lib=$2
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+chmod 755 "$tmp"
+: "${VM_EDU_GROUP:?run me with tests/vm/vm-run}" "${VM_EDU_BDF:?}" "${VM_NIC_GROUP:?}"
+edu=$(printf '%s' "$VM_EDU_BDF" | sed 's/\./\\./g')
+
+section "root, everything in place"
+doctor ready "" --lib "$lib" --check
+check_format ready
+expect_rc ready 0
+expect ready '^ok +library: .*/libvfiocompat\.so \([0-9]+\.[0-9]+\.[0-9]+; preloads\)$'
+reject ready '^warn +probe:'
+expect ready '^ok +kernel: 6\.'
+expect ready '^ok +/dev/iommu: opens read-write as root and iommufd answers \(IOAS allocated and freed\)$'
+expect ready "^ok +/dev/vfio/vfio: the kernel's type1 container \(crw-rw-rw- root:root 10:196, CONFIG_VFIO_CONTAINER\)"
+expect ready '^info +cdevs: /dev/vfio/devices: vfio0 vfio1 '
+expect ready "^ok +group $VM_EDU_GROUP: $edu \[1234:11e8\] vfio-pci; /dev/vfio/$VM_EDU_GROUP opens, viable, joins an iommufd$"
+expect ready "^ok +group $VM_NIC_GROUP: .* vfio-pci; /dev/vfio/$VM_NIC_GROUP opens, viable, joins an iommufd$"
+expect ready '^info +groups: [0-9]+ more IOMMU groups have no device bound to a VFIO driver \(.*virtio-pci'
+expect ready '^ok +group join: group [0-9]+ joined an iommufd and left again'
+expect ready '^ok +memlock: not limited: root has CAP_IPC_LOCK'
+expect ready '^ok +accounting: per process, as type1'
+expect ready "^result: ready: a legacy VFIO program can run here under vfiocompat-run \(usable groups: .*$VM_EDU_GROUP"
+reject ready '^(FAIL|warn) '
+
+# nothing was left attached: a legacy program still runs on edu's group afterwards
+section "the check left nothing behind"
+python3 - "$VM_EDU_GROUP" <<'EOF' || bad "edu's group is not free after --check"
+import fcntl, os, struct, sys
+g = os.open("/dev/vfio/" + sys.argv[1], os.O_RDWR)
+st = bytearray(struct.pack("II", 8, 0))
+fcntl.ioctl(g, 0x3b67, st)  # VFIO_GROUP_GET_STATUS
+flags = struct.unpack("II", st)[1]
+assert flags == 1, "status flags %#x (want VIABLE only)" % flags
+print("   edu's group: viable, no container set")
+EOF
+
+section "unprivileged user"
+if command -v setpriv >/dev/null; then
+	doctor_as_nobody nobody "" --lib "$lib" --check --mem 1G
+	check_format nobody
+	expect_rc nobody 1
+	expect nobody '^FAIL +/dev/iommu: permission denied for nobody \(crw-rw---- root:root 10:260\): allow it with a udev rule'
+	expect nobody "^FAIL +group $VM_EDU_GROUP: .*/dev/vfio/$VM_EDU_GROUP: permission denied for nobody \(crw------- root:root "
+	expect nobody '^FAIL +memlock: RLIMIT_MEMLOCK [0-9]+ [KMG]iB < 1 GiB needed \(--mem 1G\)'
+	expect nobody '^info +accounting: per user: without CAP_SYS_RESOURCE'
+	expect nobody '^result: not ready \(/dev/iommu, group '
+else
+	bad "setpriv not found"
+fi
+
+section "edu's group held by another process"
+sleep 30 3<>"/dev/vfio/$VM_EDU_GROUP" &
+holder=$!
+sleep 0.3
+doctor busy "" --lib "$lib" --check
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+expect_rc busy 0
+expect busy "^warn +group $VM_EDU_GROUP: .* is open in another process"
+expect busy "^result: ready: .*usable groups: $VM_NIC_GROUP\)$"
+
+section "the kernel's compat container on /dev/vfio/vfio"
+if command -v unshare >/dev/null; then
+	unshare -m sh -c 'mount --bind /dev/iommu /dev/vfio/vfio && exec "$@"' sh \
+		"$wrapper" --lib "$lib" --check >"$tmp/compat.out" 2>&1
+	echo $? >"$tmp/compat.rc"
+	sed 's/^/   | /' "$tmp/compat.out"
+	expect_rc compat 0
+	expect compat "^info +/dev/vfio/vfio: already iommufd's compat container"
+else
+	bad "unshare not found"
+fi
+finish

@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: MIT
+# Helpers for the doctor tests (sourced). Needs $wrapper and $tmp.
+nfail=0
+section() { echo "== $*"; }
+note() { echo "   note: $*"; }
+bad() {
+	echo "   FAILED: $*"
+	nfail=$((nfail + 1))
+}
+# doctor NAME ROOT ARGS...: run the wrapper, output in $tmp/NAME.out, status in $tmp/NAME.rc
+doctor() {
+	name=$1 root=$2
+	shift 2
+	VFIOCOMPAT_CHECK_ROOT=$root "$wrapper" "$@" >"$tmp/$name.out" 2>&1
+	echo $? >"$tmp/$name.rc"
+	sed 's/^/   | /' "$tmp/$name.out"
+}
+doctor_as_nobody() {
+	name=$1 root=$2
+	shift 2
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		env VFIOCOMPAT_CHECK_ROOT="$root" "$wrapper" "$@" >"$tmp/$name.out" 2>&1
+	echo $? >"$tmp/$name.rc"
+	sed 's/^/   | /' "$tmp/$name.out"
+}
+expect_rc() {
+	got=$(cat "$tmp/$1.rc")
+	[ "$got" = "$2" ] || bad "$1: exit status $got, expected $2"
+}
+expect() {
+	grep -Eq -- "$2" "$tmp/$1.out" || bad "$1: no line matches: $2"
+}
+reject() {
+	! grep -Eq -- "$2" "$tmp/$1.out" || bad "$1: a line matches: $2"
+}
+# every line is "VERDICT ITEM: text" or the final "result: ..."
+check_format() {
+	odd=$(grep -Ev '^(ok   |info |warn |FAIL |skip ) [^ :][^:]*: .+$|^result: (ready|not ready)' "$tmp/$1.out")
+	[ -z "$odd" ] || bad "$1: lines not in the doctor's format: $odd"
+	[ "$(tail -n 1 "$tmp/$1.out" | cut -c1-7)" = "result:" ] || bad "$1: the last line is not the result"
+}
+finish() {
+	if [ "$nfail" -gt 0 ]; then
+		echo "$nfail check(s) failed"
+		exit 1
+	fi
+	echo "all checks passed"
+	exit 0
+}
