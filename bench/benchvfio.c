@@ -49,14 +49,15 @@ static int edu_group(void)
 
 void bench_vfio_open(struct bench_vfio *v, unsigned long type)
 {
-	struct vfio_group_status st = { .argsz = sizeof(st) };
+	struct vfio_group_status st = {.argsz = sizeof(st)};
 	const char *bdf = getenv("VM_EDU_BDF");
 	int gno = edu_group();
 	char p[64];
 
 	if (gno < 0 || !bdf) {
 		errno = ENODEV;
-		die("VM_EDU_GROUP/VM_EDU_BDF not set (run in the tests/vm guest)");
+		die("VM_EDU_GROUP/VM_EDU_BDF not set (run in the tests/vm "
+		    "guest)");
 	}
 	v->container = open(bench_container_path(), O_RDWR | O_CLOEXEC);
 	if (v->container < 0)
@@ -127,8 +128,33 @@ void *bench_alloc(uint64_t len, int hugetlb)
 		       -1, 0);
 
 	if (p == MAP_FAILED)
-		die(hugetlb ? "mmap(MAP_HUGETLB) (enough hugepages reserved?)" :
-			      "mmap");
+		die(hugetlb ? "mmap(MAP_HUGETLB) (enough hugepages reserved?)"
+			    : "mmap");
 	/* MAP_POPULATE write-faulted every page of the private mapping in */
 	return p;
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+void *bench_alloc_ram(uint64_t len)
+{
+	const uint64_t align = 2ull << 20;
+	uint8_t *p = mmap(NULL, len + align, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	uint8_t *a;
+
+	if (p == MAP_FAILED)
+		die("mmap");
+	a = (uint8_t *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	munmap(a + len, (size_t)(p + align - a));
+	/* as QEMU does for guest RAM (qemu_ram_mmap aligns, ram_block_add
+	 * madvises) */
+	madvise(a, len, MADV_HUGEPAGE);
+	if (madvise(a, len, MADV_POPULATE_WRITE))
+		memset(a, 0, len);
+	return a;
 }

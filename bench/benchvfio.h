@@ -15,7 +15,8 @@
 struct bench_vfio {
 	int container;
 	int group;
-	int device;	/* the edu device, opened so a domain is attached in every mode */
+	int device; /* the edu device, opened so a domain is attached in every
+		       mode */
 };
 
 /* BENCH_CONTAINER (default /dev/vfio/vfio) */
@@ -29,7 +30,7 @@ void bench_vfio_close(struct bench_vfio *v);
 
 /* 0 or -errno */
 int vb_map(int container, uint64_t iova, uint64_t size, void *vaddr,
-	      uint32_t flags);
+	   uint32_t flags);
 int vb_unmap(int container, uint64_t iova, uint64_t size);
 
 static inline uint64_t bench_now_ns(void)
@@ -40,7 +41,14 @@ static inline uint64_t bench_now_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
-/* mmap of len bytes, resident (MAP_POPULATE); hugetlb: 2 MiB hugepages. Exits on failure. */
+/* mmap of len bytes, resident (MAP_POPULATE); hugetlb: 2 MiB hugepages. Exits
+ * on failure. */
 void *bench_alloc(uint64_t len, int hugetlb);
+
+/*
+ * Anonymous memory as QEMU allocates guest RAM: 2 MiB aligned,
+ * MADV_HUGEPAGE (transparent hugepages where the kernel has them), resident.
+ */
+void *bench_alloc_ram(uint64_t len);
 
 #endif /* BENCHVFIO_H */

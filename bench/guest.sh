@@ -13,12 +13,15 @@
 #   syscost process_vm_readv NS getppid NS            one argument copy of the shim, one null syscall
 #   pgsize MODE BASE dma IOVA ok                       DMA probes for the host's vtd trace
 #   startup MODE SECONDS                               nested QEMU, exec -> query-pci lists edu
+#   phase NAME SECONDS                                 guest time since the start, after each part
 set -u
 BIN=$1 LIB=$2 OUT=$3 ROUNDS=$4 ROWS=$5 COUNT_K=$6 SROUNDS=$7 SMEM=$8
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 rc=0
+T0=$(date +%s.%N)
+phase() { echo "phase $1 $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')"; }
 
 run_mode() { # mode, command...
 	m=$1
@@ -51,6 +54,7 @@ while [ "$r" -le "$ROUNDS" ]; do
 	r=$((r + 1))
 done
 rm -f "$OUT/translate.tmp"
+phase translate
 
 # 2. kernel calls per MAP and per UNMAP
 if command -v strace > /dev/null 2>&1; then
@@ -68,6 +72,7 @@ else
 	echo "count none strace-missing"
 fi
 
+phase count
 # what one of the shim's argument copies costs here, for reading the rows above
 "$BIN/bench_translate" syscost "$COUNT_K"0 || rc=1
 
@@ -81,6 +86,7 @@ for mb in type1:0x2000000 compat:0x4000000 vfiocompat:0x6000000; do
 	sed "s/^/pgsize $m $base /" "$OUT/pgsize.tmp"
 done
 rm -f "$OUT/pgsize.tmp"
+phase pgsize
 
 # 4. QEMU startup with a vfio-pci device (nested QEMU, TCG in TCG); one unmeasured
 # start first, so no mode pays for loading QEMU's files over 9p
@@ -97,4 +103,5 @@ while [ "$r" -le "$SROUNDS" ]; do
 	done
 	r=$((r + 1))
 done
+phase startup
 exit $rc

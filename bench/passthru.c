@@ -41,7 +41,8 @@ int main(int argc, char **argv)
 	struct termios t;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: passthru fionread|tcgets|openclose|dupclose N\n");
+		fprintf(stderr, "usage: passthru "
+				"fionread|tcgets|openclose|dupclose N\n");
 		return 2;
 	}
 	row = argv[1];

@@ -70,10 +70,10 @@ static void die(const char *what)
 
 int main(int argc, char **argv)
 {
-	struct vfio_region_info cfg = { .argsz = sizeof(cfg),
-					.index = VFIO_PCI_CONFIG_REGION_INDEX };
-	struct vfio_region_info bar = { .argsz = sizeof(bar),
-					.index = VFIO_PCI_BAR0_REGION_INDEX };
+	struct vfio_region_info cfg = {.argsz = sizeof(cfg),
+				       .index = VFIO_PCI_CONFIG_REGION_INDEX};
+	struct vfio_region_info bar = {.argsz = sizeof(bar),
+				       .index = VFIO_PCI_BAR0_REGION_INDEX};
 	struct bench_vfio v;
 	uint64_t base, iova;
 	uint16_t cmd;
@@ -87,14 +87,17 @@ int main(int argc, char **argv)
 	}
 	base = strtoull(argv[1], NULL, 0);
 	if (base & (HPAGE - 1) || base + NPAGES * HPAGE > (1ull << 28)) {
-		fprintf(stderr, "pgsize: IOVA_BASE must be 2 MiB aligned and below 256 MiB - %llu MiB\n",
+		fprintf(stderr,
+			"pgsize: IOVA_BASE must be 2 MiB aligned and below 256 "
+			"MiB - %llu MiB\n",
 			NPAGES * HPAGE >> 20);
 		return 2;
 	}
 	bench_vfio_open(&v, VFIO_TYPE1_IOMMU);
 	mem = bench_alloc(NPAGES * HPAGE, 1);
 	for (i = 0; i < NPAGES; i++) {
-		rc = vb_map(v.container, base + i * HPAGE, HPAGE, mem + i * HPAGE,
+		rc = vb_map(v.container, base + i * HPAGE, HPAGE,
+			    mem + i * HPAGE,
 			    VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
 		if (rc) {
 			fprintf(stderr, "pgsize: MAP_DMA: %s\n", strerror(-rc));
@@ -118,11 +121,13 @@ int main(int argc, char **argv)
 	for (i = 0; i < NPAGES; i++) {
 		iova = base + i * HPAGE;
 		rc = edu_read(iova);
-		printf("dma 0x%llx %s\n", (unsigned long long)iova, rc ? "timeout" : "ok");
+		printf("dma 0x%llx %s\n", (unsigned long long)iova,
+		       rc ? "timeout" : "ok");
 		fails += rc != 0;
 		iova += HPAGE / 2 + 0x1000;
 		rc = edu_read(iova);
-		printf("dma 0x%llx %s\n", (unsigned long long)iova, rc ? "timeout" : "ok");
+		printf("dma 0x%llx %s\n", (unsigned long long)iova,
+		       rc ? "timeout" : "ok");
 		fails += rc != 0;
 	}
 	cmd &= (uint16_t)~0x4;

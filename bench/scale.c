@@ -40,7 +40,9 @@
 #endif
 #endif
 #ifndef CALLGRIND_START_INSTRUMENTATION
-#define CALLGRIND_START_INSTRUMENTATION do { } while (0)
+#define CALLGRIND_START_INSTRUMENTATION \
+	do {                            \
+	} while (0)
 #endif
 
 #include "config.h"
@@ -52,8 +54,8 @@
 
 #define GFD (FAKE_GROUP_FD_BASE + 3)
 #define PG 0x1000ull
-#define BASE 0x40000000ull	/* 1 GiB: live mappings every 8 KiB from here */
-#define VA_BASE 0x100000000ull	/* vaddrs are never touched by the fake */
+#define BASE 0x40000000ull     /* 1 GiB: live mappings every 8 KiB from here */
+#define VA_BASE 0x100000000ull /* vaddrs are never touched by the fake */
 
 static struct container *c;
 static int cfd;
@@ -136,7 +138,7 @@ static void setup(uint32_t live)
 	uint32_t i;
 
 	fake_reset();
-	uaccess_set_pid(getpid());	/* as the shim's constructor does */
+	uaccess_set_pid(getpid()); /* as the shim's constructor does */
 	shim_config.dma_entry_limit = 1u << 20;
 	if (fdtable_init())
 		die("fdtable_init", 0);
@@ -152,7 +154,8 @@ static void setup(uint32_t live)
 	if (rc)
 		die("group_set_container", rc);
 	shim_unlock();
-	rc = container_call(VFIO_SET_IOMMU, (void *)(unsigned long)VFIO_TYPE1v2_IOMMU);
+	rc = container_call(VFIO_SET_IOMMU,
+			    (void *)(unsigned long)VFIO_TYPE1v2_IOMMU);
 	if (rc)
 		die("SET_IOMMU", rc);
 	ioas = fake_area_list();
@@ -186,7 +189,8 @@ int main(int argc, char **argv)
 		before = mallinfo2();
 		setup(live);
 		after = mallinfo2();
-		printf("mappings %u sizeof %zu record_bytes %zu heap_bytes %zu\n",
+		printf("mappings %u sizeof %zu record_bytes %zu heap_bytes "
+		       "%zu\n",
 		       maptree_count(&c->maps), sizeof(struct mapping),
 		       maptree_bytes(&c->maps),
 		       after.uordblks - before.uordblks);

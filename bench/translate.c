@@ -13,7 +13,8 @@
  *           shadows read-only, RAM from 1 MiB to 1 GiB, the 256 KiB BIOS
  *           below 4 GiB read-only), then unmapped section by section
  *   One unmeasured round first, then K rounds; prints for each row
- *     row NAME ops K ns_per_op X      (one op = one MAP + one UNMAP, or one sequence)
+ *     row NAME ops K ns_per_op X      (one op = one MAP + one UNMAP, or one
+ * sequence)
  *
  *   translate syscost K
  *     ns per process_vm_readv of 32 bytes of our own memory (what the shim
@@ -25,9 +26,10 @@
  *     calls close(-77), close(-78), close(-79), for counting the kernel
  *     calls under strace.
  *
- * Memory is touched before the clock starts (QEMU's RAM of a running guest
- * and DPDK's hugepages are resident), so the rows time pinning and IOMMU
- * programming, not page faults.
+ * Memory is resident before the clock starts (QEMU's RAM of a running guest
+ * and DPDK's hugepages are), so the rows time pinning and IOMMU programming,
+ * not page faults. The qemu row's RAM is allocated as QEMU allocates it
+ * (2 MiB aligned, MADV_HUGEPAGE), the BIOS as a plain anonymous mapping.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -62,18 +64,19 @@ static void check(int rc, const char *what)
 }
 
 struct section {
-	uint64_t iova, size, off;	/* off into RAM, or into the BIOS when bios */
+	uint64_t iova, size, off; /* off into RAM, or into the BIOS when bios */
 	uint32_t flags;
 	int bios;
 };
 
-/* q35 with 1 GiB of RAM, as QEMU 7.2's vfio listener maps it (see research/e2e-feasibility.md A.3) */
+/* q35 with 1 GiB of RAM, as QEMU 7.2's vfio listener maps it (see
+ * research/e2e-feasibility.md A.3) */
 static const struct section qemu_sections[] = {
-	{ 0x0, 0xc0000, 0x0, RW, 0 },
-	{ 0xc0000, 0x20000, 0xc0000, RO, 0 },
-	{ 0xe0000, 0x20000, 0xe0000, RO, 0 },
-	{ 0x100000, GiB - 0x100000, 0x100000, RW, 0 },
-	{ 0xfffc0000, 0x40000, 0x0, RO, 1 },
+	{0x0, 0xc0000, 0x0, RW, 0},
+	{0xc0000, 0x20000, 0xc0000, RO, 0},
+	{0xe0000, 0x20000, 0xe0000, RO, 0},
+	{0x100000, GiB - 0x100000, 0x100000, RW, 0},
+	{0xfffc0000, 0x40000, 0x0, RO, 1},
 };
 #define NSECT (sizeof(qemu_sections) / sizeof(qemu_sections[0]))
 
@@ -96,7 +99,8 @@ static void qemu_sequence(uint8_t *ram, uint8_t *bios)
 	}
 	for (i = 0; i < NSECT; i++) {
 		s = &qemu_sections[i];
-		check(vb_unmap(v.container, s->iova, s->size), "UNMAP_DMA (qemu)");
+		check(vb_unmap(v.container, s->iova, s->size),
+		      "UNMAP_DMA (qemu)");
 	}
 }
 
@@ -118,7 +122,7 @@ static void run_row(const char *row, long k)
 		buf = bench_alloc(size, 1);
 	} else if (qemu) {
 		size = GiB;
-		buf = bench_alloc(size, 0);
+		buf = bench_alloc_ram(size);
 		bios = bench_alloc(256 * KiB, 0);
 	} else {
 		fprintf(stderr, "translate: unknown row %s\n", row);
@@ -137,7 +141,8 @@ static void run_row(const char *row, long k)
 			one_pair(buf, size);
 	}
 	t1 = bench_now_ns();
-	printf("row %s ops %ld ns_per_op %.0f\n", row, k, (double)(t1 - t0) / (double)k);
+	printf("row %s ops %ld ns_per_op %.0f\n", row, k,
+	       (double)(t1 - t0) / (double)k);
 	fflush(stdout);
 	munmap(buf, size);
 	if (bios)
@@ -156,7 +161,8 @@ static void count(long k)
 		      "MAP_DMA");
 	close(-78);
 	for (i = 0; i < k; i++)
-		check(vb_unmap(v.container, IOVA + (uint64_t)i * 4 * KiB, 4 * KiB),
+		check(vb_unmap(v.container, IOVA + (uint64_t)i * 4 * KiB,
+			       4 * KiB),
 		      "UNMAP_DMA");
 	close(-79);
 	printf("count maps %ld unmaps %ld\n", k, k);
@@ -164,22 +170,23 @@ static void count(long k)
 
 static void syscost(long k)
 {
-	char a[32] = { 0 }, b[32];
-	struct iovec local = { b, sizeof(b) }, remote = { a, sizeof(a) };
+	char a[32] = {0}, b[32];
+	struct iovec local = {b, sizeof(b)}, remote = {a, sizeof(a)};
 	pid_t pid = getpid();
 	uint64_t t0, t1, t2;
 	long i;
 
 	t0 = bench_now_ns();
 	for (i = 0; i < k; i++)
-		if (syscall(SYS_process_vm_readv, pid, &local, 1, &remote, 1, 0) != sizeof(a))
+		if (syscall(SYS_process_vm_readv, pid, &local, 1, &remote, 1,
+			    0) != sizeof(a))
 			check(-errno, "process_vm_readv");
 	t1 = bench_now_ns();
 	for (i = 0; i < k; i++)
 		syscall(SYS_getppid);
 	t2 = bench_now_ns();
-	printf("syscost process_vm_readv %.0f getppid %.0f\n", (double)(t1 - t0) / (double)k,
-	       (double)(t2 - t1) / (double)k);
+	printf("syscost process_vm_readv %.0f getppid %.0f\n",
+	       (double)(t1 - t0) / (double)k, (double)(t2 - t1) / (double)k);
 }
 
 int main(int argc, char **argv)
@@ -191,7 +198,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc < 3 || (strcmp(argv[1], "run") && strcmp(argv[1], "count"))) {
-		fprintf(stderr, "usage: translate run ROW:K... | translate count K | translate syscost K\n");
+		fprintf(stderr, "usage: translate run ROW:K... | translate "
+				"count K | translate syscost K\n");
 		return 2;
 	}
 	bench_vfio_open(&v, VFIO_TYPE1v2_IOMMU);
@@ -202,7 +210,8 @@ int main(int argc, char **argv)
 			char row[16];
 			long k = 1;
 			const char *colon = strchr(argv[i], ':');
-			size_t n = colon ? (size_t)(colon - argv[i]) : strlen(argv[i]);
+			size_t n = colon ? (size_t)(colon - argv[i])
+					 : strlen(argv[i]);
 
 			if (n >= sizeof(row))
 				n = sizeof(row) - 1;
