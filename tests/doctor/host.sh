@@ -47,6 +47,9 @@ mkdir -p "$tmp/l" && cp "$lib" "$tmp/l/"
 doctor noprobe "" --lib "$tmp/l/libvfiocompat.so" --check
 expect noprobe '^ok +library: .*\(version not checked; preloads\)$'
 expect noprobe '^warn +probe: vfiocompat-probe not found next to the library'
+VFIOCOMPAT_PROBE=$probe doctor probevar "" --lib "$tmp/l/libvfiocompat.so" --check
+expect probevar '^ok +library: .*/l/libvfiocompat\.so \([0-9]+\.[0-9]+\.[0-9]+; preloads\)$'
+reject probevar '^warn +probe:'
 printf 'not an ELF file\n' >"$tmp/l/libbroken.so"
 doctor broken "" --lib "$tmp/l/libbroken.so" --check
 expect_rc broken 1

@@ -37,6 +37,23 @@ depends=$(field Depends)
 case $depends in libc6*|*" libc6"*) ok "Depends: $depends" ;; *) bad "Depends has no libc6: $depends" ;; esac
 [ "$(basename "$deb")" = "vfiocompat_${version}_$arch.deb" ] || bad "file name $(basename "$deb")"
 
+# each dependency is satisfied here (a Debian 12 host): package installed, version high enough
+for dep in $(printf '%s\n' "$depends" | tr ',' '\n' | sed 's/^ *//; s/ *(\(..\) */|\1|/; s/)$//; s/ //g'); do
+	p=${dep%%|*}
+	have=$(dpkg-query -W -f '${Version}' "$p" 2>/dev/null)
+	case $dep in
+	*"|"*) op=${dep#*|}; op=${op%%|*}; want=${dep##*|} ;;
+	*) op='' want='' ;;
+	esac
+	if [ -z "$have" ]; then
+		bad "Depends on $p, which is not installed here"
+	elif [ -n "$op" ] && ! dpkg --compare-versions "$have" "$(echo "$op" | sed 's/>=/ge/; s/<=/le/; s/>>/gt/; s/<</lt/; s/^=$/eq/')" "$want"; then
+		bad "Depends on $p $op $want; this host has $have"
+	else
+		ok "Depends on $p ${op:+$op $want }satisfied here ($have)"
+	fi
+done
+
 echo "== files"
 dpkg-deb -x "$deb" "$out/root" || { echo "FAILED: dpkg -x"; exit 1; }
 root=$out/root
@@ -68,6 +85,24 @@ for f in "$root/usr/lib/$triplet/vfiocompat/"*; do
 		fi
 	done
 done
+
+echo "== dpkg -i and -r into a scratch root with its own database"
+droot=$out/dpkg-root
+rm -rf "$droot"
+mkdir -p "$droot/var/lib/dpkg/info" "$droot/var/lib/dpkg/updates" "$droot/var/lib/dpkg/triggers"
+: >"$droot/var/lib/dpkg/status"
+force=--force-depends
+[ "$(id -u)" = 0 ] || force="$force,not-root"
+if dpkg --root="$droot" "$force" -i "$deb" >"$out/dpkg.log" 2>&1; then
+	[ "$(dpkg --root="$droot" -s vfiocompat | sed -n 's/^Status: //p')" = "install ok installed" ] &&
+		ok "dpkg -i: install ok installed" || bad "dpkg -i: not 'install ok installed'"
+	dpkg --root="$droot" "$force" -r vfiocompat >>"$out/dpkg.log" 2>&1 || bad "dpkg -r failed: $(cat "$out/dpkg.log")"
+	left=$(find "$droot" -path "$droot/var/lib/dpkg" -prune -o ! -type d -print)
+	[ -z "$left" ] && ok "dpkg -r removes every file" || bad "dpkg -r left: $left"
+else
+	bad "dpkg -i into a scratch root failed: $(cat "$out/dpkg.log")"
+fi
+rm -rf "$droot"
 
 run="$root/usr/bin/vfiocompat-run"
 echo "== the installed doctor"
