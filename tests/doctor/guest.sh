@@ -46,6 +46,16 @@ assert flags == 1, "status flags %#x (want VIABLE only)" % flags
 print("   edu's group: viable, no container set")
 EOF
 
+section "without the probe: guesses from files"
+VFIOCOMPAT_PROBE=/nonexistent/vfiocompat-probe doctor noprobe "" --lib "$lib" --check
+check_format noprobe
+expect_rc noprobe 0
+expect noprobe '^warn +probe: /nonexistent/vfiocompat-probe is not executable'
+expect noprobe '^ok +/dev/iommu: present and read-write for root \(crw-rw---- root:root 10:260; not opened: no probe\)$'
+expect noprobe "^ok +/dev/vfio/vfio: the kernel's type1 container \(crw-rw-rw- root:root 10:196, CONFIG_VFIO_CONTAINER \(guessed\)\)"
+expect noprobe "^ok +group $VM_EDU_GROUP: $edu \[1234:11e8\] vfio-pci; /dev/vfio/$VM_EDU_GROUP read-write for root \(not opened: no probe\)$"
+expect noprobe '^skip +group join: not tried \(no probe\); vfio is linked to iommufd'
+
 section "unprivileged user"
 if command -v setpriv >/dev/null; then
 	doctor_as_nobody nobody "" --lib "$lib" --check --mem 1G

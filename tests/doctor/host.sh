@@ -27,7 +27,7 @@ if [ ! -e /dev/iommu ]; then
 	if gzip -dc /proc/config.gz 2>/dev/null | grep -q '^# CONFIG_IOMMUFD is not set'; then
 		expect host '^FAIL +/dev/iommu: missing: this kernel is built without CONFIG_IOMMUFD \(/proc/config\.gz\)'
 	fi
-	expect host '^result: not ready \(.*/dev/iommu.*\); see Troubleshooting in vfiocompat\(7\)$'
+	expect host '^result: not ready \(.*/dev/iommu.*\); what to do: TROUBLESHOOTING in man 7 vfiocompat, or Troubleshooting in the README$'
 else
 	note "this host has /dev/iommu: only the format is checked here"
 fi
