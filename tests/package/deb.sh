@@ -141,6 +141,7 @@ n=$("$out/vfiocompat-run-link" -- grep -c libvfiocompat /proc/self/maps)
 "$run" --help | grep -q -- '--check' || bad "--help does not show --check"
 
 echo "== man pages"
+command -v groff >/dev/null || { bad "groff not found (Debian package groff-base)"; }
 for m in man1/vfiocompat-run.1 man7/vfiocompat.7; do
 	warn=$(gzip -dc "$root/usr/share/man/$m.gz" | groff -man -Tutf8 -ww -z 2>&1)
 	[ -z "$warn" ] && ok "$m renders without warnings" || bad "$m: groff says: $warn"
