@@ -4,12 +4,13 @@
 # --hugepages so hugetlbfs is at /dev/hugepages).
 #
 #   guest-dpdk.sh dpdk OUTDIR RUNNER LIB SECS
-#     1. shim:   dpdk-testpmd txonly on the e1000e ($VM_NIC_BDF) under RUNNER for SECS seconds
-#                (the host's pcap of the NIC must then hold exactly its TX-total frames)
-#     2. type1:  dpdk-testpmd rxonly (sends nothing) on the real type1 container
-#     3. compat: dpdk-testpmd rxonly on the kernel's iommufd compat: /dev/iommu bind-mounted
-#                on /dev/vfio/vfio in a private mount namespace (how the kernel compat is deployed)
-#     Columns 2 and 3 only show which IOMMU page sizes the same v1 maps get there.
+#     1. shim:   dpdk-testpmd txonly (--burst=1: fewer frames per second, a smaller pcap) on
+#                the e1000e ($VM_NIC_BDF) under RUNNER, SECS seconds after its first stats line
+#     2. type1:  dpdk-testpmd io --tx-first (one burst of 32 txonly frames) on the real type1
+#     3. compat: the same on the kernel's iommufd compat: /dev/iommu bind-mounted on
+#                /dev/vfio/vfio in a private mount namespace (how the kernel compat is deployed)
+#     Columns 2 and 3 show which IOMMU page sizes the same v1 maps get there (their NIC DMA
+#     is seen by the vIOMMU trace too). The host's pcap must hold the three TX-totals' sum.
 #   guest-dpdk.sh secondary OUTDIR RUNNER LIB SECS
 #     dpdk-testpmd txonly under RUNNER (primary), then dpdk-proc-info --proc-type=secondary
 #     under RUNNER while it forwards: the secondary gets the container fd over DPDK's mp socket
