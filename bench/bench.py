@@ -242,8 +242,10 @@ PG_BASE = {"type1": 0x2000000, "compat": 0x4000000, "vfiocompat": 0x6000000}
 
 def guest_params(a):
     if a.smoke:
-        return dict(rounds=1, rows="4k:20 2m:5 1g:1 qemu:1", count=10, srounds=1)
-    return dict(rounds=7, rows="4k:20000 2m:3000 1g:10 qemu:10", count=200, srounds=5)
+        return dict(rounds=1, rows="4k:20:2 2m:5:2 1g:1:2 qemu:1:2", count=10, srounds=1)
+    # ROW:K:S = S samples of K ops each: many short samples, so the fastest one
+    # finds a quiet moment of a shared host
+    return dict(rounds=5, rows="4k:2000:10 2m:300:10 1g:1:10 qemu:1:10", count=200, srounds=5)
 
 
 def section_guest(a, want):
@@ -292,11 +294,13 @@ def section_guest(a, want):
 
 
 def guest_translate(lines, gp):
-    samples = {}
+    samples, medians = {}, {}  # per (mode, row): each round's fastest and median sample
     for l in lines:
-        m = re.match(r"translate (\w+) (\d+) row (\w+) ops (\d+) ns_per_op (\d+)", l)
+        m = re.match(r"translate (\w+) (\d+) row (\w+) ops (\d+) samples (\d+) ns_per_op (\d+) "
+                     r"median (\d+)", l)
         if m:
-            samples.setdefault((m.group(1), m.group(3)), []).append(int(m.group(5)))
+            samples.setdefault((m.group(1), m.group(3)), []).append(int(m.group(6)))
+            medians.setdefault((m.group(1), m.group(3)), []).append(int(m.group(7)))
         elif l.startswith("translate ") and " fail" in l:
             failures.append("2 " + l)
     for key, label in TROWS:
@@ -311,9 +315,12 @@ def guest_translate(lines, gp):
             r is not None and r <= 1.05,
             cells={"a": fmt_num(us["type1"], nd), "b": fmt_num(us["compat"], nd),
                    "vfiocompat": fmt_num(us["vfiocompat"], nd)},
-            detail={"samples_ns": {mo: samples.get((mo, key), []) for mo in MODES},
-                    "median_ns": {mo: median(samples.get((mo, key), [])) for mo in MODES},
-                    "rounds": gp["rounds"], "figure": "minimum over rounds"})
+            detail={"fastest_sample_ns_per_round": {mo: samples.get((mo, key), [])
+                                                    for mo in MODES},
+                    "median_sample_ns_per_round": {mo: medians.get((mo, key), [])
+                                                   for mo in MODES},
+                    "rounds": gp["rounds"], "rows": gp["rows"],
+                    "figure": "fastest sample over all rounds"})
 
 
 def parse_strace(path):

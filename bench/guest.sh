@@ -8,7 +8,8 @@
 # Three containers, one program: (a) type1 = /dev/vfio/vfio, (b) the kernel's
 # compat = /dev/iommu opened as the container, (c) vfiocompat = /dev/vfio/vfio
 # with SHIMLIB preloaded. Prints machine-readable lines on stdout:
-#   translate MODE ROUND row NAME ops K ns_per_op X   ROUNDS rounds, mode order rotated per round
+#   translate MODE ROUND row NAME ops K samples S ns_per_op MIN median MED
+#                                                      ROUNDS rounds, mode order rotated per round
 #   count MODE FILE                                    strace of `bench_translate count COUNT_K`
 #   syscost process_vm_readv NS getppid NS            one argument copy of the shim, one null syscall
 #   pgsize MODE BASE dma IOVA ok                       DMA probes for the host's vtd trace

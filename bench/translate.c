@@ -4,7 +4,7 @@
  * (TYPE1v2, the edu device's group, device open), in the tests/vm guest.
  * The container is whatever BENCH_CONTAINER names (see benchvfio.h).
  *
- *   translate run ROW:K [ROW:K ...]
+ *   translate run ROW:K[:S] [ROW:K[:S] ...]
  *     4k    a 4 KiB anonymous page at IOVA 4 GiB
  *     2m    one 2 MiB hugepage at IOVA 4 GiB
  *     1g    1 GiB of 2 MiB hugepages at IOVA 4 GiB
@@ -12,13 +12,15 @@
  *           of a q35 machine mapped (RAM below 768 KiB, two 128 KiB ROM
  *           shadows read-only, RAM from 1 MiB to 1 GiB, the 256 KiB BIOS
  *           below 4 GiB read-only), then unmapped section by section
- *   One unmeasured round first, then K rounds; prints for each row
- *     row NAME ops K ns_per_op X      (one op = one MAP + one UNMAP, or one
- * sequence)
+ *   One unmeasured op first, then S samples (default 1) of K ops each; one op
+ *   is one MAP + one UNMAP (one sequence for qemu). Prints, per row, the
+ *   fastest sample's and the median sample's time per op:
+ *     row NAME ops K samples S ns_per_op MIN median MEDIAN
  *
  *   translate syscost K
- *     ns per process_vm_readv of 32 bytes of our own memory (what the shim
- *     does to read a MAP/UNMAP argument) and per getppid, K calls each:
+ *     ns per process_vm_readv of 32 bytes of our own memory (how the shim
+ *     reads an argument that is not on the caller's stack) and per getppid,
+ *     K calls each:
  *     "syscost process_vm_readv X getppid Y". Needs no VFIO.
  *
  *   translate count K
@@ -52,6 +54,7 @@
 #define IOVA (4 * GiB)
 #define RW (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
 #define RO VFIO_DMA_MAP_FLAG_READ
+#define MAX_SAMPLES 64
 
 static struct bench_vfio v;
 
@@ -104,12 +107,21 @@ static void qemu_sequence(uint8_t *ram, uint8_t *bios)
 	}
 }
 
-static void run_row(const char *row, long k)
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void run_row(const char *row, long k, int nsamples)
 {
 	uint64_t size = 0, t0, t1;
 	uint8_t *buf, *bios = NULL;
 	int qemu = !strcmp(row, "qemu");
+	double sample[MAX_SAMPLES];
 	long i;
+	int j;
 
 	if (!strcmp(row, "4k")) {
 		size = 4 * KiB;
@@ -133,16 +145,20 @@ static void run_row(const char *row, long k)
 		qemu_sequence(buf, bios);
 	else
 		one_pair(buf, size);
-	t0 = bench_now_ns();
-	for (i = 0; i < k; i++) {
-		if (qemu)
-			qemu_sequence(buf, bios);
-		else
-			one_pair(buf, size);
+	for (j = 0; j < nsamples; j++) {
+		t0 = bench_now_ns();
+		for (i = 0; i < k; i++) {
+			if (qemu)
+				qemu_sequence(buf, bios);
+			else
+				one_pair(buf, size);
+		}
+		t1 = bench_now_ns();
+		sample[j] = (double)(t1 - t0) / (double)k;
 	}
-	t1 = bench_now_ns();
-	printf("row %s ops %ld ns_per_op %.0f\n", row, k,
-	       (double)(t1 - t0) / (double)k);
+	qsort(sample, (size_t)nsamples, sizeof(sample[0]), cmp_double);
+	printf("row %s ops %ld samples %d ns_per_op %.0f median %.0f\n", row, k,
+	       nsamples, sample[0], sample[nsamples / 2]);
 	fflush(stdout);
 	munmap(buf, size);
 	if (bios)
@@ -208,18 +224,25 @@ int main(int argc, char **argv)
 	} else {
 		for (i = 2; i < argc; i++) {
 			char row[16];
-			long k = 1;
+			long k = 1, n = 1;
 			const char *colon = strchr(argv[i], ':');
-			size_t n = colon ? (size_t)(colon - argv[i])
-					 : strlen(argv[i]);
+			size_t len = colon ? (size_t)(colon - argv[i])
+					   : strlen(argv[i]);
 
-			if (n >= sizeof(row))
-				n = sizeof(row) - 1;
-			memcpy(row, argv[i], n);
-			row[n] = 0;
-			if (colon)
+			if (len >= sizeof(row))
+				len = sizeof(row) - 1;
+			memcpy(row, argv[i], len);
+			row[len] = 0;
+			if (colon) {
 				k = atol(colon + 1);
-			run_row(row, k > 0 ? k : 1);
+				colon = strchr(colon + 1, ':');
+				if (colon)
+					n = atol(colon + 1);
+			}
+			run_row(row, k > 0 ? k : 1,
+				n < 1		  ? 1
+				: n > MAX_SAMPLES ? MAX_SAMPLES
+						  : (int)n);
 		}
 	}
 	bench_vfio_close(&v);
