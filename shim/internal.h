@@ -10,6 +10,20 @@
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 
+/*
+ * For entry points a sanitizer runtime calls while it is still starting up
+ * (TSan installs its signal handlers through sigaction): they must not be
+ * instrumented themselves.
+ */
+#if defined(__has_attribute)
+#if __has_attribute(no_sanitize_thread)
+#define SHIM_NO_TSAN __attribute__((no_sanitize_thread))
+#endif
+#endif
+#ifndef SHIM_NO_TSAN
+#define SHIM_NO_TSAN
+#endif
+
 /* VFIO and iommufd share the ioctl type byte ';'. */
 #define SHIM_VFIO_TYPE 0x3b
 

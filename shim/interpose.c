@@ -867,15 +867,15 @@ SHIM_EXPORT ssize_t __readlinkat_chk(int dirfd, const char *path, char *buf,
 
 /* ---- trap mode: the program's own SIGSYS handler is chained to -------- */
 
-SHIM_EXPORT int sigaction(int sig, const struct sigaction *act,
-			  struct sigaction *old)
+SHIM_EXPORT SHIM_NO_TSAN int sigaction(int sig, const struct sigaction *act,
+				       struct sigaction *old)
 {
 	if (unlikely(sig == SIGSYS) && trap_active())
 		return trap_sigaction(act, old);
 	return real.sigaction(sig, act, old);
 }
 
-SHIM_EXPORT sighandler_t signal(int sig, sighandler_t handler)
+SHIM_EXPORT SHIM_NO_TSAN sighandler_t signal(int sig, sighandler_t handler)
 {
 	struct sigaction act = { .sa_handler = handler }, old;
 

@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "libc.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -19,12 +20,12 @@ unsigned long libc_ioctl_tag;
 /* Set while this thread runs dlsym, so a nested call takes the syscall. */
 static __thread int resolving;
 
-static void *next_sym(const char *name)
+static SHIM_NO_TSAN void *next_sym(const char *name)
 {
 	return dlsym(RTLD_NEXT, name);
 }
 
-static int resolve_once(void)
+static SHIM_NO_TSAN int resolve_once(void)
 {
 	static atomic_int done;
 
@@ -194,7 +195,7 @@ static ssize_t fb_readlinkat_chk(int dirfd, const char *path, char *buf,
 	return fb_readlinkat(dirfd, path, buf, len < buflen ? len : buflen);
 }
 
-static int fb_sigaction(int sig, const struct sigaction *act,
+static SHIM_NO_TSAN int fb_sigaction(int sig, const struct sigaction *act,
 			struct sigaction *old)
 {
 	if (!resolve_once() && real.sigaction != fb_sigaction)
@@ -203,7 +204,7 @@ static int fb_sigaction(int sig, const struct sigaction *act,
 	return -1;
 }
 
-static sighandler_t fb_signal(int sig, sighandler_t handler)
+static SHIM_NO_TSAN sighandler_t fb_signal(int sig, sighandler_t handler)
 {
 	if (!resolve_once() && real.signal != fb_signal)
 		return real.signal(sig, handler);
@@ -246,7 +247,8 @@ struct shim_libc real = {
 					 __ATOMIC_RELEASE);               \
 	} while (0)
 
-void libc_init(void)
+/* may run inside a sanitizer runtime's start-up (see SHIM_NO_TSAN) */
+SHIM_NO_TSAN void libc_init(void)
 {
 	int saved = errno;
 

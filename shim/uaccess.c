@@ -55,7 +55,7 @@ static int on_live_stack(const void *p, size_t n)
 	/* on another stack (a coroutine, sigaltstack): no shortcut */
 	if (sp < stack_lo || sp >= stack_hi)
 		return 0;
-	return a >= sp && n <= stack_hi - a;
+	return a >= sp && a < stack_hi && n <= stack_hi - a;
 }
 
 static int vm_copy(void *dst, const void *src, size_t n, int write)
