@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/iommufd.h>
@@ -861,27 +862,71 @@ static long container_dispatch(struct container *c, int fd, unsigned int cmd,
 	}
 }
 
+/* The call's arguments as the trace shows them: the fields, not the pointer. */
+static void trace_args(unsigned int cmd, void *arg, char *buf, size_t len)
+{
+	struct vfio_iommu_type1_dma_map m;
+	struct vfio_iommu_type1_dma_unmap u;
+
+	switch (cmd) {
+	case VFIO_CHECK_EXTENSION:
+	case VFIO_SET_IOMMU:
+		snprintf(buf, len, "%lu", (unsigned long)arg);
+		return;
+	case VFIO_IOMMU_MAP_DMA:
+		if (!copy_from_user(&m, arg, sizeof(m))) {
+			snprintf(buf, len,
+				 "iova=%#llx size=%#llx vaddr=%#llx flags=%#x",
+				 (unsigned long long)m.iova,
+				 (unsigned long long)m.size,
+				 (unsigned long long)m.vaddr, m.flags);
+			return;
+		}
+		break;
+	case VFIO_IOMMU_UNMAP_DMA:
+		if (!copy_from_user(&u, arg, sizeof(u))) {
+			snprintf(buf, len, "iova=%#llx size=%#llx flags=%#x",
+				 (unsigned long long)u.iova,
+				 (unsigned long long)u.size, u.flags);
+			return;
+		}
+		break;
+	}
+	snprintf(buf, len, "%p", arg);
+}
+
 long container_ioctl(struct container *c, int fd, unsigned long request,
 		     void *arg)
 {
 	/* the kernel sees the request as a 32-bit value */
 	unsigned int cmd = (unsigned int)request;
-	long rc = container_dispatch(c, fd, cmd, arg);
+	char args[128] = "";
+	long rc;
 
+	if (log_enabled(SHIM_LOG_DEBUG, SHIM_CAT_TRACE))
+		trace_args(cmd, arg, args, sizeof(args));
+	rc = container_dispatch(c, fd, cmd, arg);
 	report_call(cmd, rc);
 	if (log_enabled(SHIM_LOG_DEBUG, SHIM_CAT_TRACE)) {
 		const char *name = request_name(cmd);
-		char b[16];
+		struct vfio_iommu_type1_dma_unmap u;
+		char res[48], b[16];
 
+		if (rc < 0)
+			snprintf(res, sizeof(res), "%s", errno_name((int)-rc, b));
+		else if (cmd == VFIO_IOMMU_UNMAP_DMA &&
+			 !copy_from_user(&u, arg, sizeof(u)))
+			/* what UNMAP_DMA reported back */
+			snprintf(res, sizeof(res), "0, size %#llx",
+				 (unsigned long long)u.size);
+		else
+			snprintf(res, sizeof(res), "%ld", rc);
 		if (name)
 			shim_log(SHIM_LOG_DEBUG, SHIM_CAT_TRACE,
-				 "fd %d %s(%#lx) = %s", fd, name,
-				 (unsigned long)arg,
-				 rc < 0 ? errno_name((int)-rc, b) : "ok");
+				 "fd %d VFIO_%s(%s) = %s", fd, name, args, res);
 		else
 			shim_log(SHIM_LOG_DEBUG, SHIM_CAT_TRACE,
-				 "fd %d ioctl %#x = %s", fd, cmd,
-				 rc < 0 ? errno_name((int)-rc, b) : "ok");
+				 "fd %d ioctl %#x(%s) = %s", fd, cmd, args, res);
 	}
 	return rc;
 }

@@ -2,7 +2,9 @@
 /* The iommufd uAPI, one wrapper per ioctl; see iommufd.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,13 +19,21 @@
 #define IOMMUFD_PATH "/dev/iommu"
 
 /* errno right after a failed call, or 0; logged with the call. */
-static int done(int rc, const char *what)
+__attribute__((format(printf, 2, 3))) static int done(int rc,
+						      const char *what, ...)
 {
 	int err = rc < 0 ? errno : 0;
-	char b[16];
 
-	shim_dbg(SHIM_CAT_IOMMUFD, "  iommufd %s = %s", what,
-		 err ? errno_name(err, b) : "0");
+	if (log_enabled(SHIM_LOG_DEBUG, SHIM_CAT_IOMMUFD)) {
+		char b[16], call[128];
+		va_list ap;
+
+		va_start(ap, what);
+		vsnprintf(call, sizeof(call), what, ap);
+		va_end(ap);
+		shim_log(SHIM_LOG_DEBUG, SHIM_CAT_IOMMUFD, "  iommufd %s = %s",
+			 call, err ? errno_name(err, b) : "0");
+	}
 	return err ? -err : rc;
 }
 
@@ -33,7 +43,7 @@ int iommufd_open(int flags)
 	int fd = real.openat(AT_FDCWD, IOMMUFD_PATH,
 			     (flags & (O_ACCMODE | O_CLOEXEC)) | O_NOCTTY);
 
-	return done(fd, "open(" IOMMUFD_PATH ")");
+	return done(fd, "%s", "open(" IOMMUFD_PATH ")");
 }
 
 void iommufd_close(int fd)
@@ -120,7 +130,9 @@ int iommufd_ioas_map(int fd, uint32_t ioas_id, uint32_t flags, uint64_t vaddr,
 		.iova = iova,
 	};
 
-	return done(real.ioctl(fd, tagged(IOMMU_IOAS_MAP), &cmd), "IOAS_MAP");
+	return done(real.ioctl(fd, tagged(IOMMU_IOAS_MAP), &cmd),
+		    "IOAS_MAP(ioas=%u iova=%#llx length=%#llx)", ioas_id,
+		    (unsigned long long)iova, (unsigned long long)length);
 }
 
 int iommufd_ioas_unmap(int fd, uint32_t ioas_id, uint64_t iova,
@@ -132,7 +144,9 @@ int iommufd_ioas_unmap(int fd, uint32_t ioas_id, uint64_t iova,
 		.iova = iova,
 		.length = length,
 	};
-	int rc = done(real.ioctl(fd, tagged(IOMMU_IOAS_UNMAP), &cmd), "IOAS_UNMAP");
+	int rc = done(real.ioctl(fd, tagged(IOMMU_IOAS_UNMAP), &cmd),
+		      "IOAS_UNMAP(ioas=%u iova=%#llx length=%#llx)", ioas_id,
+		      (unsigned long long)iova, (unsigned long long)length);
 
 	*unmapped = rc ? 0 : cmd.length;
 	return rc;
