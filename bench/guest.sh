@@ -75,7 +75,7 @@ fi
 
 phase count
 # what one of the shim's argument copies costs here, for reading the rows above
-"$BIN/bench_translate" syscost "$COUNT_K"0 || rc=1
+"$BIN/bench_translate" syscost "$COUNT_K" || rc=1
 
 # 3. IOMMU page size of DPDK-style v1 hugepage maps (read from the host's vtd trace)
 for mb in type1:0x2000000 compat:0x4000000 vfiocompat:0x6000000; do

@@ -20,7 +20,7 @@
  *   translate syscost K
  *     ns per process_vm_readv of 32 bytes of our own memory (how the shim
  *     reads an argument that is not on the caller's stack) and per getppid,
- *     K calls each:
+ *     the fastest of 10 samples of K calls each:
  *     "syscost process_vm_readv X getppid Y". Needs no VFIO.
  *
  *   translate count K
@@ -188,21 +188,32 @@ static void syscost(long k)
 {
 	char a[32] = {0}, b[32];
 	struct iovec local = {b, sizeof(b)}, remote = {a, sizeof(a)};
+	double best_rv = 0, best_gp = 0, rv, gp;
 	pid_t pid = getpid();
 	uint64_t t0, t1, t2;
 	long i;
+	int j;
 
-	t0 = bench_now_ns();
-	for (i = 0; i < k; i++)
-		if (syscall(SYS_process_vm_readv, pid, &local, 1, &remote, 1,
-			    0) != sizeof(a))
-			check(-errno, "process_vm_readv");
-	t1 = bench_now_ns();
-	for (i = 0; i < k; i++)
-		syscall(SYS_getppid);
-	t2 = bench_now_ns();
-	printf("syscost process_vm_readv %.0f getppid %.0f\n",
-	       (double)(t1 - t0) / (double)k, (double)(t2 - t1) / (double)k);
+	/* the fastest of 10 samples: a shared host only ever adds time */
+	for (j = 0; j < 10; j++) {
+		t0 = bench_now_ns();
+		for (i = 0; i < k; i++)
+			if (syscall(SYS_process_vm_readv, pid, &local, 1,
+				    &remote, 1, 0) != sizeof(a))
+				check(-errno, "process_vm_readv");
+		t1 = bench_now_ns();
+		for (i = 0; i < k; i++)
+			syscall(SYS_getppid);
+		t2 = bench_now_ns();
+		rv = (double)(t1 - t0) / (double)k;
+		gp = (double)(t2 - t1) / (double)k;
+		if (!j || rv < best_rv)
+			best_rv = rv;
+		if (!j || gp < best_gp)
+			best_gp = gp;
+	}
+	printf("syscost process_vm_readv %.0f getppid %.0f\n", best_rv,
+	       best_gp);
 }
 
 int main(int argc, char **argv)
