@@ -116,8 +116,10 @@ static void do_init(void)
 	if (fdtable_init())
 		shim_err(SHIM_CAT_INIT, "cannot reserve the fd table");
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
-	if (shim_config.report_file)
+	if (shim_config.report_file) {
+		report_set_file(shim_config.report_file);
 		atexit(write_report);
+	}
 	if (shim_config.trap && !shim_config.disabled) {
 		int rc = trap_init(ioctl_vfio);
 

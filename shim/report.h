@@ -20,6 +20,9 @@ enum report_diff {
 	REPORT_DIFF_COUNT,
 };
 
+/* Where event lines and the summary go (VFIOCOMPAT_REPORT), or NULL. */
+void report_set_file(const char *path);
+
 /* One container request and its result (>= 0 or -errno). */
 void report_call(unsigned int cmd, long rc);
 void report_difference(enum report_diff d);
