@@ -347,7 +347,7 @@ static int container_get_info(struct container *c, int fd, void *arg)
 		if (!caps)
 			return -ENOMEM;
 		build_caps(c, caps, caps_size);
-		rc = copy_to_user((uint8_t *)arg + sizeof(info), caps,
+		rc = copy_to_user(user_offset(arg, sizeof(info)), caps,
 				  caps_size);
 		free(caps);
 		if (rc)
@@ -528,6 +528,7 @@ static int mark_dirty(uint64_t *bitmap, struct mapping *m, uint64_t base,
 	uint64_t nbits = m->size >> pgshift;
 	uint64_t bit = (m->iova - base) >> pgshift;
 	uint64_t first = bit / 64, shift = bit % 64, leftover;
+	void *word = user_offset(bitmap, first * sizeof(uint64_t));
 	int rc;
 
 	rc = dirty_alloc(m, pgshift);
@@ -536,13 +537,12 @@ static int mark_dirty(uint64_t *bitmap, struct mapping *m, uint64_t base,
 	bits_set(m->dirty, 0, nbits, true);
 	if (shift) {
 		bits_shift_left(m->dirty, (unsigned int)shift, nbits + shift);
-		rc = copy_from_user(&leftover, bitmap + first, sizeof(leftover));
+		rc = copy_from_user(&leftover, word, sizeof(leftover));
 		if (rc)
 			return rc;
 		m->dirty[0] |= leftover;
 	}
-	rc = copy_to_user(bitmap + first, m->dirty,
-			  DIRTY_BITMAP_BYTES(nbits + shift));
+	rc = copy_to_user(word, m->dirty, DIRTY_BITMAP_BYTES(nbits + shift));
 	if (rc)
 		return rc;
 	if (clear_after)
@@ -662,7 +662,7 @@ static int container_unmap_dma(struct container *c, int fd, void *arg)
 	if (get_dirty) {
 		if (unmap.argsz < minsz + sizeof(bitmap))
 			return -EINVAL;
-		rc = copy_from_user(&bitmap, (uint8_t *)arg + minsz,
+		rc = copy_from_user(&bitmap, user_offset(arg, minsz),
 				    sizeof(bitmap));
 		if (rc)
 			return rc;
@@ -774,7 +774,7 @@ static int container_dirty_pages(struct container *c, void *arg)
 	}
 	if (dirty.argsz - minsz < sizeof(range))
 		return -EINVAL;
-	rc = copy_from_user(&range, (uint8_t *)arg + minsz, sizeof(range));
+	rc = copy_from_user(&range, user_offset(arg, minsz), sizeof(range));
 	if (rc)
 		return rc;
 	if (range.iova + range.size < range.iova)

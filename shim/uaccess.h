@@ -10,6 +10,14 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <stdint.h>
+
+/* A caller's address plus an offset, without C pointer arithmetic on it. */
+static inline void *user_offset(const void *p, uint64_t off)
+{
+	return (void *)((uintptr_t)p + (uintptr_t)off);
+}
+
 int copy_from_user(void *dst, const void *src, size_t n);
 int copy_to_user(void *dst, const void *src, size_t n);
 /* type1's access_ok(): the range lies below the user address limit. */
