@@ -372,16 +372,48 @@ static int type1_errno(int rc)
 	}
 }
 
+/*
+ * The record says [iova, iova+size) overlaps a mapping; perhaps a process we
+ * forked or sent the fd to unmapped it: the kernel knows, and says EEXIST if
+ * the record is right. If it maps, the record's stale entries go.
+ */
+static int map_dma_over_record(struct container *c, int fd,
+			       const struct vfio_iommu_type1_dma_map *map,
+			       uint32_t flags, uint8_t prot)
+{
+	const struct mapping *m;
+	uint64_t gone;
+	int rc;
+
+	if (!iova_valid(c, map->iova, map->iova + map->size - 1))
+		return -EINVAL;
+	c->stats.kernel_calls++;
+	rc = iommufd_ioas_map(fd, c->ioas_id, flags, map->vaddr, map->size,
+			      map->iova);
+	if (rc)
+		return type1_errno(rc);
+	while ((m = maptree_find(&c->maps, map->iova, map->size)))
+		drop_mapping(c, m);
+	rc = maptree_insert(&c->maps, map->iova, map->size, map->vaddr, prot);
+	if (rc) {
+		iommufd_ioas_unmap(fd, c->ioas_id, map->iova, map->size, &gone);
+		return rc;
+	}
+	c->stats.maps++;
+	c->mapped_bytes += map->size;
+	return 0;
+}
+
 static int container_map_dma(struct container *c, int fd, void *arg)
 {
 	struct vfio_iommu_type1_dma_map map;
 	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
 	uint32_t mask = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE |
 			VFIO_DMA_MAP_FLAG_VADDR;
-	const struct mapping *m;
 	uint32_t flags = 0;
 	uint64_t pgsize;
 	bool set_vaddr;
+	uint8_t prot;
 	int rc;
 
 	rc = copy_from_user(&map, arg, minsz);
@@ -407,43 +439,20 @@ static int container_map_dma(struct container *c, int fd, void *arg)
 	if (map.iova + map.size - 1 < map.iova ||
 	    map.vaddr + map.size - 1 < map.vaddr)
 		return -EINVAL;
-	if (maptree_find(&c->maps, map.iova, map.size)) {
-		/*
-		 * Perhaps unmapped by a process we forked or sent the fd to:
-		 * the kernel knows, and says EEXIST if the record is right.
-		 */
-		if (!iova_valid(c, map.iova, map.iova + map.size - 1))
-			return -EINVAL;
-		c->stats.kernel_calls++;
-		rc = iommufd_ioas_map(fd, c->ioas_id, flags, map.vaddr,
-				      map.size, map.iova);
-		if (rc)
-			return type1_errno(rc);
-		while ((m = maptree_find(&c->maps, map.iova, map.size)))
-			drop_mapping(c, m);
-		rc = maptree_insert(&c->maps, map.iova, map.size, map.vaddr,
-				    map.flags & (VFIO_DMA_MAP_FLAG_READ |
-						 VFIO_DMA_MAP_FLAG_WRITE));
-		if (rc) {
-			uint64_t gone;
-
-			iommufd_ioas_unmap(fd, c->ioas_id, map.iova, map.size,
-					   &gone);
-			return rc;
-		}
-		c->stats.maps++;
-		c->mapped_bytes += map.size;
-		return 0;
-	}
-	if (maptree_count(&c->maps) >= c->dma_entry_limit)
-		return -ENOSPC;
-	if (!iova_valid(c, map.iova, map.iova + map.size - 1))
-		return -EINVAL;
-	rc = maptree_insert(&c->maps, map.iova, map.size, map.vaddr,
-			    map.flags & (VFIO_DMA_MAP_FLAG_READ |
-					 VFIO_DMA_MAP_FLAG_WRITE));
+	prot = map.flags & (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
+	rc = maptree_insert_new(&c->maps, map.iova, map.size, map.vaddr, prot);
+	if (rc == -EEXIST)
+		return map_dma_over_record(c, fd, &map, flags, prot);
 	if (rc)
 		return rc;
+	/* type1's order: EEXIST above, then ENOSPC, then the iova ranges */
+	if (maptree_count(&c->maps) > c->dma_entry_limit ||
+	    !iova_valid(c, map.iova, map.iova + map.size - 1)) {
+		rc = maptree_count(&c->maps) > c->dma_entry_limit ? -ENOSPC :
+								    -EINVAL;
+		maptree_remove(&c->maps, map.iova);
+		return rc;
+	}
 	c->stats.kernel_calls++;
 	rc = iommufd_ioas_map(fd, c->ioas_id, flags, map.vaddr, map.size,
 			      map.iova);
@@ -694,6 +703,25 @@ static int container_unmap_dma(struct container *c, int fd, void *arg)
 	}
 	if (get_dirty && (!c->dirty_tracking || bitmap.pgsize != pgsize))
 		return -EINVAL;
+
+	/*
+	 * The common case (QEMU, DPDK and SPDK unmap what they mapped):
+	 * exactly one whole mapping, which neither v1 nor v2 can disagree on.
+	 */
+	if (!all && !get_dirty && (m = maptree_at(&c->maps, iova)) &&
+	    m->size == size) {
+		c->stats.kernel_calls++;
+		rc = iommufd_ioas_unmap(fd, c->ioas_id, iova, size, &unmapped);
+		if (rc == -ENOENT) {
+			/* gone already: another process holding the fd */
+			unmapped = 0;
+			rc = 0;
+		}
+		if (rc)
+			return type1_errno(rc);
+		drop_mapping(c, m);
+		goto out;
+	}
 
 	if (c->type == VFIO_TYPE1v2_IOMMU && !all && bisects(c, iova, size))
 		return -EINVAL;

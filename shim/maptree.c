@@ -88,142 +88,323 @@ static void node_free(struct maptree *t, uint32_t i)
 	t->free_list = i;
 }
 
-static inline int height(const struct maptree *t, uint32_t i)
+/*
+ * Red-black tree after CLRS, with index 0 as the black sentinel (nil): its
+ * parent field is written during deletion, so chunk 0 always exists once the
+ * tree has a node.
+ */
+#define NIL 0u
+
+static inline uint32_t parent(const struct maptree *t, uint32_t i)
 {
-	return i ? node(t, i)->height : 0;
+	return node(t, i)->parent;
 }
 
-static inline void update(struct maptree *t, uint32_t i)
+static void rotate_left(struct maptree *t, uint32_t x)
+{
+	struct mapping *xn = node(t, x);
+	uint32_t y = xn->right;
+	struct mapping *yn = node(t, y);
+
+	xn->right = yn->left;
+	if (yn->left != NIL)
+		node(t, yn->left)->parent = x;
+	yn->parent = xn->parent;
+	if (xn->parent == NIL)
+		t->root = y;
+	else if (x == node(t, xn->parent)->left)
+		node(t, xn->parent)->left = y;
+	else
+		node(t, xn->parent)->right = y;
+	yn->left = x;
+	xn->parent = y;
+}
+
+static void rotate_right(struct maptree *t, uint32_t x)
+{
+	struct mapping *xn = node(t, x);
+	uint32_t y = xn->left;
+	struct mapping *yn = node(t, y);
+
+	xn->left = yn->right;
+	if (yn->right != NIL)
+		node(t, yn->right)->parent = x;
+	yn->parent = xn->parent;
+	if (xn->parent == NIL)
+		t->root = y;
+	else if (x == node(t, xn->parent)->right)
+		node(t, xn->parent)->right = y;
+	else
+		node(t, xn->parent)->left = y;
+	yn->right = x;
+	xn->parent = y;
+}
+
+static void insert_fixup(struct maptree *t, uint32_t z)
+{
+	while (!node(t, parent(t, z))->black) {
+		uint32_t p = parent(t, z), g = parent(t, p), y;
+
+		if (p == node(t, g)->left) {
+			y = node(t, g)->right;
+			if (!node(t, y)->black) {
+				node(t, p)->black = 1;
+				node(t, y)->black = 1;
+				node(t, g)->black = 0;
+				z = g;
+				continue;
+			}
+			if (z == node(t, p)->right) {
+				z = p;
+				rotate_left(t, z);
+				p = parent(t, z);
+				g = parent(t, p);
+			}
+			node(t, p)->black = 1;
+			node(t, g)->black = 0;
+			rotate_right(t, g);
+		} else {
+			y = node(t, g)->left;
+			if (!node(t, y)->black) {
+				node(t, p)->black = 1;
+				node(t, y)->black = 1;
+				node(t, g)->black = 0;
+				z = g;
+				continue;
+			}
+			if (z == node(t, p)->left) {
+				z = p;
+				rotate_right(t, z);
+				p = parent(t, z);
+				g = parent(t, p);
+			}
+			node(t, p)->black = 1;
+			node(t, g)->black = 0;
+			rotate_left(t, g);
+		}
+	}
+	node(t, t->root)->black = 1;
+}
+
+/* Link node i (iova already set) under parent p, on the side its key says. */
+static void link(struct maptree *t, uint32_t i, uint32_t p)
 {
 	struct mapping *n = node(t, i);
-	int l = height(t, n->left), r = height(t, n->right);
 
-	n->height = (uint8_t)((l > r ? l : r) + 1);
-}
-
-static uint32_t rotate_right(struct maptree *t, uint32_t i)
-{
-	uint32_t l = node(t, i)->left;
-
-	node(t, i)->left = node(t, l)->right;
-	node(t, l)->right = i;
-	update(t, i);
-	update(t, l);
-	return l;
-}
-
-static uint32_t rotate_left(struct maptree *t, uint32_t i)
-{
-	uint32_t r = node(t, i)->right;
-
-	node(t, i)->right = node(t, r)->left;
-	node(t, r)->left = i;
-	update(t, i);
-	update(t, r);
-	return r;
-}
-
-static uint32_t balance(struct maptree *t, uint32_t i)
-{
-	struct mapping *n;
-	int bf;
-
-	update(t, i);
-	n = node(t, i);
-	bf = height(t, n->left) - height(t, n->right);
-	if (bf > 1) {
-		if (height(t, node(t, n->left)->left) <
-		    height(t, node(t, n->left)->right))
-			n->left = rotate_left(t, n->left);
-		return rotate_right(t, i);
-	}
-	if (bf < -1) {
-		if (height(t, node(t, n->right)->right) <
-		    height(t, node(t, n->right)->left))
-			n->right = rotate_right(t, n->right);
-		return rotate_left(t, i);
-	}
-	return i;
-}
-
-static uint32_t insert_at(struct maptree *t, uint32_t at, uint32_t new)
-{
-	if (!at)
-		return new;
-	if (node(t, new)->iova < node(t, at)->iova)
-		node(t, at)->left = insert_at(t, node(t, at)->left, new);
+	n->parent = p;
+	n->left = n->right = NIL;
+	n->black = 0;
+	if (p == NIL)
+		t->root = i;
+	else if (n->iova < node(t, p)->iova)
+		node(t, p)->left = i;
 	else
-		node(t, at)->right = insert_at(t, node(t, at)->right, new);
-	return balance(t, at);
+		node(t, p)->right = i;
+	insert_fixup(t, i);
+	t->count++;
 }
 
-int maptree_insert(struct maptree *t, uint64_t iova, uint64_t size,
-		   uint64_t vaddr, uint8_t prot)
+static int new_node(struct maptree *t, uint64_t iova, uint64_t size,
+		    uint64_t vaddr, uint8_t prot, uint32_t *out)
 {
 	uint32_t i = node_alloc(t);
 	struct mapping *n;
 
 	if (!i)
 		return -ENOMEM;
+	/* the sentinel: black, in chunk 0, which node_alloc has made */
+	node(t, NIL)->black = 1;
+	node(t, NIL)->left = node(t, NIL)->right = NIL;
 	n = node(t, i);
 	n->iova = iova;
 	n->size = size;
 	n->vaddr = vaddr;
 	n->dirty = NULL;
 	n->prot = prot;
-	n->left = n->right = 0;
-	n->height = 1;
-	t->root = insert_at(t, t->root, i);
-	t->count++;
+	*out = i;
 	return 0;
 }
 
-/* Detach the minimum of the subtree at i; *min receives it. */
-static uint32_t remove_min(struct maptree *t, uint32_t i, uint32_t *min)
+int maptree_insert(struct maptree *t, uint64_t iova, uint64_t size,
+		   uint64_t vaddr, uint8_t prot)
 {
-	if (!node(t, i)->left) {
-		*min = i;
-		return node(t, i)->right;
+	uint32_t p = NIL, x = t->root, i;
+	int rc;
+
+	while (x != NIL) {
+		p = x;
+		x = iova < node(t, x)->iova ? node(t, x)->left :
+					      node(t, x)->right;
 	}
-	node(t, i)->left = remove_min(t, node(t, i)->left, min);
-	return balance(t, i);
+	rc = new_node(t, iova, size, vaddr, prot, &i);
+	if (!rc)
+		link(t, i, p);
+	return rc;
 }
 
-static uint32_t remove_at(struct maptree *t, uint32_t at, uint64_t iova,
-			  uint32_t *gone)
+int maptree_insert_new(struct maptree *t, uint64_t iova, uint64_t size,
+		       uint64_t vaddr, uint8_t prot)
 {
-	struct mapping *n;
-	uint32_t l, r, min;
+	const struct mapping *pred = NULL, *succ = NULL;
+	uint32_t p = NIL, x = t->root, i;
+	int rc;
 
-	if (!at)
-		return 0;
-	n = node(t, at);
-	if (iova < n->iova) {
-		n->left = remove_at(t, n->left, iova, gone);
-	} else if (iova > n->iova) {
-		n->right = remove_at(t, n->right, iova, gone);
-	} else {
-		*gone = at;
-		l = n->left;
-		r = n->right;
-		if (!r)
-			return l;
-		r = remove_min(t, r, &min);
-		node(t, min)->left = l;
-		node(t, min)->right = r;
-		return balance(t, min);
+	/* the last node we went right of precedes the new one, the last we
+	 * went left of follows it: only those two can overlap it */
+	while (x != NIL) {
+		const struct mapping *n = node(t, x);
+
+		p = x;
+		if (iova < n->iova) {
+			succ = n;
+			x = n->left;
+		} else {
+			pred = n;
+			x = n->right;
+		}
 	}
-	return balance(t, at);
+	if ((pred && (pred->iova == iova || iova < pred->iova + pred->size)) ||
+	    (succ && succ->iova < iova + size))
+		return -EEXIST;
+	rc = new_node(t, iova, size, vaddr, prot, &i);
+	if (!rc)
+		link(t, i, p);
+	return rc;
+}
+
+const struct mapping *maptree_at(const struct maptree *t, uint64_t iova)
+{
+	uint32_t i = t->root;
+
+	while (i != NIL) {
+		const struct mapping *n = node(t, i);
+
+		if (iova == n->iova)
+			return n;
+		i = iova < n->iova ? n->left : n->right;
+	}
+	return NULL;
+}
+
+static void transplant(struct maptree *t, uint32_t u, uint32_t v)
+{
+	uint32_t up = parent(t, u);
+
+	if (up == NIL)
+		t->root = v;
+	else if (u == node(t, up)->left)
+		node(t, up)->left = v;
+	else
+		node(t, up)->right = v;
+	node(t, v)->parent = up;
+}
+
+static void delete_fixup(struct maptree *t, uint32_t x)
+{
+	while (x != t->root && node(t, x)->black) {
+		uint32_t p = parent(t, x), w;
+
+		if (x == node(t, p)->left) {
+			w = node(t, p)->right;
+			if (!node(t, w)->black) {
+				node(t, w)->black = 1;
+				node(t, p)->black = 0;
+				rotate_left(t, p);
+				w = node(t, p)->right;
+			}
+			if (node(t, node(t, w)->left)->black &&
+			    node(t, node(t, w)->right)->black) {
+				node(t, w)->black = 0;
+				x = p;
+				continue;
+			}
+			if (node(t, node(t, w)->right)->black) {
+				node(t, node(t, w)->left)->black = 1;
+				node(t, w)->black = 0;
+				rotate_right(t, w);
+				w = node(t, p)->right;
+			}
+			node(t, w)->black = node(t, p)->black;
+			node(t, p)->black = 1;
+			node(t, node(t, w)->right)->black = 1;
+			rotate_left(t, p);
+		} else {
+			w = node(t, p)->left;
+			if (!node(t, w)->black) {
+				node(t, w)->black = 1;
+				node(t, p)->black = 0;
+				rotate_right(t, p);
+				w = node(t, p)->left;
+			}
+			if (node(t, node(t, w)->right)->black &&
+			    node(t, node(t, w)->left)->black) {
+				node(t, w)->black = 0;
+				x = p;
+				continue;
+			}
+			if (node(t, node(t, w)->left)->black) {
+				node(t, node(t, w)->right)->black = 1;
+				node(t, w)->black = 0;
+				rotate_left(t, w);
+				w = node(t, p)->left;
+			}
+			node(t, w)->black = node(t, p)->black;
+			node(t, p)->black = 1;
+			node(t, node(t, w)->left)->black = 1;
+			rotate_right(t, p);
+		}
+		x = t->root;
+	}
+	node(t, x)->black = 1;
+}
+
+static void delete_node(struct maptree *t, uint32_t z)
+{
+	struct mapping *zn = node(t, z);
+	uint32_t y = z, x;
+	uint8_t y_black = zn->black;
+
+	if (zn->left == NIL) {
+		x = zn->right;
+		transplant(t, z, zn->right);
+	} else if (zn->right == NIL) {
+		x = zn->left;
+		transplant(t, z, zn->left);
+	} else {
+		y = zn->right;
+		while (node(t, y)->left != NIL)
+			y = node(t, y)->left;
+		y_black = node(t, y)->black;
+		x = node(t, y)->right;
+		if (parent(t, y) == z) {
+			node(t, x)->parent = y;
+		} else {
+			transplant(t, y, node(t, y)->right);
+			node(t, y)->right = zn->right;
+			node(t, node(t, y)->right)->parent = y;
+		}
+		transplant(t, z, y);
+		node(t, y)->left = zn->left;
+		node(t, node(t, y)->left)->parent = y;
+		node(t, y)->black = zn->black;
+	}
+	if (y_black)
+		delete_fixup(t, x);
+	/* the sentinel stays black and unlinked */
+	node(t, NIL)->black = 1;
 }
 
 int maptree_remove(struct maptree *t, uint64_t iova)
 {
-	uint32_t gone = 0;
+	uint32_t z = t->root;
 
-	t->root = remove_at(t, t->root, iova, &gone);
-	if (!gone)
+	while (z != NIL && node(t, z)->iova != iova)
+		z = iova < node(t, z)->iova ? node(t, z)->left :
+					      node(t, z)->right;
+	if (z == NIL)
 		return -ENOENT;
-	node_free(t, gone);
+	delete_node(t, z);
+	node_free(t, z);
 	t->count--;
 	return 0;
 }

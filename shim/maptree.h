@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The container's record of its DMA mappings: non-overlapping [iova, iova+size)
- * ranges in an AVL tree ordered by iova, O(log n) per operation. Nodes live in
+ * ranges in a red-black tree ordered by iova: O(log n) per operation, and
+ * O(1) amortized rebalancing, so a lookup is most of the cost. Nodes live in
  * fixed-size chunks addressed by 32-bit index (no pointer per link, no per-node
  * malloc), so a mapping costs sizeof(struct mapping) bytes plus chunk slack.
  * Not thread-safe: the caller holds the shim lock.
@@ -17,8 +18,8 @@ struct mapping {
 	uint64_t size;
 	uint64_t vaddr;
 	uint64_t *dirty;	/* type1's per-mapping dirty words while tracking */
-	uint32_t left, right;	/* node indices, 0 = none */
-	uint8_t height;
+	uint32_t left, right, parent;	/* node indices, 0 = none */
+	uint8_t black;
 	uint8_t prot;		/* VFIO_DMA_MAP_FLAG_READ | _WRITE */
 };
 
@@ -41,6 +42,14 @@ void maptree_clear(struct maptree *t);
 /* Add [iova, iova+size); the caller has checked there is no overlap. 0 or -ENOMEM. */
 int maptree_insert(struct maptree *t, uint64_t iova, uint64_t size,
 		   uint64_t vaddr, uint8_t prot);
+/*
+ * Add [iova, iova+size) unless it overlaps a mapping: one descent finds the
+ * place and the neighbours on both sides. 0, -EEXIST or -ENOMEM.
+ */
+int maptree_insert_new(struct maptree *t, uint64_t iova, uint64_t size,
+		       uint64_t vaddr, uint8_t prot);
+/* The mapping that starts exactly at iova, or NULL. */
+const struct mapping *maptree_at(const struct maptree *t, uint64_t iova);
 /* Remove the mapping that starts at iova. 0 or -ENOENT. */
 int maptree_remove(struct maptree *t, uint64_t iova);
 

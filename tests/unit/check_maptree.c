@@ -9,6 +9,44 @@
 
 #define SLOTS 512
 
+static const struct mapping *nd(const struct maptree *t, uint32_t i)
+{
+	return &t->chunks[i >> MAPTREE_CHUNK_SHIFT]
+			 [i & ((1u << MAPTREE_CHUNK_SHIFT) - 1)];
+}
+
+/*
+ * Red-black invariants below i: no red node has a red child, every path has
+ * the same number of black nodes (returned), parents point back, keys are
+ * ordered; *depth gets the longest path.
+ */
+static int rb_check(const struct maptree *t, uint32_t i, uint32_t parent,
+		    int *depth)
+{
+	const struct mapping *n;
+	int dl = 0, dr = 0, bl, br;
+
+	if (!i) {
+		*depth = 0;
+		return 1;
+	}
+	n = nd(t, i);
+	ck_assert_uint_eq(n->parent, parent);
+	if (!n->black) {
+		ck_assert(!n->left || nd(t, n->left)->black);
+		ck_assert(!n->right || nd(t, n->right)->black);
+	}
+	if (n->left)
+		ck_assert(nd(t, n->left)->iova < n->iova);
+	if (n->right)
+		ck_assert(nd(t, n->right)->iova > n->iova);
+	bl = rb_check(t, n->left, i, &dl);
+	br = rb_check(t, n->right, i, &dr);
+	ck_assert_int_eq(bl, br);
+	*depth = 1 + (dl > dr ? dl : dr);
+	return bl + (n->black ? 1 : 0);
+}
+
 START_TEST(test_random_against_model)
 {
 	static uint64_t model_size[SLOTS]; /* slot i: iova i*4K, 0 = empty */
@@ -41,6 +79,18 @@ START_TEST(test_random_against_model)
 					 model_size[i] ? 0 : -ENOENT);
 			model_size[i] = 0;
 		}
+		if (op % 1000 == 0) {
+			int depth;
+
+			rb_check(&t, t.root, 0, &depth);
+		}
+	}
+	/* still a red-black tree with a black root */
+	{
+		int depth;
+
+		rb_check(&t, t.root, 0, &depth);
+		ck_assert(!t.root || nd(&t, t.root)->black);
 	}
 	/* in-order walk equals the model */
 	{
@@ -72,11 +122,19 @@ START_TEST(test_balanced_and_compact)
 	for (i = 0; i < 65536; i++)
 		ck_assert_int_eq(maptree_insert(&t, (uint64_t)i << 12, 4096, 0,
 						3), 0);
-	/* AVL: height <= 1.44 log2(n) */
-	ck_assert_int_le(t.chunks[t.root >> MAPTREE_CHUNK_SHIFT]
-				 [t.root & ((1u << MAPTREE_CHUNK_SHIFT) - 1)]
-					 .height,
-			 24);
+	/* red-black: the longest path is at most 2 log2(n + 1) */
+	{
+		int depth;
+
+		rb_check(&t, t.root, 0, &depth);
+		ck_assert_int_le(depth, 32);
+		/* and removing every other one keeps it so */
+		for (i = 0; i < 65536; i += 2)
+			ck_assert_int_eq(maptree_remove(&t, (uint64_t)i << 12), 0);
+		rb_check(&t, t.root, 0, &depth);
+		ck_assert_int_le(depth, 30);
+		ck_assert_uint_eq(maptree_count(&t), 32768);
+	}
 	ck_assert_uint_le(maptree_bytes(&t) / 65536, 64);
 	maptree_destroy(&t);
 }
