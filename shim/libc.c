@@ -18,7 +18,7 @@
 unsigned long libc_ioctl_tag;
 
 /* Set while this thread runs dlsym, so a nested call takes the syscall. */
-static __thread int resolving;
+static __thread int resolving __attribute__((tls_model("initial-exec")));
 
 static SHIM_NO_TSAN void *next_sym(const char *name)
 {

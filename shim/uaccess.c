@@ -25,7 +25,9 @@ void uaccess_set_pid(pid_t pid)
 #define USER_ADDR_LIMIT 0x00007ffffffff000UL
 
 /* This thread's stack, looked up once per thread. */
-static __thread uintptr_t stack_lo, stack_hi;
+/* initial-exec: the library is preloaded, never dlopen()ed late; no __tls_get_addr */
+static __thread uintptr_t stack_lo __attribute__((tls_model("initial-exec")));
+static __thread uintptr_t stack_hi __attribute__((tls_model("initial-exec")));
 
 /*
  * Whether [p, p + n) lies in the live part of this thread's stack, between
