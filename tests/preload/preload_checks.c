@@ -28,12 +28,52 @@ static int failures;
 		}                                          \
 	} while (0)
 
-int main(void)
+/*
+ * The log file the shim opened (VFIOCOMPAT_LOG_FILE=path): append-only,
+ * close-on-exec, and it is the file itself (O_NOFOLLOW: a symlink there is
+ * refused, so nothing is written through it).
+ */
+static int check_log_fd(const char *path)
+{
+	char link[64], target[4096], fdinfo[64], line[128];
+	unsigned long flags = 0;
+	int fd, found = -1;
+	ssize_t n;
+	FILE *f;
+
+	for (fd = 0; fd < 1024; fd++) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (!strcmp(target, path))
+			found = fd;
+	}
+	CHECK(found >= 0, "the shim holds its log file %s open", path);
+	if (found < 0)
+		return 1;
+	snprintf(fdinfo, sizeof(fdinfo), "/proc/self/fdinfo/%d", found);
+	f = fopen(fdinfo, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "flags:", 6))
+			flags = strtoul(line + 6, NULL, 8);
+	if (f)
+		fclose(f);
+	CHECK(flags & O_APPEND, "log fd is O_APPEND (flags %#lo)", flags);
+	CHECK(flags & O_CLOEXEC, "log fd is O_CLOEXEC");
+	return failures ? 1 : 0;
+}
+
+int main(int argc, char **argv)
 {
 	const char *(*version)(void) = (const char *(*)(void))dlsym(
 		RTLD_DEFAULT, "vfiocompat_version");
 	int p[2], n, fd, e;
 	const char *mode = getenv("VFIOCOMPAT_FALLBACK");
+
+	if (argc == 3 && !strcmp(argv[1], "--log-fd"))
+		return check_log_fd(argv[2]);
 
 	CHECK(version && strlen(version()) > 0, "vfiocompat_version() = %s",
 	      version ? version() : "(missing)");
