@@ -934,7 +934,8 @@ long container_ioctl(struct container *c, int fd, unsigned long request,
 	if (log_enabled(SHIM_LOG_DEBUG, SHIM_CAT_TRACE))
 		trace_args(cmd, arg, args, sizeof(args));
 	rc = container_dispatch(c, fd, cmd, arg);
-	report_call(cmd, rc);
+	if (shim_config.report_file)
+		report_call(cmd, rc);
 	if (log_enabled(SHIM_LOG_DEBUG, SHIM_CAT_TRACE)) {
 		const char *name = request_name(cmd);
 		struct vfio_iommu_type1_dma_unmap u;
