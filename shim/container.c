@@ -387,7 +387,6 @@ static int map_dma_over_record(struct container *c, int fd,
 
 	if (!iova_valid(c, map->iova, map->iova + map->size - 1))
 		return -EINVAL;
-	c->stats.kernel_calls++;
 	rc = iommufd_ioas_map(fd, c->ioas_id, flags, map->vaddr, map->size,
 			      map->iova);
 	if (rc)
@@ -399,7 +398,6 @@ static int map_dma_over_record(struct container *c, int fd,
 		iommufd_ioas_unmap(fd, c->ioas_id, map->iova, map->size, &gone);
 		return rc;
 	}
-	c->stats.maps++;
 	c->mapped_bytes += map->size;
 	return 0;
 }
@@ -453,7 +451,6 @@ static int container_map_dma(struct container *c, int fd, void *arg)
 		maptree_remove(&c->maps, map.iova);
 		return rc;
 	}
-	c->stats.kernel_calls++;
 	rc = iommufd_ioas_map(fd, c->ioas_id, flags, map.vaddr, map.size,
 			      map.iova);
 	if (rc) {
@@ -462,11 +459,8 @@ static int container_map_dma(struct container *c, int fd, void *arg)
 			report_difference(REPORT_DIFF_MAP_EFAULT);
 		return type1_errno(rc);
 	}
-	c->stats.maps++;
 	c->mapped_bytes += map.size;
 	report_mappings(maptree_count(&c->maps), c->mapped_bytes);
-	if (maptree_count(&c->maps) > c->stats.peak_mappings)
-		c->stats.peak_mappings = maptree_count(&c->maps);
 	return 0;
 }
 
@@ -620,7 +614,6 @@ static int unmap_range(struct container *c, int fd, uint64_t iova,
 	uint64_t unmapped, at = iova, msize;
 	int rc, one, err = 0;
 
-	c->stats.kernel_calls++;
 	rc = iommufd_ioas_unmap(fd, c->ioas_id, iova, len, &unmapped);
 	if (!rc || rc == -ENOENT) {
 		*done = rc ? 0 : unmapped;
@@ -632,7 +625,6 @@ static int unmap_range(struct container *c, int fd, uint64_t iova,
 	       m->iova - iova < len) {
 		at = m->iova;
 		msize = m->size;
-		c->stats.kernel_calls++;
 		one = iommufd_ioas_unmap(fd, c->ioas_id, at, msize, &unmapped);
 		if (one && one != -ENOENT) {
 			if (!err)
@@ -710,7 +702,6 @@ static int container_unmap_dma(struct container *c, int fd, void *arg)
 	 */
 	if (!all && !get_dirty && (m = maptree_at(&c->maps, iova)) &&
 	    m->size == size) {
-		c->stats.kernel_calls++;
 		rc = iommufd_ioas_unmap(fd, c->ioas_id, iova, size, &unmapped);
 		if (rc == -ENOENT) {
 			/* gone already: another process holding the fd */
@@ -762,7 +753,6 @@ static int container_unmap_dma(struct container *c, int fd, void *arg)
 	if (rc)
 		return type1_errno(rc);
 out:
-	c->stats.unmaps++;
 	unmap.size = unmapped;
 	return copy_to_user(arg, &unmap, minsz);
 }

@@ -17,11 +17,6 @@
 
 struct group;
 
-struct container_stats {
-	uint64_t maps, unmaps, kernel_calls;
-	uint32_t peak_mappings;
-};
-
 struct container {
 	struct shim_obj obj;
 	uint32_t ioas_id;
@@ -35,7 +30,6 @@ struct container {
 	uint64_t mapped_bytes;	/* sum of the record's sizes */
 	struct maptree maps;
 	struct group *groups;	/* joined groups, newest first */
-	struct container_stats stats;
 };
 
 /* open("/dev/vfio/vfio"): a /dev/iommu fd with a fresh IOAS as its compat IOAS. */
