@@ -74,6 +74,15 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[1], "--log-fd"))
 		return check_log_fd(argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "--early")) {
+		/* set by tests/preload/early_ctor.c, preloaded beside the shim */
+		const char *r = dlsym(RTLD_DEFAULT, "early_result");
+
+		CHECK(r && !strcmp(r, "open=ok dup=ok fionread=3 readlink=ok"),
+		      "a constructor running before or after the shim's: %s",
+		      r ? r : "(not loaded)");
+		return failures ? 1 : 0;
+	}
 
 	CHECK(version && strlen(version()) > 0, "vfiocompat_version() = %s",
 	      version ? version() : "(missing)");
