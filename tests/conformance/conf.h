@@ -122,6 +122,9 @@ struct stage {
 };
 enum { ST_OPEN, ST_GROUP, ST_IOMMU };
 int stage_up(struct stage *s, int upto, int type);
+/* Pass an fd over a unix socket with SCM_RIGHTS: 0 or -1; the fd or -1. */
+int conf_send_fd(int sock, int fd);
+int conf_recv_fd(int sock);
 /* Drop a capability from this process (effective, permitted, inheritable). */
 int conf_drop_cap(int cap);
 void stage_down(struct stage *s);

@@ -205,16 +205,8 @@ static pid_t scm_receiver(int sock, uint8_t *mem, int type)
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
-		char cbuf[CMSG_SPACE(sizeof(int))], byte;
-		struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-				     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-		struct cmsghdr *cm;
-		int c = -1;
+		int c = conf_recv_fd(sock);
 
-		if (recvmsg(sock, &mh, 0) == 1 && (cm = CMSG_FIRSTHDR(&mh)) &&
-		    cm->cmsg_type == SCM_RIGHTS)
-			memcpy(&c, CMSG_DATA(cm), sizeof(int));
 		conf_prefix("%s.dma.scm_child", type == VFIO_TYPE1_IOMMU ? "t1" : "t2");
 		if (c >= 0)
 			p_map_rw("map_m", c, mem, IOVA_M, BUFSZ);
@@ -226,18 +218,7 @@ static pid_t scm_receiver(int sock, uint8_t *mem, int type)
 
 static void scm_send(int sock, int fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))], byte = 'c';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	fflush(stdout);
-	if (sendmsg(sock, &mh, 0) != 1)
+	if (conf_send_fd(sock, fd))
 		note("scm_send", "sendmsg failed");
 }
 

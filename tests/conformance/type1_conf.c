@@ -1203,18 +1203,11 @@ static void sec_scm(void)
 	/* the receiver exists before the container does: it knows nothing of it */
 	pid = fork();
 	if (pid == 0) {
-		char cbuf[CMSG_SPACE(sizeof(int))], byte;
-		struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-				     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-		struct cmsghdr *cm;
 		char parent[128];
-		int c = -1;
+		int c;
 
 		close(sv[0]);
-		if (recvmsg(sv[1], &mh, 0) == 1 && (cm = CMSG_FIRSTHDR(&mh)) &&
-		    cm->cmsg_type == SCM_RIGHTS)
-			memcpy(&c, CMSG_DATA(cm), sizeof(int));
+		c = conf_recv_fd(sv[1]);
 		snprintf(parent, sizeof(parent), "%s", conf_get_prefix());
 		conf_prefix("%s.child", parent);
 		note("received", "fd=%s", c >= 0 ? "yes" : "no");
@@ -1225,20 +1218,9 @@ static void sec_scm(void)
 	}
 	close(sv[1]);
 	if (stage_up(&s, ST_IOMMU, cur_type) == 0) {
-		char cbuf[CMSG_SPACE(sizeof(int))], byte = 'c';
-		struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-				     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-
 		a = buf_new("A", 0x100000, PROT_READ | PROT_WRITE);
 		p_map_rw("parent_map1", s.c, a, IOVA_A, 0x10000);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &s.c, sizeof(int));
-		fflush(stdout);
-		if (sendmsg(sv[0], &mh, 0) != 1)
+		if (conf_send_fd(sv[0], s.c))
 			note("sendmsg", "failed");
 	}
 	close(sv[0]);
