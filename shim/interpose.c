@@ -656,39 +656,34 @@ SHIM_EXPORT int dup3(int oldfd, int newfd, int flags)
 	return fd;
 }
 
-static bool is_dupfd(int cmd)
+/* F_DUPFD and F_DUPFD_CLOEXEC make a new fd for the same file. */
+static inline int after_fcntl(int fd, int cmd, int rc)
 {
-	return cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC;
+	if (unlikely(cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
+		after_dup(fd, rc);
+	return rc;
 }
 
 SHIM_EXPORT int fcntl(int fd, int cmd, ...)
 {
 	va_list ap;
 	void *arg;
-	int rc;
 
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	rc = real.fcntl(fd, cmd, arg);
-	if (unlikely(is_dupfd(cmd)))
-		after_dup(fd, rc);
-	return rc;
+	return after_fcntl(fd, cmd, real.fcntl(fd, cmd, arg));
 }
 
 SHIM_EXPORT int fcntl64(int fd, int cmd, ...)
 {
 	va_list ap;
 	void *arg;
-	int rc;
 
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	rc = real.fcntl64(fd, cmd, arg);
-	if (unlikely(is_dupfd(cmd)))
-		after_dup(fd, rc);
-	return rc;
+	return after_fcntl(fd, cmd, real.fcntl64(fd, cmd, arg));
 }
 
 static bool range_has_ours(unsigned int first, unsigned int last)
