@@ -23,6 +23,11 @@
  *     the fastest of 10 samples of K calls each:
  *     "syscost process_vm_readv X getppid Y". Needs no VFIO.
  *
+ *   BENCH_IOAS=1 (with BENCH_CONTAINER=/dev/iommu): the same container,
+ *   but each MAP and UNMAP is one native IOMMU_IOAS_MAP / IOMMU_IOAS_UNMAP on
+ *   its compat IOAS: the floor for anything that turns one legacy call into
+ *   one iommufd call.
+ *
  *   translate count K
  *     K MAP_DMA of distinct 4 KiB pages, then K UNMAP_DMA, between marker
  *     calls close(-77), close(-78), close(-79), for counting the kernel
@@ -40,10 +45,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <linux/iommufd.h>
 #include <linux/vfio.h>
 
 #include "benchvfio.h"
@@ -57,6 +64,7 @@
 #define MAX_SAMPLES 64
 
 static struct bench_vfio v;
+static uint32_t native_ioas; /* BENCH_IOAS: the compat IOAS, driven natively */
 
 static void check(int rc, const char *what)
 {
@@ -83,8 +91,42 @@ static const struct section qemu_sections[] = {
 };
 #define NSECT (sizeof(qemu_sections) / sizeof(qemu_sections[0]))
 
+static int ioas_map(uint64_t iova, uint64_t size, void *vaddr)
+{
+	struct iommu_ioas_map m = {
+		.size = sizeof(m),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = native_ioas,
+		.user_va = (uint64_t)(uintptr_t)vaddr,
+		.length = size,
+		.iova = iova,
+	};
+
+	return ioctl(v.container, IOMMU_IOAS_MAP, &m) ? -errno : 0;
+}
+
+static int ioas_unmap(uint64_t iova, uint64_t size)
+{
+	struct iommu_ioas_unmap u = {
+		.size = sizeof(u),
+		.ioas_id = native_ioas,
+		.iova = iova,
+		.length = size,
+	};
+
+	if (ioctl(v.container, IOMMU_IOAS_UNMAP, &u))
+		return -errno;
+	return u.length == size ? 0 : -EIO;
+}
+
 static void one_pair(uint8_t *buf, uint64_t size)
 {
+	if (native_ioas) {
+		check(ioas_map(IOVA, size, buf), "IOAS_MAP");
+		check(ioas_unmap(IOVA, size), "IOAS_UNMAP");
+		return;
+	}
 	check(vb_map(v.container, IOVA, size, buf, RW), "MAP_DMA");
 	check(vb_unmap(v.container, IOVA, size), "UNMAP_DMA");
 }
@@ -230,6 +272,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	bench_vfio_open(&v, VFIO_TYPE1v2_IOMMU);
+	if (getenv("BENCH_IOAS") && *getenv("BENCH_IOAS") == '1') {
+		struct iommu_vfio_ioas g = {
+			.size = sizeof(g),
+			.op = IOMMU_VFIO_IOAS_GET,
+		};
+
+		if (ioctl(v.container, IOMMU_VFIO_IOAS, &g))
+			check(-errno, "IOMMU_VFIO_IOAS(GET) (BENCH_IOAS needs "
+				      "BENCH_CONTAINER=/dev/iommu)");
+		native_ioas = g.ioas_id;
+	}
 	if (!strcmp(argv[1], "count")) {
 		count(atol(argv[2]));
 	} else {

@@ -379,7 +379,7 @@ static int type1_errno(int rc)
  */
 static int map_dma_over_record(struct container *c, int fd,
 			       const struct vfio_iommu_type1_dma_map *map,
-			       uint32_t flags, uint8_t prot)
+			       uint8_t prot)
 {
 	const struct mapping *m;
 	uint64_t gone;
@@ -387,8 +387,7 @@ static int map_dma_over_record(struct container *c, int fd,
 
 	if (!iova_valid(c, map->iova, map->iova + map->size - 1))
 		return -EINVAL;
-	rc = iommufd_ioas_map(fd, c->ioas_id, flags, map->vaddr, map->size,
-			      map->iova);
+	rc = iommufd_compat_map_dma(fd, prot, map->vaddr, map->iova, map->size);
 	if (rc)
 		return type1_errno(rc);
 	while ((m = maptree_find(&c->maps, map->iova, map->size)))
@@ -408,7 +407,6 @@ static int container_map_dma(struct container *c, int fd, void *arg)
 	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
 	uint32_t mask = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE |
 			VFIO_DMA_MAP_FLAG_VADDR;
-	uint32_t flags = 0;
 	uint64_t pgsize;
 	bool set_vaddr;
 	uint8_t prot;
@@ -420,11 +418,9 @@ static int container_map_dma(struct container *c, int fd, void *arg)
 	if (map.argsz < minsz || map.flags & ~mask)
 		return -EINVAL;
 	set_vaddr = map.flags & VFIO_DMA_MAP_FLAG_VADDR;
-	if (map.flags & VFIO_DMA_MAP_FLAG_WRITE)
-		flags |= IOMMU_IOAS_MAP_WRITEABLE;
-	if (map.flags & VFIO_DMA_MAP_FLAG_READ)
-		flags |= IOMMU_IOAS_MAP_READABLE;
-	if ((flags && set_vaddr) || (!flags && !set_vaddr))
+	prot = map.flags & (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
+	/* a vaddr update has no permissions; a mapping needs some */
+	if (!prot == !set_vaddr)
 		return -EINVAL;
 	/* listed difference: vaddr updates are refused until supported */
 	if (set_vaddr) {
@@ -437,10 +433,9 @@ static int container_map_dma(struct container *c, int fd, void *arg)
 	if (map.iova + map.size - 1 < map.iova ||
 	    map.vaddr + map.size - 1 < map.vaddr)
 		return -EINVAL;
-	prot = map.flags & (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
 	rc = maptree_insert_new(&c->maps, map.iova, map.size, map.vaddr, prot);
 	if (rc == -EEXIST)
-		return map_dma_over_record(c, fd, &map, flags, prot);
+		return map_dma_over_record(c, fd, &map, prot);
 	if (rc)
 		return rc;
 	/* type1's order: EEXIST above, then ENOSPC, then the iova ranges */
@@ -451,8 +446,8 @@ static int container_map_dma(struct container *c, int fd, void *arg)
 		maptree_remove(&c->maps, map.iova);
 		return rc;
 	}
-	rc = iommufd_ioas_map(fd, c->ioas_id, flags, map.vaddr, map.size,
-			      map.iova);
+	/* the kernel's compat entry on our own IOAS: see iommufd.h */
+	rc = iommufd_compat_map_dma(fd, prot, map.vaddr, map.iova, map.size);
 	if (rc) {
 		maptree_remove(&c->maps, map.iova);
 		if (rc == -EFAULT)
@@ -460,7 +455,8 @@ static int container_map_dma(struct container *c, int fd, void *arg)
 		return type1_errno(rc);
 	}
 	c->mapped_bytes += map.size;
-	report_mappings(maptree_count(&c->maps), c->mapped_bytes);
+	if (shim_config.report_file)
+		report_mappings(maptree_count(&c->maps), c->mapped_bytes);
 	return 0;
 }
 
@@ -567,11 +563,10 @@ static void dirty_free_all(struct container *c)
 /* Forget a mapping of the record (the kernel's side is the caller's). */
 static void drop_mapping(struct container *c, const struct mapping *m)
 {
-	uint64_t iova = m->iova;
-
 	c->mapped_bytes -= m->size;
-	free(m->dirty);
-	maptree_remove(&c->maps, iova);
+	if (m->dirty)
+		free(m->dirty);
+	maptree_remove_mapping(&c->maps, m);
 }
 
 /* type1 v2 refuses a range that cuts a mapping at either end. */
@@ -639,9 +634,37 @@ static int unmap_range(struct container *c, int fd, uint64_t iova,
 	return err;
 }
 
-static int container_unmap_dma(struct container *c, int fd, void *arg)
+/* Unmap m, which is exactly [unmap->iova, +unmap->size), and report it. */
+static int unmap_one(struct container *c, int fd, void *arg,
+		     const struct mapping *m,
+		     struct vfio_iommu_type1_dma_unmap *unmap)
 {
-	struct vfio_iommu_type1_dma_unmap unmap;
+	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_unmap, size);
+	uint64_t unmapped;
+	int rc;
+
+	rc = iommufd_compat_unmap_dma(fd, unmap->iova, unmap->size, &unmapped);
+	if (rc == -ENOENT) {
+		/*
+		 * Another process holding the fd unmapped it and mapped over
+		 * it: ours is gone all the same (unmapped 0 is the same story
+		 * without the new mapping).
+		 */
+		unmapped = 0;
+		rc = 0;
+	}
+	if (rc)
+		return type1_errno(rc);
+	drop_mapping(c, m);
+	unmap->size = unmapped;
+	return copy_to_user(arg, unmap, minsz);
+}
+
+/* Any UNMAP_DMA; unmap is the caller's struct, already read. */
+static __attribute__((noinline)) int
+unmap_dma_general(struct container *c, int fd, void *arg,
+		  struct vfio_iommu_type1_dma_unmap unmap)
+{
 	struct vfio_bitmap bitmap = { 0 };
 	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_unmap, size);
 	uint32_t mask = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP |
@@ -651,9 +674,6 @@ static int container_unmap_dma(struct container *c, int fd, void *arg)
 	bool all, get_dirty, straddle = false;
 	int rc;
 
-	rc = copy_from_user(&unmap, arg, minsz);
-	if (rc)
-		return rc;
 	if (unmap.argsz < minsz || unmap.flags & ~mask)
 		return -EINVAL;
 	get_dirty = unmap.flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
@@ -696,23 +716,10 @@ static int container_unmap_dma(struct container *c, int fd, void *arg)
 	if (get_dirty && (!c->dirty_tracking || bitmap.pgsize != pgsize))
 		return -EINVAL;
 
-	/*
-	 * The common case (QEMU, DPDK and SPDK unmap what they mapped):
-	 * exactly one whole mapping, which neither v1 nor v2 can disagree on.
-	 */
+	/* exactly one whole mapping, which v1 and v2 agree on */
 	if (!all && !get_dirty && (m = maptree_at(&c->maps, iova)) &&
-	    m->size == size) {
-		rc = iommufd_ioas_unmap(fd, c->ioas_id, iova, size, &unmapped);
-		if (rc == -ENOENT) {
-			/* gone already: another process holding the fd */
-			unmapped = 0;
-			rc = 0;
-		}
-		if (rc)
-			return type1_errno(rc);
-		drop_mapping(c, m);
-		goto out;
-	}
+	    m->size == size)
+		return unmap_one(c, fd, arg, m, &unmap);
 
 	if (c->type == VFIO_TYPE1v2_IOMMU && !all && bisects(c, iova, size))
 		return -EINVAL;
@@ -755,6 +762,28 @@ static int container_unmap_dma(struct container *c, int fd, void *arg)
 out:
 	unmap.size = unmapped;
 	return copy_to_user(arg, &unmap, minsz);
+}
+
+/*
+ * The common case: QEMU, DPDK and SPDK unmap exactly what they mapped, with
+ * no flags. Every check of the general path passes for such a call, and it
+ * ends in unmap_one() there too; anything else goes the general way.
+ */
+static int container_unmap_dma(struct container *c, int fd, void *arg)
+{
+	struct vfio_iommu_type1_dma_unmap unmap;
+	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_unmap, size);
+	const struct mapping *m;
+	int rc;
+
+	rc = copy_from_user(&unmap, arg, minsz);
+	if (rc)
+		return rc;
+	if (unmap.argsz < minsz || unmap.flags || !unmap.size ||
+	    (unmap.iova | unmap.size) & (min_pgsize(c) - 1) ||
+	    !(m = maptree_at(&c->maps, unmap.iova)) || m->size != unmap.size)
+		return unmap_dma_general(c, fd, arg, unmap);
+	return unmap_one(c, fd, arg, m, &unmap);
 }
 
 static int container_dirty_pages(struct container *c, void *arg)
@@ -913,41 +942,67 @@ static void trace_args(unsigned int cmd, void *arg, char *buf, size_t len)
 	snprintf(buf, len, "%p", arg);
 }
 
+/* container_ioctl() with VFIOCOMPAT_LOG's trace category on. */
+static __attribute__((noinline)) long
+container_ioctl_traced(struct container *c, int fd, unsigned int cmd,
+		       void *arg)
+{
+	const char *name = request_name(cmd);
+	struct vfio_iommu_type1_dma_unmap u;
+	char args[128], res[48], b[16];
+	long rc;
+
+	trace_args(cmd, arg, args, sizeof(args));
+	rc = container_dispatch(c, fd, cmd, arg);
+	if (shim_config.report_file)
+		report_call(cmd, rc);
+	if (rc < 0)
+		snprintf(res, sizeof(res), "%s", errno_name((int)-rc, b));
+	else if (cmd == VFIO_IOMMU_UNMAP_DMA &&
+		 !copy_from_user(&u, arg, sizeof(u)))
+		/* what UNMAP_DMA reported back */
+		snprintf(res, sizeof(res), "0, size %#llx",
+			 (unsigned long long)u.size);
+	else
+		snprintf(res, sizeof(res), "%ld", rc);
+	if (name)
+		shim_log(SHIM_LOG_DEBUG, SHIM_CAT_TRACE,
+			 "fd %d VFIO_%s(%s) = %s", fd, name, args, res);
+	else
+		shim_log(SHIM_LOG_DEBUG, SHIM_CAT_TRACE,
+			 "fd %d ioctl %#x(%s) = %s", fd, cmd, args, res);
+	return rc;
+}
+
+/* Every call but an untraced, unreported MAP_DMA or UNMAP_DMA. */
+static __attribute__((noinline)) long
+container_ioctl_slow(struct container *c, int fd, unsigned int cmd, void *arg)
+{
+	long rc;
+
+	if (log_enabled(SHIM_LOG_DEBUG, SHIM_CAT_TRACE))
+		return container_ioctl_traced(c, fd, cmd, arg);
+	rc = container_dispatch(c, fd, cmd, arg);
+	if (shim_config.report_file)
+		report_call(cmd, rc);
+	return rc;
+}
+
 long container_ioctl(struct container *c, int fd, unsigned long request,
 		     void *arg)
 {
 	/* the kernel sees the request as a 32-bit value */
 	unsigned int cmd = (unsigned int)request;
-	char args[128] = "";
-	long rc;
 
-	if (log_enabled(SHIM_LOG_DEBUG, SHIM_CAT_TRACE))
-		trace_args(cmd, arg, args, sizeof(args));
-	rc = container_dispatch(c, fd, cmd, arg);
-	if (shim_config.report_file)
-		report_call(cmd, rc);
-	if (log_enabled(SHIM_LOG_DEBUG, SHIM_CAT_TRACE)) {
-		const char *name = request_name(cmd);
-		struct vfio_iommu_type1_dma_unmap u;
-		char res[48], b[16];
-
-		if (rc < 0)
-			snprintf(res, sizeof(res), "%s", errno_name((int)-rc, b));
-		else if (cmd == VFIO_IOMMU_UNMAP_DMA &&
-			 !copy_from_user(&u, arg, sizeof(u)))
-			/* what UNMAP_DMA reported back */
-			snprintf(res, sizeof(res), "0, size %#llx",
-				 (unsigned long long)u.size);
-		else
-			snprintf(res, sizeof(res), "%ld", rc);
-		if (name)
-			shim_log(SHIM_LOG_DEBUG, SHIM_CAT_TRACE,
-				 "fd %d VFIO_%s(%s) = %s", fd, name, args, res);
-		else
-			shim_log(SHIM_LOG_DEBUG, SHIM_CAT_TRACE,
-				 "fd %d ioctl %#x(%s) = %s", fd, cmd, args, res);
+	/* the calls that come by the thousand go straight to their handler */
+	if (c->type && !shim_config.report_file &&
+	    !log_enabled(SHIM_LOG_DEBUG, SHIM_CAT_TRACE)) {
+		if (cmd == VFIO_IOMMU_MAP_DMA)
+			return container_map_dma(c, fd, arg);
+		if (cmd == VFIO_IOMMU_UNMAP_DMA)
+			return container_unmap_dma(c, fd, arg);
 	}
-	return rc;
+	return container_ioctl_slow(c, fd, cmd, arg);
 }
 
 int container_group_joined(struct container *c, int fd, struct group *g)

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* The fd table; see fdtable.h. */
 #include <errno.h>
-#include <pthread.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +14,13 @@
 _Atomic(uint8_t) *fdtable_kinds;
 atomic_uint fdtable_limit;
 
-static struct shim_obj **objs;	/* grows on demand, slow path only */
-static unsigned int objs_len;
+/* grows on demand, slow path only */
+struct shim_obj **fdtable_objs;
+unsigned int fdtable_objs_len;
+#define objs fdtable_objs
+#define objs_len fdtable_objs_len
 static unsigned int table_max;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+atomic_int shim_lock_word;
 
 /*
  * Sized from fs.nr_open, the ceiling RLIMIT_NOFILE can be raised to, so a
@@ -48,37 +53,34 @@ int fdtable_init(void)
 	return 0;
 }
 
-void shim_lock(void)
+/*
+ * Contended: mark the lock as having waiters and sleep until it is free.
+ * The futex calls' EAGAIN/EINTR must not reach the caller's errno.
+ */
+void shim_lock_wait(void)
 {
-	pthread_mutex_lock(&lock);
+	int saved = errno;
+
+	while (atomic_exchange_explicit(&shim_lock_word, 2,
+					memory_order_acquire) != 0)
+		syscall(SYS_futex, &shim_lock_word, FUTEX_WAIT_PRIVATE, 2,
+			NULL, NULL, 0);
+	errno = saved;
 }
 
-void shim_unlock(void)
+/* Released with waiters: wake one (it re-marks the lock as contended). */
+void shim_lock_wake(void)
 {
-	pthread_mutex_unlock(&lock);
+	int saved = errno;
+
+	syscall(SYS_futex, &shim_lock_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL,
+		0);
+	errno = saved;
 }
 
 void shim_lock_reinit(void)
 {
-	pthread_mutex_init(&lock, NULL);
-}
-
-struct shim_obj *fdtable_lookup(int fd)
-{
-	if (fd < 0 || (unsigned int)fd >= objs_len)
-		return NULL;
-	return objs[fd];
-}
-
-void obj_get(struct shim_obj *obj)
-{
-	obj->refs++;
-}
-
-void obj_put(struct shim_obj *obj)
-{
-	if (--obj->refs == 0)
-		obj->ops->free(obj);
+	atomic_store_explicit(&shim_lock_word, 0, memory_order_relaxed);
 }
 
 static int grow(unsigned int fd)

@@ -55,19 +55,59 @@ static inline enum shim_kind fdtable_kind(int fd)
 /* Reserve the table (virtual memory sized for the largest possible fd). */
 int fdtable_init(void);
 
-void shim_lock(void);
-void shim_unlock(void);
+/*
+ * The one shim lock: 0 free, 1 held, 2 held with waiters (a futex, as
+ * glibc's own lowlevellock). Taken on every MAP_DMA and UNMAP_DMA, so the
+ * uncontended case is one atomic instruction each way, inline.
+ */
+extern atomic_int shim_lock_word;
+void shim_lock_wait(void);
+void shim_lock_wake(void);
+
+static inline void shim_lock(void)
+{
+	int free = 0;
+
+	if (!atomic_compare_exchange_strong_explicit(&shim_lock_word, &free, 1,
+						     memory_order_acquire,
+						     memory_order_relaxed))
+		shim_lock_wait();
+}
+
+static inline void shim_unlock(void)
+{
+	if (atomic_exchange_explicit(&shim_lock_word, 0,
+				     memory_order_release) != 1)
+		shim_lock_wake();
+}
+
 /* For pthread_atfork: after fork the child owns a fresh, unlocked lock. */
 void shim_lock_reinit(void);
 
 /* All of the following need the shim lock. */
-struct shim_obj *fdtable_lookup(int fd);
+extern struct shim_obj **fdtable_objs;
+extern unsigned int fdtable_objs_len;
+
+static inline struct shim_obj *fdtable_lookup(int fd)
+{
+	if (fd < 0 || (unsigned int)fd >= fdtable_objs_len)
+		return NULL;
+	return fdtable_objs[fd];
+}
 /* Bind fd to obj (a new reference); a stale entry for fd is dropped first. */
 int fdtable_add(int fd, struct shim_obj *obj);
 /* Unbind fd; the object's last_close runs if it was the last fd. */
 void fdtable_remove(int fd);
-void obj_get(struct shim_obj *obj);
-void obj_put(struct shim_obj *obj);
+static inline void obj_get(struct shim_obj *obj)
+{
+	obj->refs++;
+}
+
+static inline void obj_put(struct shim_obj *obj)
+{
+	if (--obj->refs == 0)
+		obj->ops->free(obj);
+}
 /* Some fd bound to obj, or -1. */
 int fdtable_find(const struct shim_obj *obj);
 /* Lowest fd >= from bound to an object of kind (SHIM_NONE: any), or -1. */

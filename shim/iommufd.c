@@ -189,6 +189,53 @@ int iommufd_compat_pgsizes(int fd, uint64_t *pgsizes)
 	return rc;
 }
 
+/* done() for the hot path's calls: nothing passed or formatted unless logged. */
+static inline int done_fast(int ret, const char *what, uint64_t iova,
+			    uint64_t size)
+{
+	int rc = ret < 0 ? -errno : ret;
+
+	if (log_enabled(SHIM_LOG_DEBUG, SHIM_CAT_IOMMUFD)) {
+		char b[16];
+
+		shim_log(SHIM_LOG_DEBUG, SHIM_CAT_IOMMUFD,
+			 "  iommufd compat %s(iova=%#llx size=%#llx) = %s", what,
+			 (unsigned long long)iova, (unsigned long long)size,
+			 rc ? errno_name(-rc, b) : "0");
+	}
+	return rc;
+}
+
+int iommufd_compat_map_dma(int fd, uint32_t flags, uint64_t vaddr,
+			   uint64_t iova, uint64_t size)
+{
+	struct vfio_iommu_type1_dma_map cmd = {
+		.argsz = sizeof(cmd),
+		.flags = flags,
+		.vaddr = vaddr,
+		.iova = iova,
+		.size = size,
+	};
+
+	return done_fast(real.ioctl(fd, tagged(VFIO_IOMMU_MAP_DMA), &cmd),
+			 "MAP_DMA", iova, size);
+}
+
+int iommufd_compat_unmap_dma(int fd, uint64_t iova, uint64_t size,
+			     uint64_t *unmapped)
+{
+	struct vfio_iommu_type1_dma_unmap cmd = {
+		.argsz = sizeof(cmd),
+		.iova = iova,
+		.size = size,
+	};
+	int rc = done_fast(real.ioctl(fd, tagged(VFIO_IOMMU_UNMAP_DMA), &cmd),
+			   "UNMAP_DMA", iova, size);
+
+	*unmapped = rc ? 0 : cmd.size;
+	return rc;
+}
+
 int iommufd_compat_cache_coherent(int fd)
 {
 	return done(real.ioctl(fd, tagged(VFIO_CHECK_EXTENSION), VFIO_DMA_CC_IOMMU),

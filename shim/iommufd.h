@@ -51,6 +51,19 @@ int iommufd_ioas_iova_ranges(int fd, uint32_t ioas_id,
  * attached domains).
  */
 int iommufd_compat_pgsizes(int fd, uint64_t *pgsizes);
+/*
+ * The kernel's compat VFIO_IOMMU_MAP_DMA / UNMAP_DMA on the fd's compat IOAS
+ * (the container's own): the same iopt_map_user_pages() and
+ * iopt_unmap_iova() as IOMMU_IOAS_MAP (fixed iova) and IOMMU_IOAS_UNMAP,
+ * reached without the ioctl table's struct copy and reply, so the one
+ * kernel call of a MAP_DMA or UNMAP_DMA costs what the kernel compat's does.
+ * flags: VFIO_DMA_MAP_FLAG_READ/WRITE. Unmapping nothing is 0 with
+ * *unmapped 0 (IOAS_UNMAP says ENOENT); an area crossing an end is -ENOENT.
+ */
+int iommufd_compat_map_dma(int fd, uint32_t flags, uint64_t vaddr,
+			   uint64_t iova, uint64_t size);
+int iommufd_compat_unmap_dma(int fd, uint64_t iova, uint64_t size,
+			     uint64_t *unmapped);
 /* Whether every domain of the compat IOAS enforces cache coherency (compat CHECK_EXTENSION). */
 int iommufd_compat_cache_coherent(int fd);
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* AVL tree of DMA mappings keyed by iova; see maptree.h. */
+/* Red-black tree of DMA mappings keyed by iova; see maptree.h. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +77,11 @@ static uint32_t node_alloc(struct maptree *t)
 		t->chunks[c] = malloc(CHUNK_NODES * sizeof(struct mapping));
 		if (!t->chunks[c])
 			return 0;
+		/* node 0 is the sentinel: black, no children, ever */
+		if (!c) {
+			memset(t->chunks[0], 0, sizeof(struct mapping));
+			t->chunks[0]->black = 1;
+		}
 	}
 	t->next_unused++;
 	return i;
@@ -187,7 +192,7 @@ static void insert_fixup(struct maptree *t, uint32_t z)
 }
 
 /* Link node i (iova already set) under parent p, on the side its key says. */
-static void link(struct maptree *t, uint32_t i, uint32_t p)
+static inline void link(struct maptree *t, uint32_t i, uint32_t p)
 {
 	struct mapping *n = node(t, i);
 
@@ -204,7 +209,7 @@ static void link(struct maptree *t, uint32_t i, uint32_t p)
 	t->count++;
 }
 
-static int new_node(struct maptree *t, uint64_t iova, uint64_t size,
+static inline int new_node(struct maptree *t, uint64_t iova, uint64_t size,
 		    uint64_t vaddr, uint8_t prot, uint32_t *out)
 {
 	uint32_t i = node_alloc(t);
@@ -212,9 +217,6 @@ static int new_node(struct maptree *t, uint64_t iova, uint64_t size,
 
 	if (!i)
 		return -ENOMEM;
-	/* the sentinel: black, in chunk 0, which node_alloc has made */
-	node(t, NIL)->black = 1;
-	node(t, NIL)->left = node(t, NIL)->right = NIL;
 	n = node(t, i);
 	n->iova = iova;
 	n->size = size;
@@ -394,6 +396,13 @@ static void delete_node(struct maptree *t, uint32_t z)
 	node(t, NIL)->black = 1;
 }
 
+static void remove_index(struct maptree *t, uint32_t z)
+{
+	delete_node(t, z);
+	node_free(t, z);
+	t->count--;
+}
+
 int maptree_remove(struct maptree *t, uint64_t iova)
 {
 	uint32_t z = t->root;
@@ -403,10 +412,20 @@ int maptree_remove(struct maptree *t, uint64_t iova)
 					      node(t, z)->right;
 	if (z == NIL)
 		return -ENOENT;
-	delete_node(t, z);
-	node_free(t, z);
-	t->count--;
+	remove_index(t, z);
 	return 0;
+}
+
+void maptree_remove_mapping(struct maptree *t, const struct mapping *m)
+{
+	uint32_t p = m->parent, i;
+
+	/* a node's index is its parent's child link (or the root) */
+	if (p == NIL)
+		i = t->root;
+	else if (node(t, i = node(t, p)->left) != m)
+		i = node(t, p)->right;
+	remove_index(t, i);
 }
 
 /* Same overlap rule as type1's vfio_find_dma(), including its size-0 use. */

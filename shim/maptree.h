@@ -52,6 +52,8 @@ int maptree_insert_new(struct maptree *t, uint64_t iova, uint64_t size,
 const struct mapping *maptree_at(const struct maptree *t, uint64_t iova);
 /* Remove the mapping that starts at iova. 0 or -ENOENT. */
 int maptree_remove(struct maptree *t, uint64_t iova);
+/* Remove m, a mapping of the tree (no second lookup). */
+void maptree_remove_mapping(struct maptree *t, const struct mapping *m);
 
 /* Some mapping overlapping [start, start+size) (size 0: containing start, start excluded as its first byte), or NULL. */
 const struct mapping *maptree_find(const struct maptree *t, uint64_t start,

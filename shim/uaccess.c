@@ -24,43 +24,30 @@ void uaccess_set_pid(pid_t pid)
 /* x86-64 TASK_SIZE_MAX with 4-level paging: the last user page is excluded */
 #define USER_ADDR_LIMIT 0x00007ffffffff000UL
 
-/* This thread's stack, looked up once per thread. */
 /* initial-exec: the library is preloaded, never dlopen()ed late; no __tls_get_addr */
-static __thread uintptr_t stack_lo __attribute__((tls_model("initial-exec")));
-static __thread uintptr_t stack_hi __attribute__((tls_model("initial-exec")));
+__thread uintptr_t uaccess_stack_lo __attribute__((tls_model("initial-exec")));
+__thread uintptr_t uaccess_stack_hi __attribute__((tls_model("initial-exec")));
 
-/*
- * Whether [p, p + n) lies in the live part of this thread's stack, between
- * our own frame and the top: that memory is mapped and writable (the kernel
- * grew the stack down to our frame to call us), so it needs no check. The
- * structs QEMU and DPDK pass are locals; heap and others take the syscall.
- */
-static int on_live_stack(const void *p, size_t n)
+/* Learn this thread's stack bounds; 0 if they cannot be known. */
+static int stack_lookup(void)
 {
-	uintptr_t a = (uintptr_t)p, sp = (uintptr_t)__builtin_frame_address(0);
+	pthread_attr_t attr;
+	void *lo;
+	size_t size;
 
-	if (!stack_hi) {
-		pthread_attr_t attr;
-		void *lo;
-		size_t size;
-
-		if (pthread_getattr_np(pthread_self(), &attr))
-			return 0;
-		if (!pthread_attr_getstack(&attr, &lo, &size)) {
-			stack_lo = (uintptr_t)lo;
-			stack_hi = stack_lo + size;
-		}
-		pthread_attr_destroy(&attr);
-		if (!stack_hi)
-			return 0;
-	}
-	/* on another stack (a coroutine, sigaltstack): no shortcut */
-	if (sp < stack_lo || sp >= stack_hi)
+	if (pthread_getattr_np(pthread_self(), &attr))
 		return 0;
-	return a >= sp && a < stack_hi && n <= stack_hi - a;
+	if (!pthread_attr_getstack(&attr, &lo, &size)) {
+		uaccess_stack_lo = (uintptr_t)lo;
+		uaccess_stack_hi = uaccess_stack_lo + size;
+	}
+	pthread_attr_destroy(&attr);
+	return uaccess_stack_hi != 0;
 }
 
-static int vm_copy(void *dst, const void *src, size_t n, int write)
+/* The copy the inline fast path (uaccess.h) did not take. */
+__attribute__((noinline)) int uaccess_copy_slow(void *dst, const void *src,
+						size_t n, int write)
 {
 	struct iovec local = { .iov_base = write ? (void *)src : dst,
 			       .iov_len = n };
@@ -71,7 +58,9 @@ static int vm_copy(void *dst, const void *src, size_t n, int write)
 
 	if (!n)
 		return 0;
-	if (on_live_stack(write ? dst : src, n)) {
+	/* a thread's first copy: its stack is not known yet */
+	if (!uaccess_stack_hi && stack_lookup() &&
+	    uaccess_on_live_stack(write ? dst : src, n)) {
 		memcpy(dst, src, n);
 		return 0;
 	}
@@ -96,16 +85,6 @@ static int vm_copy(void *dst, const void *src, size_t n, int write)
 		return -EFAULT;
 	memcpy(dst, src, n);
 	return 0;
-}
-
-int copy_from_user(void *dst, const void *src, size_t n)
-{
-	return vm_copy(dst, src, n, 0);
-}
-
-int copy_to_user(void *dst, const void *src, size_t n)
-{
-	return vm_copy(dst, src, n, 1);
 }
 
 int user_range_ok(unsigned long addr, unsigned long size)

@@ -18,8 +18,52 @@ static inline void *user_offset(const void *p, uint64_t off)
 	return (void *)((uintptr_t)p + (uintptr_t)off);
 }
 
-int copy_from_user(void *dst, const void *src, size_t n);
-int copy_to_user(void *dst, const void *src, size_t n);
+/* This thread's stack, [lo, hi); 0 until its first copy looks it up. */
+extern __thread uintptr_t uaccess_stack_lo
+	__attribute__((tls_model("initial-exec")));
+extern __thread uintptr_t uaccess_stack_hi
+	__attribute__((tls_model("initial-exec")));
+
+int uaccess_copy_slow(void *dst, const void *src, size_t n, int write);
+
+/*
+ * Whether [p, p + n) lies in the live part of this thread's stack, between
+ * the calling function's frame and the top: that memory is mapped and
+ * writable (the kernel grew the stack down to us to call us), so it needs no
+ * check. The structs QEMU, DPDK and SPDK pass are locals, so MAP_DMA and
+ * UNMAP_DMA copy them inline; heap and others take process_vm_readv/writev.
+ * On another stack (a coroutine, sigaltstack) the frame is not between lo and
+ * hi, and nothing is taken for granted.
+ */
+static inline __attribute__((always_inline)) int
+uaccess_on_live_stack(const void *p, size_t n)
+{
+	uintptr_t a = (uintptr_t)p, sp = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t hi = uaccess_stack_hi;
+
+	return sp >= uaccess_stack_lo && sp < hi && a >= sp && a < hi &&
+	       n <= hi - a;
+}
+
+static inline __attribute__((always_inline)) int
+copy_from_user(void *dst, const void *src, size_t n)
+{
+	if (__builtin_expect(uaccess_on_live_stack(src, n), 1)) {
+		__builtin_memcpy(dst, src, n);
+		return 0;
+	}
+	return uaccess_copy_slow(dst, src, n, 0);
+}
+
+static inline __attribute__((always_inline)) int
+copy_to_user(void *dst, const void *src, size_t n)
+{
+	if (__builtin_expect(uaccess_on_live_stack(dst, n), 1)) {
+		__builtin_memcpy(dst, src, n);
+		return 0;
+	}
+	return uaccess_copy_slow(dst, src, n, 1);
+}
 /* type1's access_ok(): the range lies below the user address limit. */
 int user_range_ok(unsigned long addr, unsigned long size);
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/iommufd.h>
+#include <linux/vfio.h>
 
 #include "fake_kernel.h"
 #include "iommufd.h"
@@ -152,13 +153,12 @@ static bool in_reserved(uint64_t start, uint64_t last)
 	return false;
 }
 
-int iommufd_ioas_map(int fd, uint32_t ioas_id, uint32_t flags, uint64_t vaddr,
-		     uint64_t length, uint64_t iova)
+static int ioas_map(const char *name, uint32_t ioas_id, uint32_t flags,
+		    uint64_t vaddr, uint64_t length, uint64_t iova)
 {
 	struct fake_ioas *ioas = ioas_get(ioas_id);
-	int rc = call("IOAS_MAP"), i;
+	int rc = call(name), i;
 
-	(void)fd;
 	if (rc)
 		return rc;
 	if (!ioas)
@@ -188,15 +188,24 @@ int iommufd_ioas_map(int fd, uint32_t ioas_id, uint32_t flags, uint64_t vaddr,
 	return 0;
 }
 
-/* iommufd's rule: whole areas only; nothing unmapped is ENOENT. */
-int iommufd_ioas_unmap(int fd, uint32_t ioas_id, uint64_t iova,
-		       uint64_t length, uint64_t *unmapped)
+int iommufd_ioas_map(int fd, uint32_t ioas_id, uint32_t flags, uint64_t vaddr,
+		     uint64_t length, uint64_t iova)
+{
+	(void)fd;
+	return ioas_map("IOAS_MAP", ioas_id, flags, vaddr, length, iova);
+}
+
+/*
+ * iommufd's rule: whole areas only (an area crossing an end is ENOENT);
+ * nothing unmapped is ENOENT for IOAS_UNMAP, 0 for the compat UNMAP_DMA.
+ */
+static int ioas_unmap(const char *name, bool compat, uint32_t ioas_id,
+		      uint64_t iova, uint64_t length, uint64_t *unmapped)
 {
 	struct fake_ioas *ioas = ioas_get(ioas_id);
 	uint64_t last = iova + length - 1, done = 0;
-	int rc = call("IOAS_UNMAP"), i;
+	int rc = call(name), i;
 
-	(void)fd;
 	*unmapped = 0;
 	if (rc)
 		return rc;
@@ -226,9 +235,44 @@ int iommufd_ioas_unmap(int fd, uint32_t ioas_id, uint64_t iova,
 		}
 	}
 	if (!done)
-		return -ENOENT;
+		return compat ? 0 : -ENOENT;
 	*unmapped = done;
 	return 0;
+}
+
+int iommufd_ioas_unmap(int fd, uint32_t ioas_id, uint64_t iova,
+		       uint64_t length, uint64_t *unmapped)
+{
+	(void)fd;
+	return ioas_unmap("IOAS_UNMAP", false, ioas_id, iova, length, unmapped);
+}
+
+/* The compat entry works on the fd's compat IOAS. */
+int iommufd_compat_map_dma(int fd, uint32_t flags, uint64_t vaddr,
+			   uint64_t iova, uint64_t size)
+{
+	uint32_t f = 0;
+
+	(void)fd;
+	if (flags & VFIO_DMA_MAP_FLAG_READ)
+		f |= IOMMU_IOAS_MAP_READABLE;
+	if (flags & VFIO_DMA_MAP_FLAG_WRITE)
+		f |= IOMMU_IOAS_MAP_WRITEABLE;
+	if (!fake.compat_ioas)
+		return call("compat MAP_DMA") ?: -ENODEV;
+	return ioas_map("compat MAP_DMA", fake.compat_ioas, f, vaddr, size,
+			iova);
+}
+
+int iommufd_compat_unmap_dma(int fd, uint64_t iova, uint64_t size,
+			     uint64_t *unmapped)
+{
+	(void)fd;
+	*unmapped = 0;
+	if (!fake.compat_ioas)
+		return call("compat UNMAP_DMA") ?: -ENODEV;
+	return ioas_unmap("compat UNMAP_DMA", true, fake.compat_ioas, iova,
+			  size, unmapped);
 }
 
 int iommufd_ioas_iova_ranges(int fd, uint32_t ioas_id,

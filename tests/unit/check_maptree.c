@@ -74,9 +74,18 @@ START_TEST(test_random_against_model)
 						3), 0);
 				model_size[i] = sz;
 			}
-		} else {
+		} else if (rand_r(&seed) % 2) {
 			ck_assert_int_eq(maptree_remove(&t, (uint64_t)i << 12),
 					 model_size[i] ? 0 : -ENOENT);
+			model_size[i] = 0;
+		} else {
+			/* by the node a lookup found (root, left or right child) */
+			const struct mapping *m =
+				maptree_at(&t, (uint64_t)i << 12);
+
+			ck_assert_int_eq(m != NULL, model_size[i] != 0);
+			if (m)
+				maptree_remove_mapping(&t, m);
 			model_size[i] = 0;
 		}
 		if (op % 1000 == 0) {
