@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <linux/iommufd.h>
 #include <linux/vfio.h>
 
 #include "benchvfio.h"
@@ -62,6 +63,24 @@ void bench_vfio_open(struct bench_vfio *v, unsigned long type)
 	v->container = open(bench_container_path(), O_RDWR | O_CLOEXEC);
 	if (v->container < 0)
 		die(bench_container_path());
+	if (getenv("BENCH_RLIMIT_MODE")) {
+		/*
+		 * The kernel's compat container as legacy programs reach it,
+		 * /dev/vfio/vfio served by iommufd, charges pinned pages per
+		 * process (iommufd_fops_open sets IOPT_PAGES_ACCOUNT_MM for
+		 * it); a plain /dev/iommu charges the user. Set the mode the
+		 * same way for /dev/iommu opened as the container here.
+		 */
+		struct iommu_option o = {
+			.size = sizeof(o),
+			.option_id = IOMMU_OPTION_RLIMIT_MODE,
+			.op = IOMMU_OPTION_OP_SET,
+			.val64 = (uint64_t)atoi(getenv("BENCH_RLIMIT_MODE")),
+		};
+
+		if (ioctl(v->container, IOMMU_OPTION, &o))
+			die("IOMMU_OPTION(RLIMIT_MODE)");
+	}
 	if (ioctl(v->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
 		die("VFIO_GET_API_VERSION");
 	snprintf(p, sizeof(p), "/dev/vfio/%d", gno);

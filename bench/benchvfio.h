@@ -19,7 +19,12 @@ struct bench_vfio {
 		       mode */
 };
 
-/* BENCH_CONTAINER (default /dev/vfio/vfio) */
+/*
+ * BENCH_CONTAINER (default /dev/vfio/vfio). With BENCH_RLIMIT_MODE=N and
+ * /dev/iommu as the container, IOMMU_OPTION RLIMIT_MODE is set to N first
+ * (1: pinned pages charged per process, as iommufd's own /dev/vfio/vfio
+ * and type1 charge them; 0: per user, a plain /dev/iommu's default).
+ */
 const char *bench_container_path(void);
 /*
  * Open the container and the edu device's group (VM_EDU_GROUP/VM_EDU_BDF),

@@ -6,8 +6,11 @@
 #   guest.sh BINDIR SHIMLIB OUTDIR ROUNDS ROWS COUNT_K STARTUP_ROUNDS STARTUP_MEM
 #
 # Three containers, one program: (a) type1 = /dev/vfio/vfio, (b) the kernel's
-# compat = /dev/iommu opened as the container, (c) vfiocompat = /dev/vfio/vfio
-# with SHIMLIB preloaded. Prints machine-readable lines on stdout:
+# compat = /dev/iommu opened as the container, pinned pages charged per process
+# as iommufd charges them when it serves /dev/vfio/vfio, (c) vfiocompat =
+# /dev/vfio/vfio with SHIMLIB preloaded. For the 4 KiB row also: compat_user
+# (a plain /dev/iommu's per-user charging) and native (one IOMMU_IOAS_MAP and
+# one IOMMU_IOAS_UNMAP per pair on the compat IOAS). Prints machine-readable lines on stdout:
 #   translate MODE ROUND row NAME ops K samples S ns_per_op MIN median MED
 #                                                      ROUNDS rounds, mode order rotated per round
 #   count MODE FILE                                    strace of `bench_translate count COUNT_K`
@@ -29,7 +32,13 @@ run_mode() { # mode, command...
 	shift
 	case $m in
 	type1) env BENCH_CONTAINER=/dev/vfio/vfio "$@" ;;
-	compat) env BENCH_CONTAINER=/dev/iommu "$@" ;;
+	# the kernel's compat container as iommufd serves it at /dev/vfio/vfio:
+	# pinned pages charged per process (see bench/benchvfio.h)
+	compat) env BENCH_CONTAINER=/dev/iommu BENCH_RLIMIT_MODE=1 "$@" ;;
+	# the same, with a plain /dev/iommu's default per-user accounting
+	compat_user) env BENCH_CONTAINER=/dev/iommu "$@" ;;
+	# one native IOMMU_IOAS_MAP / IOAS_UNMAP per call on the compat IOAS
+	native) env BENCH_CONTAINER=/dev/iommu BENCH_RLIMIT_MODE=1 BENCH_IOAS=1 "$@" ;;
 	vfiocompat) env BENCH_CONTAINER=/dev/vfio/vfio LD_PRELOAD="$LIB" "$@" ;;
 	esac
 }
@@ -44,9 +53,14 @@ while [ "$r" -le "$ROUNDS" ]; do
 	2) order="compat vfiocompat type1" ;;
 	0) order="vfiocompat type1 compat" ;;
 	esac
+	# two reference columns for the 4 KiB row only (see bench.py)
+	order="$order compat_user native"
 	for m in $order; do
+		rows=$ROWS
+		case $m in compat_user | native) rows=$(echo "$ROWS" | tr ' ' '\n' | grep '^4k' || true) ;; esac
+		[ -n "$rows" ] || continue
 		# shellcheck disable=SC2086
-		run_mode "$m" "$BIN/bench_translate" run $ROWS > "$OUT/translate.tmp" 2> "$OUT/translate-$m.err" || {
+		run_mode "$m" "$BIN/bench_translate" run $rows > "$OUT/translate.tmp" 2> "$OUT/translate-$m.err" || {
 			echo "translate $m $r fail $(tail -1 "$OUT/translate-$m.err")"
 			rc=1
 		}

@@ -415,15 +415,15 @@ static int container_map_dma(struct container *c, int fd, void *arg)
 	rc = copy_from_user(&map, arg, minsz);
 	if (rc)
 		return rc;
-	if (map.argsz < minsz || map.flags & ~mask)
+	if (map.argsz < minsz)
 		return -EINVAL;
-	set_vaddr = map.flags & VFIO_DMA_MAP_FLAG_VADDR;
 	prot = map.flags & (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
-	/* a vaddr update has no permissions; a mapping needs some */
-	if (!prot == !set_vaddr)
-		return -EINVAL;
-	/* listed difference: vaddr updates are refused until supported */
-	if (set_vaddr) {
+	if (map.flags != prot || !prot) { /* not a plain mapping */
+		set_vaddr = map.flags & VFIO_DMA_MAP_FLAG_VADDR;
+		/* a vaddr update has no permissions; a mapping needs some */
+		if (map.flags & ~mask || !prot == !set_vaddr)
+			return -EINVAL;
+		/* listed difference: vaddr updates are refused until supported */
 		report_difference(REPORT_DIFF_VADDR);
 		return -EINVAL;
 	}

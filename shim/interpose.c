@@ -409,9 +409,8 @@ static int ioctl_container(int fd, unsigned long request, void *arg)
 		shim_unlock();
 		return real.ioctl(fd, tagged(request), arg);
 	}
-	obj_get(obj);
+	/* the fd's reference keeps obj alive: only close, under the lock, drops it */
 	rc = container_ioctl((struct container *)obj, fd, request, arg);
-	obj_put(obj);
 	shim_unlock();
 	return to_libc(rc);
 }

@@ -50,15 +50,11 @@ size_t maptree_bytes(const struct maptree *t)
 	return n;
 }
 
-static uint32_t node_alloc(struct maptree *t)
+/* A node from fresh memory: the next never-used index, its chunk made. */
+static __attribute__((noinline)) uint32_t node_alloc_unused(struct maptree *t)
 {
 	uint32_t i, c;
 
-	if (t->free_list) {
-		i = t->free_list;
-		t->free_list = node(t, i)->left;
-		return i;
-	}
 	i = t->next_unused;
 	if (i == 0) /* wrapped: 4 Gi nodes */
 		return 0;
@@ -84,6 +80,16 @@ static uint32_t node_alloc(struct maptree *t)
 		}
 	}
 	t->next_unused++;
+	return i;
+}
+
+static inline uint32_t node_alloc(struct maptree *t)
+{
+	uint32_t i = t->free_list;
+
+	if (!i)
+		return node_alloc_unused(t);
+	t->free_list = node(t, i)->left;
 	return i;
 }
 
@@ -145,7 +151,7 @@ static void rotate_right(struct maptree *t, uint32_t x)
 	xn->parent = y;
 }
 
-static void insert_fixup(struct maptree *t, uint32_t z)
+static inline void insert_fixup(struct maptree *t, uint32_t z)
 {
 	while (!node(t, parent(t, z))->black) {
 		uint32_t p = parent(t, z), g = parent(t, p), y;
@@ -288,7 +294,7 @@ const struct mapping *maptree_at(const struct maptree *t, uint64_t iova)
 	return NULL;
 }
 
-static void transplant(struct maptree *t, uint32_t u, uint32_t v)
+static inline void transplant(struct maptree *t, uint32_t u, uint32_t v)
 {
 	uint32_t up = parent(t, u);
 
@@ -360,7 +366,7 @@ static void delete_fixup(struct maptree *t, uint32_t x)
 	node(t, x)->black = 1;
 }
 
-static void delete_node(struct maptree *t, uint32_t z)
+static inline void delete_node(struct maptree *t, uint32_t z)
 {
 	struct mapping *zn = node(t, z);
 	uint32_t y = z, x;
