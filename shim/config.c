@@ -14,6 +14,7 @@ struct shim_config shim_config = {
 	.dma_entry_limit = 65535,
 	.log_level = SHIM_LOG_WARN,
 	.log_cats = SHIM_CAT_ALL,
+	.quiet = true,
 };
 
 static const struct {
@@ -91,6 +92,14 @@ static bool truthy(const char *s)
 	return *s && strcmp(s, "0") && strcmp(s, "no") && strcmp(s, "false");
 }
 
+/* The fields derived from the others. */
+static void settle(struct shim_config *cfg)
+{
+	cfg->quiet = !cfg->report_file &&
+		     !(cfg->log_level >= SHIM_LOG_DEBUG &&
+		       (cfg->log_cats & SHIM_CAT_TRACE));
+}
+
 void config_parse(struct shim_config *cfg, const char *disable,
 		  const char *log, const char *log_file, const char *fallback,
 		  const char *limit)
@@ -112,6 +121,7 @@ void config_parse(struct shim_config *cfg, const char *disable,
 	if (limit && !parse_u32(limit, &cfg->dma_entry_limit) &&
 	    !cfg->bad_value)
 		cfg->bad_value = VFIOCOMPAT_ENV_DMA_ENTRY_LIMIT;
+	settle(cfg);
 }
 
 void config_load(struct shim_config *cfg, bool secure,
@@ -120,6 +130,7 @@ void config_load(struct shim_config *cfg, bool secure,
 	/* setuid/setcap programs must not be steerable through the environment */
 	if (secure) {
 		cfg->secure = true;
+		settle(cfg);
 		return;
 	}
 	config_parse(cfg, get(VFIOCOMPAT_ENV_DISABLE), get(VFIOCOMPAT_ENV_LOG),
@@ -130,6 +141,7 @@ void config_load(struct shim_config *cfg, bool secure,
 		cfg->trap = truthy(get(VFIOCOMPAT_ENV_TRAP));
 	if (cfg->report_file && !*cfg->report_file)
 		cfg->report_file = NULL;
+	settle(cfg);
 }
 
 static const char *env(const char *name)

@@ -22,6 +22,8 @@ struct shim_config {
 	const char *bad_value;	/* first variable that did not parse, for a warning */
 	const char *report_file; /* VFIOCOMPAT_REPORT: JSON written at exit */
 	bool trap;		/* VFIOCOMPAT_TRAP: seccomp backstop for raw ioctls */
+	/* derived: no call trace and no report, so MAP/UNMAP take the short way */
+	bool quiet;
 };
 
 extern struct shim_config shim_config;

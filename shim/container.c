@@ -46,6 +46,18 @@ static const struct shim_obj_ops container_ops = {
 	.free = container_free,
 };
 
+static inline uint64_t min_pgsize(const struct container *c)
+{
+	return c->pgsizes ? c->pgsizes & -c->pgsizes : 4096;
+}
+
+/* c->pgsizes changed: keep the hot path's alignment mask in step. */
+static void set_pgsizes(struct container *c, uint64_t pgsizes)
+{
+	c->pgsizes = pgsizes;
+	c->pgmask = min_pgsize(c) - 1;
+}
+
 static struct container *container_new(uint32_t ioas_id)
 {
 	struct container *c = calloc(1, sizeof(*c));
@@ -56,6 +68,7 @@ static struct container *container_new(uint32_t ioas_id)
 	c->obj.kind = SHIM_CONTAINER;
 	c->ioas_id = ioas_id;
 	c->dma_entry_limit = shim_config.dma_entry_limit;
+	c->pgmask = 4095;
 	maptree_init(&c->maps);
 	return c;
 }
@@ -127,15 +140,11 @@ int container_adopt(int fd, struct container **out)
 	c->adopted = true;
 	report_difference(REPORT_DIFF_ADOPTED);
 	c->type = VFIO_TYPE1v2_IOMMU;
-	c->pgsizes = 4096;
+	set_pgsizes(c, 4096);
 	*out = c;
 	return 0;
 }
 
-static inline uint64_t min_pgsize(const struct container *c)
-{
-	return c->pgsizes ? c->pgsizes & -c->pgsizes : 4096;
-}
 
 /* Page sizes and usable iova ranges of the domains now attached. */
 static void container_refresh_domain(struct container *c, int fd)
@@ -146,7 +155,7 @@ static void container_refresh_domain(struct container *c, int fd)
 	struct iommufd_range *r;
 
 	if (!iommufd_compat_pgsizes(fd, &pgsizes) && pgsizes)
-		c->pgsizes = pgsizes;
+		set_pgsizes(c, pgsizes);
 	if (iommufd_ioas_iova_ranges(fd, c->ioas_id, buf, &num, &align))
 		return;
 	r = malloc(num * sizeof(*r));
@@ -189,7 +198,7 @@ static void container_reset(struct container *c, int fd)
 		c->mapped_bytes = 0;
 	c->type = 0;
 	c->dirty_tracking = false;
-	c->pgsizes = 0;
+	set_pgsizes(c, 0);
 	free(c->ranges);
 	c->ranges = NULL;
 	c->nranges = 0;
@@ -252,6 +261,7 @@ static int container_set_iommu(struct container *c, int fd, unsigned long type)
 	}
 	c->type = (int)type;
 	c->dma_entry_limit = shim_config.dma_entry_limit;
+	c->pgmask = 4095;
 	container_refresh_domain(c, fd);
 	shim_dbg(SHIM_CAT_CONTAINER, "container: %s, pgsizes %#llx, %u ranges",
 		 type == VFIO_TYPE1_IOMMU ? "TYPE1 (v1)" : "TYPE1v2",
@@ -387,7 +397,7 @@ static int map_dma_over_record(struct container *c, int fd,
 
 	if (!iova_valid(c, map->iova, map->iova + map->size - 1))
 		return -EINVAL;
-	rc = iommufd_compat_map_dma(fd, prot, map->vaddr, map->iova, map->size);
+	rc = iommufd_compat_map_dma(fd, map);
 	if (rc)
 		return type1_errno(rc);
 	while ((m = maptree_find(&c->maps, map->iova, map->size)))
@@ -407,7 +417,6 @@ static int container_map_dma(struct container *c, int fd, void *arg)
 	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
 	uint32_t mask = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE |
 			VFIO_DMA_MAP_FLAG_VADDR;
-	uint64_t pgsize;
 	bool set_vaddr;
 	uint8_t prot;
 	int rc;
@@ -427,8 +436,7 @@ static int container_map_dma(struct container *c, int fd, void *arg)
 		report_difference(REPORT_DIFF_VADDR);
 		return -EINVAL;
 	}
-	pgsize = min_pgsize(c);
-	if (!map.size || (map.size | map.iova | map.vaddr) & (pgsize - 1))
+	if (!map.size || (map.size | map.iova | map.vaddr) & c->pgmask)
 		return -EINVAL;
 	if (map.iova + map.size - 1 < map.iova ||
 	    map.vaddr + map.size - 1 < map.vaddr)
@@ -447,7 +455,7 @@ static int container_map_dma(struct container *c, int fd, void *arg)
 		return rc;
 	}
 	/* the kernel's compat entry on our own IOAS: see iommufd.h */
-	rc = iommufd_compat_map_dma(fd, prot, map.vaddr, map.iova, map.size);
+	rc = iommufd_compat_map_dma(fd, &map);
 	if (rc) {
 		maptree_remove(&c->maps, map.iova);
 		if (rc == -EFAULT)
@@ -634,30 +642,28 @@ static int unmap_range(struct container *c, int fd, uint64_t iova,
 	return err;
 }
 
-/* Unmap m, which is exactly [unmap->iova, +unmap->size), and report it. */
-static int unmap_one(struct container *c, int fd, void *arg,
-		     const struct mapping *m,
-		     struct vfio_iommu_type1_dma_unmap *unmap)
+/*
+ * Unmap m, which is exactly [unmap->iova, +unmap->size), and report it;
+ * unmap is our copy of the caller's struct (at arg, on_stack as
+ * copy_from_user_keep() found it), its flags none.
+ */
+static inline __attribute__((always_inline)) int
+unmap_one(struct container *c, int fd, void *arg, int on_stack,
+	  const struct mapping *m, struct vfio_iommu_type1_dma_unmap *unmap)
 {
 	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_unmap, size);
-	uint64_t unmapped;
 	int rc;
 
-	rc = iommufd_compat_unmap_dma(fd, unmap->iova, unmap->size, &unmapped);
-	if (rc == -ENOENT) {
-		/*
-		 * Another process holding the fd unmapped it and mapped over
-		 * it: ours is gone all the same (unmapped 0 is the same story
-		 * without the new mapping).
-		 */
-		unmapped = 0;
-		rc = 0;
-	}
-	if (rc)
+	rc = iommufd_compat_unmap_dma(fd, unmap);
+	/*
+	 * -ENOENT: another process holding the fd unmapped it and mapped over
+	 * it; ours is gone all the same (size 0 is the same story without the
+	 * new mapping).
+	 */
+	if (rc && rc != -ENOENT)
 		return type1_errno(rc);
 	drop_mapping(c, m);
-	unmap->size = unmapped;
-	return copy_to_user(arg, unmap, minsz);
+	return copy_to_user_kept(arg, unmap, minsz, on_stack);
 }
 
 /* Any UNMAP_DMA; unmap is the caller's struct, already read. */
@@ -719,7 +725,7 @@ unmap_dma_general(struct container *c, int fd, void *arg,
 	/* exactly one whole mapping, which v1 and v2 agree on */
 	if (!all && !get_dirty && (m = maptree_at(&c->maps, iova)) &&
 	    m->size == size)
-		return unmap_one(c, fd, arg, m, &unmap);
+		return unmap_one(c, fd, arg, 0, m, &unmap);
 
 	if (c->type == VFIO_TYPE1v2_IOMMU && !all && bisects(c, iova, size))
 		return -EINVAL;
@@ -774,16 +780,16 @@ static int container_unmap_dma(struct container *c, int fd, void *arg)
 	struct vfio_iommu_type1_dma_unmap unmap;
 	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_unmap, size);
 	const struct mapping *m;
-	int rc;
+	int rc, on_stack;
 
-	rc = copy_from_user(&unmap, arg, minsz);
+	rc = copy_from_user_keep(&unmap, arg, minsz, &on_stack);
 	if (rc)
 		return rc;
 	if (unmap.argsz < minsz || unmap.flags || !unmap.size ||
-	    (unmap.iova | unmap.size) & (min_pgsize(c) - 1) ||
+	    (unmap.iova | unmap.size) & c->pgmask ||
 	    !(m = maptree_at(&c->maps, unmap.iova)) || m->size != unmap.size)
 		return unmap_dma_general(c, fd, arg, unmap);
-	return unmap_one(c, fd, arg, m, &unmap);
+	return unmap_one(c, fd, arg, on_stack, m, &unmap);
 }
 
 static int container_dirty_pages(struct container *c, void *arg)
@@ -995,8 +1001,7 @@ long container_ioctl(struct container *c, int fd, unsigned long request,
 	unsigned int cmd = (unsigned int)request;
 
 	/* the calls that come by the thousand go straight to their handler */
-	if (c->type && !shim_config.report_file &&
-	    !log_enabled(SHIM_LOG_DEBUG, SHIM_CAT_TRACE)) {
+	if (shim_config.quiet && c->type) {
 		if (cmd == VFIO_IOMMU_MAP_DMA)
 			return container_map_dma(c, fd, arg);
 		if (cmd == VFIO_IOMMU_UNMAP_DMA)

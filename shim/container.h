@@ -24,6 +24,7 @@ struct container {
 	bool adopted;		/* found by fstat: the record started empty */
 	bool dirty_tracking;
 	uint64_t pgsizes;	/* of the attached domains */
+	uint64_t pgmask;	/* the smallest of them, less one */
 	struct iommufd_range *ranges;
 	uint32_t nranges;
 	uint32_t dma_entry_limit;

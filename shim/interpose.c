@@ -397,19 +397,26 @@ static bool container_request(unsigned int cmd)
 	}
 }
 
-static int ioctl_container(int fd, unsigned long request, void *arg)
+/* The fd was closed (and perhaps reused) since the lock-free look. */
+static __attribute__((noinline)) int
+ioctl_not_container(int fd, unsigned long request, void *arg)
+{
+	shim_unlock();
+	return real.ioctl(fd, tagged(request), arg);
+}
+
+/* Kept small: every MAP_DMA and UNMAP_DMA comes through here. */
+static __attribute__((noinline)) int
+ioctl_container(int fd, unsigned long request, void *arg)
 {
 	struct shim_obj *obj;
 	long rc;
 
 	shim_lock();
 	obj = fdtable_lookup(fd);
-	if (!obj || obj->kind != SHIM_CONTAINER) {
-		/* closed (and perhaps reused) since the lock-free look */
-		shim_unlock();
-		return real.ioctl(fd, tagged(request), arg);
-	}
-	/* the fd's reference keeps obj alive: only close, under the lock, drops it */
+	if (unlikely(!obj || obj->kind != SHIM_CONTAINER))
+		return ioctl_not_container(fd, request, arg);
+	/* the fd's reference keeps obj alive; only close (locked) drops it */
 	rc = container_ioctl((struct container *)obj, fd, request, arg);
 	shim_unlock();
 	return to_libc(rc);
@@ -494,14 +501,13 @@ static int ioctl_adopt(int fd, unsigned long request, void *arg)
 	return ioctl_container(fd, request, arg);
 }
 
-static __attribute__((noinline)) int ioctl_vfio(int fd, unsigned long request,
-						void *arg)
+/* A VFIO-type request on an fd that is not one of our containers. */
+static __attribute__((noinline)) int
+ioctl_vfio_other(int fd, unsigned long request, void *arg, enum shim_kind kind)
 {
 	unsigned int cmd = (unsigned int)request;
 
-	switch (fdtable_kind(fd)) {
-	case SHIM_CONTAINER:
-		return ioctl_container(fd, request, arg);
+	switch (kind) {
 	case SHIM_GROUP:
 		return ioctl_group(fd, request, arg);
 	case SHIM_NONE:
@@ -513,6 +519,17 @@ static __attribute__((noinline)) int ioctl_vfio(int fd, unsigned long request,
 	default:
 		return real.ioctl(fd, tagged(request), arg);
 	}
+}
+
+/* Both ways out are tail calls: no frame of its own on the hot path. */
+static __attribute__((noinline)) int ioctl_vfio(int fd, unsigned long request,
+						void *arg)
+{
+	enum shim_kind kind = fdtable_kind(fd);
+
+	if (likely(kind == SHIM_CONTAINER))
+		return ioctl_container(fd, request, arg);
+	return ioctl_vfio_other(fd, request, arg, kind);
 }
 
 /*

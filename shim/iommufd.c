@@ -189,9 +189,9 @@ int iommufd_compat_pgsizes(int fd, uint64_t *pgsizes)
 	return rc;
 }
 
-/* done() for the hot path's calls: nothing passed or formatted unless logged. */
-static inline int done_fast(int ret, const char *what, uint64_t iova,
-			    uint64_t size)
+/* done() for the hot path's calls, out of line: their error or their trace. */
+static __attribute__((noinline, cold)) int
+done_compat(int ret, const char *what, uint64_t iova, uint64_t size)
 {
 	int rc = ret < 0 ? -errno : ret;
 
@@ -206,34 +206,25 @@ static inline int done_fast(int ret, const char *what, uint64_t iova,
 	return rc;
 }
 
-int iommufd_compat_map_dma(int fd, uint32_t flags, uint64_t vaddr,
-			   uint64_t iova, uint64_t size)
+int iommufd_compat_map_dma(int fd, const struct vfio_iommu_type1_dma_map *map)
 {
-	struct vfio_iommu_type1_dma_map cmd = {
-		.argsz = sizeof(cmd),
-		.flags = flags,
-		.vaddr = vaddr,
-		.iova = iova,
-		.size = size,
-	};
+	int ret = real.ioctl(fd, tagged(VFIO_IOMMU_MAP_DMA), map);
 
-	return done_fast(real.ioctl(fd, tagged(VFIO_IOMMU_MAP_DMA), &cmd),
-			 "MAP_DMA", iova, size);
+	if (ret < 0 || log_enabled(SHIM_LOG_DEBUG, SHIM_CAT_IOMMUFD))
+		return done_compat(ret, "MAP_DMA", map->iova, map->size);
+	return ret;
 }
 
-int iommufd_compat_unmap_dma(int fd, uint64_t iova, uint64_t size,
-			     uint64_t *unmapped)
+int iommufd_compat_unmap_dma(int fd, struct vfio_iommu_type1_dma_unmap *unmap)
 {
-	struct vfio_iommu_type1_dma_unmap cmd = {
-		.argsz = sizeof(cmd),
-		.iova = iova,
-		.size = size,
-	};
-	int rc = done_fast(real.ioctl(fd, tagged(VFIO_IOMMU_UNMAP_DMA), &cmd),
-			   "UNMAP_DMA", iova, size);
+	int ret = real.ioctl(fd, tagged(VFIO_IOMMU_UNMAP_DMA), unmap);
 
-	*unmapped = rc ? 0 : cmd.size;
-	return rc;
+	if (ret < 0 || log_enabled(SHIM_LOG_DEBUG, SHIM_CAT_IOMMUFD)) {
+		ret = done_compat(ret, "UNMAP_DMA", unmap->iova, unmap->size);
+		if (ret)
+			unmap->size = 0;
+	}
+	return ret;
 }
 
 int iommufd_compat_cache_coherent(int fd)

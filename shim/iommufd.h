@@ -57,13 +57,16 @@ int iommufd_compat_pgsizes(int fd, uint64_t *pgsizes);
  * iopt_unmap_iova() as IOMMU_IOAS_MAP (fixed iova) and IOMMU_IOAS_UNMAP,
  * reached without the ioctl table's struct copy and reply, so the one
  * kernel call of a MAP_DMA or UNMAP_DMA costs what the kernel compat's does.
- * flags: VFIO_DMA_MAP_FLAG_READ/WRITE. Unmapping nothing is 0 with
- * *unmapped 0 (IOAS_UNMAP says ENOENT); an area crossing an end is -ENOENT.
+ * The structs are the shim's own checked copies (flags READ/WRITE for a
+ * map, none for an unmap), never the caller's, which another thread could
+ * change under the kernel. Unmap: unmap->size becomes what was unmapped;
+ * nothing there is 0 with size 0 (IOAS_UNMAP says ENOENT), an area crossing
+ * an end is -ENOENT.
  */
-int iommufd_compat_map_dma(int fd, uint32_t flags, uint64_t vaddr,
-			   uint64_t iova, uint64_t size);
-int iommufd_compat_unmap_dma(int fd, uint64_t iova, uint64_t size,
-			     uint64_t *unmapped);
+struct vfio_iommu_type1_dma_map;
+struct vfio_iommu_type1_dma_unmap;
+int iommufd_compat_map_dma(int fd, const struct vfio_iommu_type1_dma_map *map);
+int iommufd_compat_unmap_dma(int fd, struct vfio_iommu_type1_dma_unmap *unmap);
 /* Whether every domain of the compat IOAS enforces cache coherency (compat CHECK_EXTENSION). */
 int iommufd_compat_cache_coherent(int fd);
 

@@ -6,19 +6,53 @@
 
 #include "maptree.h"
 
-#define CHUNK_NODES (1u << MAPTREE_CHUNK_SHIFT)
-#define CHUNK_MASK (CHUNK_NODES - 1)
+/*
+ * Red-black tree after CLRS, with t->nil as the black sentinel: its parent
+ * is written during deletion, never its children or colour.
+ */
+#define NIL(t) (&(t)->nil)
+#define BLACK ((uintptr_t)1)
+#define PROT_SHIFT 1
+#define LOW_BITS ((uintptr_t)7)
 
-static inline struct mapping *node(const struct maptree *t, uint32_t i)
+_Static_assert(_Alignof(struct mapping) >= 8, "low bits of the parent link");
+
+static inline struct mapping *parent(const struct mapping *n)
 {
-	return &t->chunks[i >> MAPTREE_CHUNK_SHIFT][i & CHUNK_MASK];
+	return (struct mapping *)(n->parent_bits & ~LOW_BITS);
 }
 
+static inline void set_parent(struct mapping *n, const struct mapping *p)
+{
+	n->parent_bits = (uintptr_t)p | (n->parent_bits & LOW_BITS);
+}
+
+static inline int is_black(const struct mapping *n)
+{
+	return n->parent_bits & BLACK;
+}
+
+static inline void set_black(struct mapping *n)
+{
+	n->parent_bits |= BLACK;
+}
+
+static inline void set_red(struct mapping *n)
+{
+	n->parent_bits &= ~BLACK;
+}
+
+static inline void copy_colour(struct mapping *to, const struct mapping *from)
+{
+	to->parent_bits = (to->parent_bits & ~BLACK) |
+			  (from->parent_bits & BLACK);
+}
 
 void maptree_init(struct maptree *t)
 {
 	memset(t, 0, sizeof(*t));
-	t->next_unused = 1; /* index 0 means "none" */
+	t->nil.parent_bits = BLACK;
+	t->root = NIL(t);
 }
 
 void maptree_destroy(struct maptree *t)
@@ -33,420 +67,364 @@ void maptree_destroy(struct maptree *t)
 
 void maptree_clear(struct maptree *t)
 {
-	t->root = 0;
-	t->free_list = 0;
-	t->next_unused = 1;
+	t->root = NIL(t);
+	t->nil.parent_bits = BLACK;
+	t->free_list = NULL;
+	/* every chunk is free again: hand them out from the first */
+	t->chunk_used = 0;
+	t->nchunks_used = t->nchunks ? 1 : 0;
 	t->count = 0;
 }
 
 size_t maptree_bytes(const struct maptree *t)
 {
-	size_t n = (size_t)t->nchunks * sizeof(*t->chunks);
-	uint32_t c;
-
-	for (c = 0; c < t->nchunks; c++)
-		if (t->chunks[c])
-			n += CHUNK_NODES * sizeof(struct mapping);
-	return n;
+	return (size_t)t->chunks_cap * sizeof(*t->chunks) +
+	       (size_t)t->nchunks * MAPTREE_CHUNK_NODES *
+		       sizeof(struct mapping);
 }
 
-/* A node from fresh memory: the next never-used index, its chunk made. */
-static __attribute__((noinline)) uint32_t node_alloc_unused(struct maptree *t)
+/* A node from fresh memory: the next unused one of the chunks, or a new chunk. */
+static __attribute__((noinline)) struct mapping *
+node_alloc_unused(struct maptree *t)
 {
-	uint32_t i, c;
+	struct mapping *chunk;
 
-	i = t->next_unused;
-	if (i == 0) /* wrapped: 4 Gi nodes */
-		return 0;
-	c = i >> MAPTREE_CHUNK_SHIFT;
-	if (c >= t->nchunks) {
-		uint32_t n = t->nchunks ? t->nchunks * 2 : 4;
+	if (t->nchunks_used && t->chunk_used < MAPTREE_CHUNK_NODES)
+		return &t->chunks[t->nchunks_used - 1][t->chunk_used++];
+	if (t->nchunks_used < t->nchunks) {
+		/* a chunk kept by maptree_clear() */
+		t->chunk_used = 1;
+		return &t->chunks[t->nchunks_used++][0];
+	}
+	if (t->nchunks == t->chunks_cap) {
+		uint32_t n = t->chunks_cap ? t->chunks_cap * 2 : 4;
 		struct mapping **p = realloc(t->chunks, n * sizeof(*p));
 
 		if (!p)
-			return 0;
-		memset(p + t->nchunks, 0, (n - t->nchunks) * sizeof(*p));
+			return NULL;
 		t->chunks = p;
-		t->nchunks = n;
+		t->chunks_cap = n;
 	}
-	if (!t->chunks[c]) {
-		t->chunks[c] = malloc(CHUNK_NODES * sizeof(struct mapping));
-		if (!t->chunks[c])
-			return 0;
-		/* node 0 is the sentinel: black, no children, ever */
-		if (!c) {
-			memset(t->chunks[0], 0, sizeof(struct mapping));
-			t->chunks[0]->black = 1;
-		}
-	}
-	t->next_unused++;
-	return i;
+	chunk = malloc(MAPTREE_CHUNK_NODES * sizeof(*chunk));
+	if (!chunk)
+		return NULL;
+	t->chunks[t->nchunks++] = chunk;
+	t->nchunks_used = t->nchunks;
+	t->chunk_used = 1;
+	return chunk;
 }
 
-static inline uint32_t node_alloc(struct maptree *t)
+static inline struct mapping *node_alloc(struct maptree *t)
 {
-	uint32_t i = t->free_list;
+	struct mapping *n = t->free_list;
 
-	if (!i)
+	if (!n)
 		return node_alloc_unused(t);
-	t->free_list = node(t, i)->left;
-	return i;
+	t->free_list = n->left;
+	return n;
 }
 
-static void node_free(struct maptree *t, uint32_t i)
+static inline void node_free(struct maptree *t, struct mapping *n)
 {
-	node(t, i)->left = t->free_list;
-	t->free_list = i;
+	n->left = t->free_list;
+	t->free_list = n;
 }
 
-/*
- * Red-black tree after CLRS, with index 0 as the black sentinel (nil): its
- * parent field is written during deletion, so chunk 0 always exists once the
- * tree has a node.
- */
-#define NIL 0u
-
-static inline uint32_t parent(const struct maptree *t, uint32_t i)
+static void rotate_left(struct maptree *t, struct mapping *x)
 {
-	return node(t, i)->parent;
-}
+	struct mapping *y = x->right, *xp = parent(x);
 
-static void rotate_left(struct maptree *t, uint32_t x)
-{
-	struct mapping *xn = node(t, x);
-	uint32_t y = xn->right;
-	struct mapping *yn = node(t, y);
-
-	xn->right = yn->left;
-	if (yn->left != NIL)
-		node(t, yn->left)->parent = x;
-	yn->parent = xn->parent;
-	if (xn->parent == NIL)
+	x->right = y->left;
+	if (y->left != NIL(t))
+		set_parent(y->left, x);
+	set_parent(y, xp);
+	if (xp == NIL(t))
 		t->root = y;
-	else if (x == node(t, xn->parent)->left)
-		node(t, xn->parent)->left = y;
+	else if (x == xp->left)
+		xp->left = y;
 	else
-		node(t, xn->parent)->right = y;
-	yn->left = x;
-	xn->parent = y;
+		xp->right = y;
+	y->left = x;
+	set_parent(x, y);
 }
 
-static void rotate_right(struct maptree *t, uint32_t x)
+static void rotate_right(struct maptree *t, struct mapping *x)
 {
-	struct mapping *xn = node(t, x);
-	uint32_t y = xn->left;
-	struct mapping *yn = node(t, y);
+	struct mapping *y = x->left, *xp = parent(x);
 
-	xn->left = yn->right;
-	if (yn->right != NIL)
-		node(t, yn->right)->parent = x;
-	yn->parent = xn->parent;
-	if (xn->parent == NIL)
+	x->left = y->right;
+	if (y->right != NIL(t))
+		set_parent(y->right, x);
+	set_parent(y, xp);
+	if (xp == NIL(t))
 		t->root = y;
-	else if (x == node(t, xn->parent)->right)
-		node(t, xn->parent)->right = y;
+	else if (x == xp->right)
+		xp->right = y;
 	else
-		node(t, xn->parent)->left = y;
-	yn->right = x;
-	xn->parent = y;
+		xp->left = y;
+	y->right = x;
+	set_parent(x, y);
 }
 
-static inline void insert_fixup(struct maptree *t, uint32_t z)
+static void insert_fixup(struct maptree *t, struct mapping *z)
 {
-	while (!node(t, parent(t, z))->black) {
-		uint32_t p = parent(t, z), g = parent(t, p), y;
+	struct mapping *p, *g, *y;
 
-		if (p == node(t, g)->left) {
-			y = node(t, g)->right;
-			if (!node(t, y)->black) {
-				node(t, p)->black = 1;
-				node(t, y)->black = 1;
-				node(t, g)->black = 0;
+	while (!is_black(p = parent(z))) {
+		g = parent(p);
+		if (p == g->left) {
+			y = g->right;
+			if (!is_black(y)) {
+				set_black(p);
+				set_black(y);
+				set_red(g);
 				z = g;
 				continue;
 			}
-			if (z == node(t, p)->right) {
+			if (z == p->right) {
 				z = p;
 				rotate_left(t, z);
-				p = parent(t, z);
-				g = parent(t, p);
+				p = parent(z);
+				g = parent(p);
 			}
-			node(t, p)->black = 1;
-			node(t, g)->black = 0;
+			set_black(p);
+			set_red(g);
 			rotate_right(t, g);
 		} else {
-			y = node(t, g)->left;
-			if (!node(t, y)->black) {
-				node(t, p)->black = 1;
-				node(t, y)->black = 1;
-				node(t, g)->black = 0;
+			y = g->left;
+			if (!is_black(y)) {
+				set_black(p);
+				set_black(y);
+				set_red(g);
 				z = g;
 				continue;
 			}
-			if (z == node(t, p)->left) {
+			if (z == p->left) {
 				z = p;
 				rotate_right(t, z);
-				p = parent(t, z);
-				g = parent(t, p);
+				p = parent(z);
+				g = parent(p);
 			}
-			node(t, p)->black = 1;
-			node(t, g)->black = 0;
+			set_black(p);
+			set_red(g);
 			rotate_left(t, g);
 		}
 	}
-	node(t, t->root)->black = 1;
+	set_black(t->root);
 }
 
-/* Link node i (iova already set) under parent p, on the side its key says. */
-static inline void link(struct maptree *t, uint32_t i, uint32_t p)
+/* A new red node for the mapping, linked under p on the side its key says. */
+static inline int link_new(struct maptree *t, struct mapping *p,
+			   uint64_t iova, uint64_t size, uint64_t vaddr,
+			   uint8_t prot)
 {
-	struct mapping *n = node(t, i);
+	struct mapping *n = node_alloc(t);
 
-	n->parent = p;
-	n->left = n->right = NIL;
-	n->black = 0;
-	if (p == NIL)
-		t->root = i;
-	else if (n->iova < node(t, p)->iova)
-		node(t, p)->left = i;
-	else
-		node(t, p)->right = i;
-	insert_fixup(t, i);
-	t->count++;
-}
-
-static inline int new_node(struct maptree *t, uint64_t iova, uint64_t size,
-		    uint64_t vaddr, uint8_t prot, uint32_t *out)
-{
-	uint32_t i = node_alloc(t);
-	struct mapping *n;
-
-	if (!i)
+	if (!n)
 		return -ENOMEM;
-	n = node(t, i);
 	n->iova = iova;
 	n->size = size;
 	n->vaddr = vaddr;
 	n->dirty = NULL;
-	n->prot = prot;
-	*out = i;
+	n->left = n->right = NIL(t);
+	n->parent_bits = (uintptr_t)p | (uintptr_t)(prot & 3) << PROT_SHIFT;
+	if (p == NIL(t))
+		t->root = n;
+	else if (iova < p->iova)
+		p->left = n;
+	else
+		p->right = n;
+	/* a red child of a black parent, the common case, needs no fix-up */
+	if (!is_black(p))
+		insert_fixup(t, n);
+	set_black(t->root);
+	t->count++;
 	return 0;
 }
 
 int maptree_insert(struct maptree *t, uint64_t iova, uint64_t size,
 		   uint64_t vaddr, uint8_t prot)
 {
-	uint32_t p = NIL, x = t->root, i;
-	int rc;
+	struct mapping *p = NIL(t), *x = t->root;
 
-	while (x != NIL) {
+	while (x != NIL(t)) {
 		p = x;
-		x = iova < node(t, x)->iova ? node(t, x)->left :
-					      node(t, x)->right;
+		x = iova < x->iova ? x->left : x->right;
 	}
-	rc = new_node(t, iova, size, vaddr, prot, &i);
-	if (!rc)
-		link(t, i, p);
-	return rc;
+	return link_new(t, p, iova, size, vaddr, prot);
 }
 
 int maptree_insert_new(struct maptree *t, uint64_t iova, uint64_t size,
 		       uint64_t vaddr, uint8_t prot)
 {
 	const struct mapping *pred = NULL, *succ = NULL;
-	uint32_t p = NIL, x = t->root, i;
-	int rc;
+	struct mapping *p = NIL(t), *x = t->root;
 
 	/* the last node we went right of precedes the new one, the last we
 	 * went left of follows it: only those two can overlap it */
-	while (x != NIL) {
-		const struct mapping *n = node(t, x);
-
+	while (x != NIL(t)) {
 		p = x;
-		if (iova < n->iova) {
-			succ = n;
-			x = n->left;
+		if (iova < x->iova) {
+			succ = x;
+			x = x->left;
 		} else {
-			pred = n;
-			x = n->right;
+			pred = x;
+			x = x->right;
 		}
 	}
 	if ((pred && (pred->iova == iova || iova < pred->iova + pred->size)) ||
 	    (succ && succ->iova < iova + size))
 		return -EEXIST;
-	rc = new_node(t, iova, size, vaddr, prot, &i);
-	if (!rc)
-		link(t, i, p);
-	return rc;
+	return link_new(t, p, iova, size, vaddr, prot);
 }
 
 const struct mapping *maptree_at(const struct maptree *t, uint64_t iova)
 {
-	uint32_t i = t->root;
+	const struct mapping *n = t->root;
 
-	while (i != NIL) {
-		const struct mapping *n = node(t, i);
-
+	while (n != NIL(t)) {
 		if (iova == n->iova)
 			return n;
-		i = iova < n->iova ? n->left : n->right;
+		n = iova < n->iova ? n->left : n->right;
 	}
 	return NULL;
 }
 
-static inline void transplant(struct maptree *t, uint32_t u, uint32_t v)
+static inline void transplant(struct maptree *t, struct mapping *u,
+			      struct mapping *v)
 {
-	uint32_t up = parent(t, u);
+	struct mapping *up = parent(u);
 
-	if (up == NIL)
+	if (up == NIL(t))
 		t->root = v;
-	else if (u == node(t, up)->left)
-		node(t, up)->left = v;
+	else if (u == up->left)
+		up->left = v;
 	else
-		node(t, up)->right = v;
-	node(t, v)->parent = up;
+		up->right = v;
+	set_parent(v, up);
 }
 
-static void delete_fixup(struct maptree *t, uint32_t x)
+static void delete_fixup(struct maptree *t, struct mapping *x)
 {
-	while (x != t->root && node(t, x)->black) {
-		uint32_t p = parent(t, x), w;
+	struct mapping *p, *w;
 
-		if (x == node(t, p)->left) {
-			w = node(t, p)->right;
-			if (!node(t, w)->black) {
-				node(t, w)->black = 1;
-				node(t, p)->black = 0;
+	while (x != t->root && is_black(x)) {
+		p = parent(x);
+		if (x == p->left) {
+			w = p->right;
+			if (!is_black(w)) {
+				set_black(w);
+				set_red(p);
 				rotate_left(t, p);
-				w = node(t, p)->right;
+				w = p->right;
 			}
-			if (node(t, node(t, w)->left)->black &&
-			    node(t, node(t, w)->right)->black) {
-				node(t, w)->black = 0;
+			if (is_black(w->left) && is_black(w->right)) {
+				set_red(w);
 				x = p;
 				continue;
 			}
-			if (node(t, node(t, w)->right)->black) {
-				node(t, node(t, w)->left)->black = 1;
-				node(t, w)->black = 0;
+			if (is_black(w->right)) {
+				set_black(w->left);
+				set_red(w);
 				rotate_right(t, w);
-				w = node(t, p)->right;
+				w = p->right;
 			}
-			node(t, w)->black = node(t, p)->black;
-			node(t, p)->black = 1;
-			node(t, node(t, w)->right)->black = 1;
+			copy_colour(w, p);
+			set_black(p);
+			set_black(w->right);
 			rotate_left(t, p);
 		} else {
-			w = node(t, p)->left;
-			if (!node(t, w)->black) {
-				node(t, w)->black = 1;
-				node(t, p)->black = 0;
+			w = p->left;
+			if (!is_black(w)) {
+				set_black(w);
+				set_red(p);
 				rotate_right(t, p);
-				w = node(t, p)->left;
+				w = p->left;
 			}
-			if (node(t, node(t, w)->right)->black &&
-			    node(t, node(t, w)->left)->black) {
-				node(t, w)->black = 0;
+			if (is_black(w->right) && is_black(w->left)) {
+				set_red(w);
 				x = p;
 				continue;
 			}
-			if (node(t, node(t, w)->left)->black) {
-				node(t, node(t, w)->right)->black = 1;
-				node(t, w)->black = 0;
+			if (is_black(w->left)) {
+				set_black(w->right);
+				set_red(w);
 				rotate_left(t, w);
-				w = node(t, p)->left;
+				w = p->left;
 			}
-			node(t, w)->black = node(t, p)->black;
-			node(t, p)->black = 1;
-			node(t, node(t, w)->left)->black = 1;
+			copy_colour(w, p);
+			set_black(p);
+			set_black(w->left);
 			rotate_right(t, p);
 		}
 		x = t->root;
 	}
-	node(t, x)->black = 1;
+	set_black(x);
 }
 
-static inline void delete_node(struct maptree *t, uint32_t z)
+static void remove_node(struct maptree *t, struct mapping *z)
 {
-	struct mapping *zn = node(t, z);
-	uint32_t y = z, x;
-	uint8_t y_black = zn->black;
+	struct mapping *y = z, *x;
+	int y_black = is_black(z);
 
-	if (zn->left == NIL) {
-		x = zn->right;
-		transplant(t, z, zn->right);
-	} else if (zn->right == NIL) {
-		x = zn->left;
-		transplant(t, z, zn->left);
+	if (z->left == NIL(t)) {
+		x = z->right;
+		transplant(t, z, z->right);
+	} else if (z->right == NIL(t)) {
+		x = z->left;
+		transplant(t, z, z->left);
 	} else {
-		y = zn->right;
-		while (node(t, y)->left != NIL)
-			y = node(t, y)->left;
-		y_black = node(t, y)->black;
-		x = node(t, y)->right;
-		if (parent(t, y) == z) {
-			node(t, x)->parent = y;
+		y = z->right;
+		while (y->left != NIL(t))
+			y = y->left;
+		y_black = is_black(y);
+		x = y->right;
+		if (parent(y) == z) {
+			set_parent(x, y);
 		} else {
-			transplant(t, y, node(t, y)->right);
-			node(t, y)->right = zn->right;
-			node(t, node(t, y)->right)->parent = y;
+			transplant(t, y, y->right);
+			y->right = z->right;
+			set_parent(y->right, y);
 		}
 		transplant(t, z, y);
-		node(t, y)->left = zn->left;
-		node(t, node(t, y)->left)->parent = y;
-		node(t, y)->black = zn->black;
+		y->left = z->left;
+		set_parent(y->left, y);
+		copy_colour(y, z);
 	}
 	if (y_black)
 		delete_fixup(t, x);
-	/* the sentinel stays black and unlinked */
-	node(t, NIL)->black = 1;
-}
-
-static void remove_index(struct maptree *t, uint32_t z)
-{
-	delete_node(t, z);
+	/* the sentinel stays black and childless; its parent is scratch */
+	set_black(NIL(t));
 	node_free(t, z);
 	t->count--;
 }
 
 int maptree_remove(struct maptree *t, uint64_t iova)
 {
-	uint32_t z = t->root;
+	const struct mapping *m = maptree_at(t, iova);
 
-	while (z != NIL && node(t, z)->iova != iova)
-		z = iova < node(t, z)->iova ? node(t, z)->left :
-					      node(t, z)->right;
-	if (z == NIL)
+	if (!m)
 		return -ENOENT;
-	remove_index(t, z);
+	remove_node(t, (struct mapping *)m);
 	return 0;
 }
 
 void maptree_remove_mapping(struct maptree *t, const struct mapping *m)
 {
-	uint32_t p = m->parent, i;
-
-	/* a node's index is its parent's child link (or the root) */
-	if (p == NIL)
-		i = t->root;
-	else if (node(t, i = node(t, p)->left) != m)
-		i = node(t, p)->right;
-	remove_index(t, i);
+	remove_node(t, (struct mapping *)m);
 }
 
 /* Same overlap rule as type1's vfio_find_dma(), including its size-0 use. */
 const struct mapping *maptree_find(const struct maptree *t, uint64_t start,
 				   uint64_t size)
 {
-	uint32_t i = t->root;
+	const struct mapping *n = t->root;
 
-	while (i) {
-		const struct mapping *n = node(t, i);
-
+	while (n != NIL(t)) {
 		if (start + size <= n->iova)
-			i = n->left;
+			n = n->left;
 		else if (start >= n->iova + n->size)
-			i = n->right;
+			n = n->right;
 		else
 			return n;
 	}
@@ -456,19 +434,16 @@ const struct mapping *maptree_find(const struct maptree *t, uint64_t start,
 const struct mapping *maptree_first_from(const struct maptree *t,
 					 uint64_t start)
 {
-	const struct mapping *res = NULL;
-	uint32_t i = t->root;
+	const struct mapping *res = NULL, *n = t->root;
 
-	while (i) {
-		const struct mapping *n = node(t, i);
-
+	while (n != NIL(t)) {
 		if (start < n->iova + n->size) {
 			res = n;
 			if (start >= n->iova)
 				break;
-			i = n->left;
+			n = n->left;
 		} else {
-			i = n->right;
+			n = n->right;
 		}
 	}
 	return res;
@@ -477,17 +452,14 @@ const struct mapping *maptree_first_from(const struct maptree *t,
 const struct mapping *maptree_next(const struct maptree *t,
 				   const struct mapping *m)
 {
-	const struct mapping *res = NULL;
-	uint32_t i = t->root;
+	const struct mapping *res = NULL, *n = t->root;
 
-	while (i) {
-		const struct mapping *n = node(t, i);
-
+	while (n != NIL(t)) {
 		if (n->iova > m->iova) {
 			res = n;
-			i = n->left;
+			n = n->left;
 		} else {
-			i = n->right;
+			n = n->right;
 		}
 	}
 	return res;

@@ -2,9 +2,10 @@
 /*
  * The container's record of its DMA mappings: non-overlapping [iova, iova+size)
  * ranges in a red-black tree ordered by iova: O(log n) per operation, and
- * O(1) amortized rebalancing, so a lookup is most of the cost. Nodes live in
- * fixed-size chunks addressed by 32-bit index (no pointer per link, no per-node
- * malloc), so a mapping costs sizeof(struct mapping) bytes plus chunk slack.
+ * O(1) amortized rebalancing, so a lookup is most of the cost. Nodes are
+ * carved from fixed-size chunks (no per-node malloc) and linked by pointer;
+ * the parent pointer carries the colour and the permissions in its low bits
+ * (nodes are 8-byte aligned), so a mapping costs 56 bytes plus chunk slack.
  * Not thread-safe: the caller holds the shim lock.
  */
 #ifndef SHIM_MAPTREE_H
@@ -18,19 +19,26 @@ struct mapping {
 	uint64_t size;
 	uint64_t vaddr;
 	uint64_t *dirty;	/* type1's per-mapping dirty words while tracking */
-	uint32_t left, right, parent;	/* node indices, 0 = none */
-	uint8_t black;
-	uint8_t prot;		/* VFIO_DMA_MAP_FLAG_READ | _WRITE */
+	struct mapping *left, *right;
+	uintptr_t parent_bits;	/* parent | prot << 1 | black */
 };
 
-#define MAPTREE_CHUNK_SHIFT 10
+/* VFIO_DMA_MAP_FLAG_READ | _WRITE of the mapping */
+static inline uint8_t mapping_prot(const struct mapping *m)
+{
+	return (uint8_t)((m->parent_bits >> 1) & 3);
+}
+
+#define MAPTREE_CHUNK_NODES 1024
 
 struct maptree {
+	struct mapping nil;	/* the black sentinel: the tree must not move */
+	struct mapping *root;
+	struct mapping *free_list;	/* chained through .left */
 	struct mapping **chunks;
-	uint32_t nchunks;
-	uint32_t root;
-	uint32_t free_list;	/* chained through .left */
-	uint32_t next_unused;	/* first never-used index */
+	uint32_t nchunks, chunks_cap;	/* allocated, room in chunks[] */
+	uint32_t nchunks_used;	/* chunks handed out from, in order */
+	uint32_t chunk_used;	/* nodes handed out of the last of those */
 	uint32_t count;
 };
 

@@ -39,10 +39,10 @@ static inline __attribute__((always_inline)) int
 uaccess_on_live_stack(const void *p, size_t n)
 {
 	uintptr_t a = (uintptr_t)p, sp = (uintptr_t)__builtin_frame_address(0);
-	uintptr_t hi = uaccess_stack_hi;
+	uintptr_t lo = uaccess_stack_lo, hi = uaccess_stack_hi;
 
-	return sp >= uaccess_stack_lo && sp < hi && a >= sp && a < hi &&
-	       n <= hi - a;
+	/* unsigned: lo <= sp < hi, then sp <= a and a + n <= hi, no overflow */
+	return sp - lo < hi - lo && a - sp < hi - sp && n <= hi - a;
 }
 
 static inline __attribute__((always_inline)) int
@@ -53,6 +53,32 @@ copy_from_user(void *dst, const void *src, size_t n)
 		return 0;
 	}
 	return uaccess_copy_slow(dst, src, n, 0);
+}
+
+/*
+ * For a struct the call reads and then writes back (UNMAP_DMA's): read it
+ * with copy_from_user_keep(), which says where it found it, and write it
+ * back with copy_to_user_kept(), which need not look again.
+ */
+static inline __attribute__((always_inline)) int
+copy_from_user_keep(void *dst, const void *src, size_t n, int *on_stack)
+{
+	*on_stack = uaccess_on_live_stack(src, n);
+	if (__builtin_expect(*on_stack, 1)) {
+		__builtin_memcpy(dst, src, n);
+		return 0;
+	}
+	return uaccess_copy_slow(dst, src, n, 0);
+}
+
+static inline __attribute__((always_inline)) int
+copy_to_user_kept(void *dst, const void *src, size_t n, int on_stack)
+{
+	if (__builtin_expect(on_stack, 1)) {
+		__builtin_memcpy(dst, src, n);
+		return 0;
+	}
+	return uaccess_copy_slow(dst, src, n, 1);
 }
 
 static inline __attribute__((always_inline)) int

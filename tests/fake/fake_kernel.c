@@ -248,31 +248,42 @@ int iommufd_ioas_unmap(int fd, uint32_t ioas_id, uint64_t iova,
 }
 
 /* The compat entry works on the fd's compat IOAS. */
-int iommufd_compat_map_dma(int fd, uint32_t flags, uint64_t vaddr,
-			   uint64_t iova, uint64_t size)
+int iommufd_compat_map_dma(int fd, const struct vfio_iommu_type1_dma_map *map)
 {
 	uint32_t f = 0;
 
 	(void)fd;
-	if (flags & VFIO_DMA_MAP_FLAG_READ)
+	if (map->argsz < 32 || map->flags & ~(uint32_t)(VFIO_DMA_MAP_FLAG_READ |
+							VFIO_DMA_MAP_FLAG_WRITE))
+		return call("compat MAP_DMA") ?: -EINVAL;
+	if (map->flags & VFIO_DMA_MAP_FLAG_READ)
 		f |= IOMMU_IOAS_MAP_READABLE;
-	if (flags & VFIO_DMA_MAP_FLAG_WRITE)
+	if (map->flags & VFIO_DMA_MAP_FLAG_WRITE)
 		f |= IOMMU_IOAS_MAP_WRITEABLE;
 	if (!fake.compat_ioas)
 		return call("compat MAP_DMA") ?: -ENODEV;
-	return ioas_map("compat MAP_DMA", fake.compat_ioas, f, vaddr, size,
-			iova);
+	return ioas_map("compat MAP_DMA", fake.compat_ioas, f, map->vaddr,
+			map->size, map->iova);
 }
 
-int iommufd_compat_unmap_dma(int fd, uint64_t iova, uint64_t size,
-			     uint64_t *unmapped)
+int iommufd_compat_unmap_dma(int fd, struct vfio_iommu_type1_dma_unmap *unmap)
 {
+	uint64_t done;
+	int rc;
+
 	(void)fd;
-	*unmapped = 0;
-	if (!fake.compat_ioas)
+	if (unmap->argsz < 24 || unmap->flags) {
+		unmap->size = 0;
+		return call("compat UNMAP_DMA") ?: -EINVAL;
+	}
+	if (!fake.compat_ioas) {
+		unmap->size = 0;
 		return call("compat UNMAP_DMA") ?: -ENODEV;
-	return ioas_unmap("compat UNMAP_DMA", true, fake.compat_ioas, iova,
-			  size, unmapped);
+	}
+	rc = ioas_unmap("compat UNMAP_DMA", true, fake.compat_ioas, unmap->iova,
+			unmap->size, &done);
+	unmap->size = done;
+	return rc;
 }
 
 int iommufd_ioas_iova_ranges(int fd, uint32_t ioas_id,

@@ -10,7 +10,17 @@ secs=${3:-60}
 CC=clang cmake -S "$src" -B "$bin" -DVFIOCOMPAT_FUZZ=ON >/dev/null
 cmake --build "$bin" -j"$(nproc)" --target fuzz_container >/dev/null
 corpus=$bin/corpus
+# findings of an earlier run in this build tree are replayed, then cleared:
+# an old crash that still crashes fails here, a fixed one does not linger
 mkdir -p "$corpus" "$bin/artifacts"
+for f in "$bin"/artifacts/*; do
+	[ -e "$f" ] || continue
+	"$bin/tests/fuzz/fuzz_container" "$f" > /dev/null 2>&1 || {
+		echo "run-fuzz: earlier finding $f still fails" >&2
+		exit 1
+	}
+	rm -f "$f"
+done
 python3 "$src/tests/fuzz/seeds.py" "$corpus"
 "$bin/tests/fuzz/fuzz_container" "$corpus" -max_total_time="$secs" \
 	-artifact_prefix="$bin/artifacts/" -print_final_stats=1 2>&1 |

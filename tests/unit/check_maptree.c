@@ -9,42 +9,46 @@
 
 #define SLOTS 512
 
-static const struct mapping *nd(const struct maptree *t, uint32_t i)
+static const struct mapping *up(const struct mapping *n)
 {
-	return &t->chunks[i >> MAPTREE_CHUNK_SHIFT]
-			 [i & ((1u << MAPTREE_CHUNK_SHIFT) - 1)];
+	return (const struct mapping *)(n->parent_bits & ~(uintptr_t)7);
+}
+
+static int black(const struct mapping *n)
+{
+	return n->parent_bits & 1;
 }
 
 /*
- * Red-black invariants below i: no red node has a red child, every path has
+ * Red-black invariants below n: no red node has a red child, every path has
  * the same number of black nodes (returned), parents point back, keys are
- * ordered; *depth gets the longest path.
+ * ordered, the sentinel stays black; *depth gets the longest path.
  */
-static int rb_check(const struct maptree *t, uint32_t i, uint32_t parent,
-		    int *depth)
+static int rb_check(const struct maptree *t, const struct mapping *n,
+		    const struct mapping *parent, int *depth)
 {
-	const struct mapping *n;
 	int dl = 0, dr = 0, bl, br;
 
-	if (!i) {
+	ck_assert(black(&t->nil));
+	if (n == &t->nil) {
 		*depth = 0;
 		return 1;
 	}
-	n = nd(t, i);
-	ck_assert_uint_eq(n->parent, parent);
-	if (!n->black) {
-		ck_assert(!n->left || nd(t, n->left)->black);
-		ck_assert(!n->right || nd(t, n->right)->black);
+	ck_assert_ptr_eq(up(n), parent);
+	ck_assert_uint_eq(mapping_prot(n), 3);
+	if (!black(n)) {
+		ck_assert(black(n->left));
+		ck_assert(black(n->right));
 	}
-	if (n->left)
-		ck_assert(nd(t, n->left)->iova < n->iova);
-	if (n->right)
-		ck_assert(nd(t, n->right)->iova > n->iova);
-	bl = rb_check(t, n->left, i, &dl);
-	br = rb_check(t, n->right, i, &dr);
+	if (n->left != &t->nil)
+		ck_assert(n->left->iova < n->iova);
+	if (n->right != &t->nil)
+		ck_assert(n->right->iova > n->iova);
+	bl = rb_check(t, n->left, n, &dl);
+	br = rb_check(t, n->right, n, &dr);
 	ck_assert_int_eq(bl, br);
 	*depth = 1 + (dl > dr ? dl : dr);
-	return bl + (n->black ? 1 : 0);
+	return bl + (black(n) ? 1 : 0);
 }
 
 START_TEST(test_random_against_model)
@@ -68,7 +72,16 @@ START_TEST(test_random_against_model)
 			ck_assert_int_eq(maptree_find(&t, (uint64_t)i << 12,
 						      sz << 12) == NULL,
 					 free);
-			if (free && i + (int)sz <= SLOTS) {
+			if (i + (int)sz > SLOTS)
+				continue;
+			if (rand_r(&seed) % 2) {
+				/* checks the overlap itself */
+				ck_assert_int_eq(maptree_insert_new(&t,
+						(uint64_t)i << 12, sz << 12, 0,
+						3), free ? 0 : -EEXIST);
+				if (free)
+					model_size[i] = sz;
+			} else if (free) {
 				ck_assert_int_eq(maptree_insert(&t,
 						(uint64_t)i << 12, sz << 12, 0,
 						3), 0);
@@ -91,15 +104,15 @@ START_TEST(test_random_against_model)
 		if (op % 1000 == 0) {
 			int depth;
 
-			rb_check(&t, t.root, 0, &depth);
+			rb_check(&t, t.root, &t.nil, &depth);
 		}
 	}
 	/* still a red-black tree with a black root */
 	{
 		int depth;
 
-		rb_check(&t, t.root, 0, &depth);
-		ck_assert(!t.root || nd(&t, t.root)->black);
+		rb_check(&t, t.root, &t.nil, &depth);
+		ck_assert(black(t.root));
 	}
 	/* in-order walk equals the model */
 	{
@@ -135,16 +148,42 @@ START_TEST(test_balanced_and_compact)
 	{
 		int depth;
 
-		rb_check(&t, t.root, 0, &depth);
+		rb_check(&t, t.root, &t.nil, &depth);
 		ck_assert_int_le(depth, 32);
 		/* and removing every other one keeps it so */
 		for (i = 0; i < 65536; i += 2)
 			ck_assert_int_eq(maptree_remove(&t, (uint64_t)i << 12), 0);
-		rb_check(&t, t.root, 0, &depth);
+		rb_check(&t, t.root, &t.nil, &depth);
 		ck_assert_int_le(depth, 30);
 		ck_assert_uint_eq(maptree_count(&t), 32768);
 	}
 	ck_assert_uint_le(maptree_bytes(&t) / 65536, 64);
+	maptree_destroy(&t);
+}
+END_TEST
+
+/* maptree_clear() keeps the memory and the tree works on from empty. */
+START_TEST(test_clear_reuses_memory)
+{
+	struct maptree t;
+	size_t bytes;
+	uint32_t i, round;
+	int depth;
+
+	maptree_init(&t);
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < 3000; i++)
+			ck_assert_int_eq(maptree_insert_new(&t,
+					(uint64_t)i << 12, 4096, 0, 3), 0);
+		ck_assert_uint_eq(maptree_count(&t), 3000);
+		rb_check(&t, t.root, &t.nil, &depth);
+		if (!round)
+			bytes = maptree_bytes(&t);
+		ck_assert_uint_eq(maptree_bytes(&t), bytes);
+		maptree_clear(&t);
+		ck_assert_uint_eq(maptree_count(&t), 0);
+		ck_assert_ptr_null(maptree_first_from(&t, 0));
+	}
 	maptree_destroy(&t);
 }
 END_TEST
@@ -158,6 +197,7 @@ Suite *maptree_suite(void)
 
 	tcase_add_test(t, test_random_against_model);
 	tcase_add_test(t, test_balanced_and_compact);
+	tcase_add_test(t, test_clear_reuses_memory);
 	tcase_set_timeout(t, 60);
 	suite_add_tcase(s, t);
 	return s;
