@@ -12,8 +12,8 @@
  * Each op takes the path ioctl_container() in shim/interpose.c takes: the
  * shim lock, the fd lookup, container_ioctl(). scripts/bench runs this under
  * callgrind with --toggle-collect on bench_map (or bench_unmap) and on the
- * fake's iommufd_ioas_map (or _unmap), so only the shim's instructions are
- * counted, never the fake kernel's; the setup runs uninstrumented
+ * fake's iommufd_compat_map_dma and iommufd_ioas_map (or the _unmap ones),
+ * so only the shim's instructions are counted, never the fake kernel's; the setup runs uninstrumented
  * (--instr-atstart=no, instrumentation starts just before the loop).
  *
  * The fake keeps its areas in a flat array and scans all of them on every

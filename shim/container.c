@@ -16,6 +16,7 @@
 #include "config.h"
 #include "container.h"
 #include "group.h"
+#include "internal.h"
 #include "log.h"
 #include "report.h"
 #include "uaccess.h"
@@ -411,7 +412,7 @@ static int map_dma_over_record(struct container *c, int fd,
 	return 0;
 }
 
-static int container_map_dma(struct container *c, int fd, void *arg)
+static SHIM_HOT int container_map_dma(struct container *c, int fd, void *arg)
 {
 	struct vfio_iommu_type1_dma_map map;
 	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
@@ -669,8 +670,9 @@ unmap_one(struct container *c, int fd, void *arg, int on_stack,
 /* Any UNMAP_DMA; unmap is the caller's struct, already read. */
 static __attribute__((noinline)) int
 unmap_dma_general(struct container *c, int fd, void *arg,
-		  struct vfio_iommu_type1_dma_unmap unmap)
+		  const struct vfio_iommu_type1_dma_unmap *read)
 {
+	struct vfio_iommu_type1_dma_unmap unmap = *read;
 	struct vfio_bitmap bitmap = { 0 };
 	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_unmap, size);
 	uint32_t mask = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP |
@@ -775,7 +777,8 @@ out:
  * no flags. Every check of the general path passes for such a call, and it
  * ends in unmap_one() there too; anything else goes the general way.
  */
-static int container_unmap_dma(struct container *c, int fd, void *arg)
+static SHIM_HOT int container_unmap_dma(struct container *c, int fd,
+					 void *arg)
 {
 	struct vfio_iommu_type1_dma_unmap unmap;
 	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_unmap, size);
@@ -788,7 +791,7 @@ static int container_unmap_dma(struct container *c, int fd, void *arg)
 	if (unmap.argsz < minsz || unmap.flags || !unmap.size ||
 	    (unmap.iova | unmap.size) & c->pgmask ||
 	    !(m = maptree_at(&c->maps, unmap.iova)) || m->size != unmap.size)
-		return unmap_dma_general(c, fd, arg, unmap);
+		return unmap_dma_general(c, fd, arg, &unmap);
 	return unmap_one(c, fd, arg, on_stack, m, &unmap);
 }
 
@@ -994,8 +997,8 @@ container_ioctl_slow(struct container *c, int fd, unsigned int cmd, void *arg)
 	return rc;
 }
 
-long container_ioctl(struct container *c, int fd, unsigned long request,
-		     void *arg)
+SHIM_HOT long container_ioctl(struct container *c, int fd,
+			      unsigned long request, void *arg)
 {
 	/* the kernel sees the request as a 32-bit value */
 	unsigned int cmd = (unsigned int)request;

@@ -24,6 +24,14 @@
 #define SHIM_NO_TSAN
 #endif
 
+/*
+ * The MAP_DMA/UNMAP_DMA path, from the ioctl entry to the kernel call: the
+ * compiler keeps these functions together (.text.hot), so the path spans a
+ * page or two of code instead of the whole library (iTLB and i-cache on
+ * hardware; under emulation, jumps within a page are chained directly).
+ */
+#define SHIM_HOT __attribute__((hot))
+
 /* VFIO and iommufd share the ioctl type byte ';'. */
 #define SHIM_VFIO_TYPE 0x3b
 

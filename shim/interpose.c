@@ -406,7 +406,7 @@ ioctl_not_container(int fd, unsigned long request, void *arg)
 }
 
 /* Kept small: every MAP_DMA and UNMAP_DMA comes through here. */
-static __attribute__((noinline)) int
+static __attribute__((noinline)) SHIM_HOT int
 ioctl_container(int fd, unsigned long request, void *arg)
 {
 	struct shim_obj *obj;
@@ -522,8 +522,8 @@ ioctl_vfio_other(int fd, unsigned long request, void *arg, enum shim_kind kind)
 }
 
 /* Both ways out are tail calls: no frame of its own on the hot path. */
-static __attribute__((noinline)) int ioctl_vfio(int fd, unsigned long request,
-						void *arg)
+static __attribute__((noinline)) SHIM_HOT int
+ioctl_vfio(int fd, unsigned long request, void *arg)
 {
 	enum shim_kind kind = fdtable_kind(fd);
 
@@ -548,7 +548,7 @@ typedef int (*ioctl3_fn)(int fd, unsigned long request, void *arg);
 
 int ioctl_entry(int fd, unsigned long request, void *arg) __asm__("ioctl");
 
-SHIM_EXPORT int ioctl_entry(int fd, unsigned long request, void *arg)
+SHIM_EXPORT SHIM_HOT int ioctl_entry(int fd, unsigned long request, void *arg)
 {
 	if (likely(_IOC_TYPE(request) != SHIM_VFIO_TYPE))
 		return ((ioctl3_fn)real.ioctl)(fd, request, arg);

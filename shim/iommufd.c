@@ -12,6 +12,7 @@
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 
+#include "internal.h"
 #include "iommufd.h"
 #include "libc.h"
 #include "log.h"
@@ -206,7 +207,8 @@ done_compat(int ret, const char *what, uint64_t iova, uint64_t size)
 	return rc;
 }
 
-int iommufd_compat_map_dma(int fd, const struct vfio_iommu_type1_dma_map *map)
+SHIM_HOT int iommufd_compat_map_dma(int fd,
+				    const struct vfio_iommu_type1_dma_map *map)
 {
 	int ret = real.ioctl(fd, tagged(VFIO_IOMMU_MAP_DMA), map);
 
@@ -215,7 +217,8 @@ int iommufd_compat_map_dma(int fd, const struct vfio_iommu_type1_dma_map *map)
 	return ret;
 }
 
-int iommufd_compat_unmap_dma(int fd, struct vfio_iommu_type1_dma_unmap *unmap)
+SHIM_HOT int iommufd_compat_unmap_dma(int fd,
+				      struct vfio_iommu_type1_dma_unmap *unmap)
 {
 	int ret = real.ioctl(fd, tagged(VFIO_IOMMU_UNMAP_DMA), unmap);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
 #include "maptree.h"
 
 /*
@@ -254,8 +255,8 @@ int maptree_insert(struct maptree *t, uint64_t iova, uint64_t size,
 	return link_new(t, p, iova, size, vaddr, prot);
 }
 
-int maptree_insert_new(struct maptree *t, uint64_t iova, uint64_t size,
-		       uint64_t vaddr, uint8_t prot)
+SHIM_HOT int maptree_insert_new(struct maptree *t, uint64_t iova,
+				uint64_t size, uint64_t vaddr, uint8_t prot)
 {
 	const struct mapping *pred = NULL, *succ = NULL;
 	struct mapping *p = NIL(t), *x = t->root;
@@ -278,7 +279,8 @@ int maptree_insert_new(struct maptree *t, uint64_t iova, uint64_t size,
 	return link_new(t, p, iova, size, vaddr, prot);
 }
 
-const struct mapping *maptree_at(const struct maptree *t, uint64_t iova)
+SHIM_HOT const struct mapping *maptree_at(const struct maptree *t,
+					  uint64_t iova)
 {
 	const struct mapping *n = t->root;
 
@@ -362,7 +364,7 @@ static void delete_fixup(struct maptree *t, struct mapping *x)
 	set_black(x);
 }
 
-static void remove_node(struct maptree *t, struct mapping *z)
+static SHIM_HOT void remove_node(struct maptree *t, struct mapping *z)
 {
 	struct mapping *y = z, *x;
 	int y_black = is_black(z);
@@ -409,7 +411,8 @@ int maptree_remove(struct maptree *t, uint64_t iova)
 	return 0;
 }
 
-void maptree_remove_mapping(struct maptree *t, const struct mapping *m)
+SHIM_HOT void maptree_remove_mapping(struct maptree *t,
+				     const struct mapping *m)
 {
 	remove_node(t, (struct mapping *)m);
 }
