@@ -45,16 +45,6 @@ uaccess_on_live_stack(const void *p, size_t n)
 	return sp - lo < hi - lo && a - sp < hi - sp && n <= hi - a;
 }
 
-static inline __attribute__((always_inline)) int
-copy_from_user(void *dst, const void *src, size_t n)
-{
-	if (__builtin_expect(uaccess_on_live_stack(src, n), 1)) {
-		__builtin_memcpy(dst, src, n);
-		return 0;
-	}
-	return uaccess_copy_slow(dst, src, n, 0);
-}
-
 /*
  * For a struct the call reads and then writes back (UNMAP_DMA's): read it
  * with copy_from_user_keep(), which says where it found it, and write it
@@ -82,14 +72,19 @@ copy_to_user_kept(void *dst, const void *src, size_t n, int on_stack)
 }
 
 static inline __attribute__((always_inline)) int
+copy_from_user(void *dst, const void *src, size_t n)
+{
+	int on_stack;
+
+	return copy_from_user_keep(dst, src, n, &on_stack);
+}
+
+static inline __attribute__((always_inline)) int
 copy_to_user(void *dst, const void *src, size_t n)
 {
-	if (__builtin_expect(uaccess_on_live_stack(dst, n), 1)) {
-		__builtin_memcpy(dst, src, n);
-		return 0;
-	}
-	return uaccess_copy_slow(dst, src, n, 1);
+	return copy_to_user_kept(dst, src, n, uaccess_on_live_stack(dst, n));
 }
+
 /* type1's access_ok(): the range lies below the user address limit. */
 int user_range_ok(unsigned long addr, unsigned long size);
 
