@@ -223,8 +223,8 @@ def section_scale(a):
     cost = {}
     for op in ("map", "unmap"):
         opts = ["--instr-atstart=no", "--collect-atstart=no",
-                "--toggle-collect=bench_" + op, "--toggle-collect=iommufd_ioas_" + op,
-                "--toggle-collect=iommufd_compat_%s_dma" % op]
+                "--toggle-collect=bench_" + op, "--toggle-collect=iommufd_compat_%s_dma" % op,
+                "--toggle-collect=iommufd_ioas_unmap"]
         for live in SCALE_LIVE:
             try:
                 cost[(op, live)] = per_op([prog, str(live), str(k)], [prog, str(live), str(2 * k)],

@@ -12,7 +12,7 @@
  * Each op takes the path ioctl_container() in shim/interpose.c takes: the
  * shim lock, the fd lookup, container_ioctl(). scripts/bench runs this under
  * callgrind with --toggle-collect on bench_map (or bench_unmap) and on the
- * fake's iommufd_compat_map_dma and iommufd_ioas_map (or the _unmap ones),
+ * fake's iommufd_compat_map_dma (or _unmap_dma, and iommufd_ioas_unmap),
  * so only the shim's instructions are counted, never the fake kernel's; the setup runs uninstrumented
  * (--instr-atstart=no, instrumentation starts just before the loop).
  *

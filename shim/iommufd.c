@@ -119,23 +119,6 @@ int iommufd_vfio_ioas(int fd, uint16_t op, uint32_t *ioas_id)
 	return rc;
 }
 
-int iommufd_ioas_map(int fd, uint32_t ioas_id, uint32_t flags, uint64_t vaddr,
-		     uint64_t length, uint64_t iova)
-{
-	struct iommu_ioas_map cmd = {
-		.size = sizeof(cmd),
-		.flags = flags | IOMMU_IOAS_MAP_FIXED_IOVA,
-		.ioas_id = ioas_id,
-		.user_va = vaddr,
-		.length = length,
-		.iova = iova,
-	};
-
-	return done(real.ioctl(fd, tagged(IOMMU_IOAS_MAP), &cmd),
-		    "IOAS_MAP(ioas=%u iova=%#llx length=%#llx)", ioas_id,
-		    (unsigned long long)iova, (unsigned long long)length);
-}
-
 int iommufd_ioas_unmap(int fd, uint32_t ioas_id, uint64_t iova,
 		       uint64_t length, uint64_t *unmapped)
 {

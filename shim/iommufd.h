@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One typed wrapper per iommufd ioctl the shim uses, named after the uAPI
- * (IOMMU_IOAS_MAP -> iommufd_ioas_map()). Each returns 0 (or an fd) or -errno.
- * Nothing here knows about VFIO containers; the unit tests link an in-memory
- * fake of this interface instead (tests/fake/).
+ * (IOMMU_IOAS_UNMAP -> iommufd_ioas_unmap()). Each returns 0 (or an fd) or
+ * -errno. Nothing here knows about VFIO containers; the unit tests link an
+ * in-memory fake of this interface instead (tests/fake/).
  */
 #ifndef SHIM_IOMMUFD_H
 #define SHIM_IOMMUFD_H
@@ -30,9 +30,6 @@ int iommufd_option_rlimit_mode(int fd, uint64_t mode);
 /* IOMMU_VFIO_IOAS: op GET (id written back), SET or CLEAR. */
 int iommufd_vfio_ioas(int fd, uint16_t op, uint32_t *ioas_id);
 
-/* IOMMU_IOAS_MAP at a fixed iova; flags IOMMU_IOAS_MAP_READABLE/WRITEABLE. */
-int iommufd_ioas_map(int fd, uint32_t ioas_id, uint32_t flags, uint64_t vaddr,
-		     uint64_t length, uint64_t iova);
 /* IOMMU_IOAS_UNMAP; *unmapped gets the length the kernel reports. */
 int iommufd_ioas_unmap(int fd, uint32_t ioas_id, uint64_t iova,
 		       uint64_t length, uint64_t *unmapped);

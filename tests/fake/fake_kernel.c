@@ -188,13 +188,6 @@ static int ioas_map(const char *name, uint32_t ioas_id, uint32_t flags,
 	return 0;
 }
 
-int iommufd_ioas_map(int fd, uint32_t ioas_id, uint32_t flags, uint64_t vaddr,
-		     uint64_t length, uint64_t iova)
-{
-	(void)fd;
-	return ioas_map("IOAS_MAP", ioas_id, flags, vaddr, length, iova);
-}
-
 /*
  * iommufd's rule: whole areas only (an area crossing an end is ENOENT);
  * nothing unmapped is ENOENT for IOAS_UNMAP, 0 for the compat UNMAP_DMA.

@@ -672,13 +672,19 @@ END_TEST
 
 START_TEST(test_shared_unmap_reaches_other_process_mappings)
 {
+	struct vfio_iommu_type1_dma_map other = {
+		.argsz = sizeof(other),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = VA,
+		.iova = 0x700000,
+		.size = 0x10000,
+	};
 	uint64_t size, gone;
 
 	set_type(VFIO_TYPE1v2_IOMMU);
 	/* the other process mapped 0x700000 and unmapped our 0x100000 */
 	ck_assert_int_eq(map_rw(0x100000, SZ_4K), 0);
-	ck_assert_int_eq(iommufd_ioas_map(cfd, c->ioas_id, 3, VA, 0x10000,
-					  0x700000), 0);
+	ck_assert_int_eq(iommufd_compat_map_dma(cfd, &other), 0);
 	ck_assert_int_eq(iommufd_ioas_unmap(cfd, c->ioas_id, 0x100000, SZ_4K,
 					    &gone), 0);
 	ck_assert_int_eq(unmap(0x700000, 0x10000, 0, &size), 0);
