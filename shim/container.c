@@ -69,7 +69,7 @@ static struct container *container_new(uint32_t ioas_id)
 	c->obj.kind = SHIM_CONTAINER;
 	c->ioas_id = ioas_id;
 	c->dma_entry_limit = shim_config.dma_entry_limit;
-	c->pgmask = 4095;
+	set_pgsizes(c, 0);
 	maptree_init(&c->maps);
 	return c;
 }
@@ -145,7 +145,6 @@ int container_adopt(int fd, struct container **out)
 	*out = c;
 	return 0;
 }
-
 
 /* Page sizes and usable iova ranges of the domains now attached. */
 static void container_refresh_domain(struct container *c, int fd)
@@ -262,7 +261,6 @@ static int container_set_iommu(struct container *c, int fd, unsigned long type)
 	}
 	c->type = (int)type;
 	c->dma_entry_limit = shim_config.dma_entry_limit;
-	c->pgmask = 4095;
 	container_refresh_domain(c, fd);
 	shim_dbg(SHIM_CAT_CONTAINER, "container: %s, pgsizes %#llx, %u ranges",
 		 type == VFIO_TYPE1_IOMMU ? "TYPE1 (v1)" : "TYPE1v2",
@@ -667,7 +665,7 @@ unmap_one(struct container *c, int fd, void *arg, int on_stack,
 	return copy_to_user_kept(arg, unmap, minsz, on_stack);
 }
 
-/* Any UNMAP_DMA; unmap is the caller's struct, already read. */
+/* Any other UNMAP_DMA; read is the caller's struct, already read. */
 static __attribute__((noinline)) int
 unmap_dma_general(struct container *c, int fd, void *arg,
 		  const struct vfio_iommu_type1_dma_unmap *read)
@@ -724,11 +722,6 @@ unmap_dma_general(struct container *c, int fd, void *arg,
 	if (get_dirty && (!c->dirty_tracking || bitmap.pgsize != pgsize))
 		return -EINVAL;
 
-	/* exactly one whole mapping, which v1 and v2 agree on */
-	if (!all && !get_dirty && (m = maptree_at(&c->maps, iova)) &&
-	    m->size == size)
-		return unmap_one(c, fd, arg, 0, m, &unmap);
-
 	if (c->type == VFIO_TYPE1v2_IOMMU && !all && bisects(c, iova, size))
 		return -EINVAL;
 
@@ -774,8 +767,8 @@ out:
 
 /*
  * The common case: QEMU, DPDK and SPDK unmap exactly what they mapped, with
- * no flags. Every check of the general path passes for such a call, and it
- * ends in unmap_one() there too; anything else goes the general way.
+ * no flags: one whole mapping, which v1 and v2 agree on and every check of
+ * the general path passes. Anything else goes the general way.
  */
 static SHIM_HOT int container_unmap_dma(struct container *c, int fd,
 					 void *arg)
