@@ -1,24 +1,22 @@
 // SPDX-License-Identifier: MIT
 /* The fd table; see fdtable.h. */
 #include <errno.h>
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/futex.h>
 
 #include "fdtable.h"
 
 _Atomic(uint8_t) *fdtable_kinds;
 atomic_uint fdtable_limit;
 
-/* grows on demand, slow path only */
+/* grows on demand, slow path only; read inline by fdtable_lookup() */
 struct shim_obj **fdtable_objs;
 unsigned int fdtable_objs_len;
-#define objs fdtable_objs
-#define objs_len fdtable_objs_len
 static unsigned int table_max;
 atomic_int shim_lock_word;
 
@@ -85,17 +83,17 @@ void shim_lock_reinit(void)
 
 static int grow(unsigned int fd)
 {
-	unsigned int n = objs_len ? objs_len : 64;
+	unsigned int n = fdtable_objs_len ? fdtable_objs_len : 64;
 	struct shim_obj **p;
 
 	while (n <= fd)
 		n *= 2;
-	p = realloc(objs, n * sizeof(*p));
+	p = realloc(fdtable_objs, n * sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	memset(p + objs_len, 0, (n - objs_len) * sizeof(*p));
-	objs = p;
-	objs_len = n;
+	memset(p + fdtable_objs_len, 0, (n - fdtable_objs_len) * sizeof(*p));
+	fdtable_objs = p;
+	fdtable_objs_len = n;
 	return 0;
 }
 
@@ -105,14 +103,14 @@ int fdtable_add(int fd, struct shim_obj *obj)
 
 	if (fd < 0 || (unsigned int)fd >= table_max)
 		return -EBADF;
-	if ((unsigned int)fd >= objs_len) {
+	if ((unsigned int)fd >= fdtable_objs_len) {
 		rc = grow(fd);
 		if (rc)
 			return rc;
 	}
-	if (objs[fd])
+	if (fdtable_objs[fd])
 		fdtable_remove(fd);
-	objs[fd] = obj;
+	fdtable_objs[fd] = obj;
 	obj->refs++;
 	obj->nfds++;
 	atomic_store_explicit(&fdtable_kinds[fd], obj->kind,
@@ -128,7 +126,7 @@ void fdtable_remove(int fd)
 		return;
 	atomic_store_explicit(&fdtable_kinds[fd], SHIM_NONE,
 			      memory_order_release);
-	objs[fd] = NULL;
+	fdtable_objs[fd] = NULL;
 	if (--obj->nfds == 0 && obj->ops->last_close)
 		obj->ops->last_close(obj);
 	obj_put(obj);
@@ -138,8 +136,9 @@ int fdtable_next(int from, enum shim_kind kind)
 {
 	unsigned int i;
 
-	for (i = from < 0 ? 0 : (unsigned int)from; i < objs_len; i++)
-		if (objs[i] && (kind == SHIM_NONE || objs[i]->kind == kind))
+	for (i = from < 0 ? 0 : (unsigned int)from; i < fdtable_objs_len; i++)
+		if (fdtable_objs[i] &&
+		    (kind == SHIM_NONE || fdtable_objs[i]->kind == kind))
 			return (int)i;
 	return -1;
 }
@@ -148,8 +147,8 @@ int fdtable_find(const struct shim_obj *obj)
 {
 	unsigned int i;
 
-	for (i = 0; i < objs_len; i++)
-		if (objs[i] == obj)
+	for (i = 0; i < fdtable_objs_len; i++)
+		if (fdtable_objs[i] == obj)
 			return (int)i;
 	return -1;
 }
