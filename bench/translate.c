@@ -24,9 +24,9 @@
  *     "syscost process_vm_readv X getppid Y". Needs no VFIO.
  *
  *   BENCH_IOAS=1 (with BENCH_CONTAINER=/dev/iommu): the same container,
- *   but each MAP and UNMAP is one native IOMMU_IOAS_MAP / IOMMU_IOAS_UNMAP on
- *   its compat IOAS: the floor for anything that turns one legacy call into
- *   one iommufd call.
+ *   but each MAP and UNMAP of a run row is one native IOMMU_IOAS_MAP /
+ *   IOMMU_IOAS_UNMAP on its compat IOAS: the floor for anything that turns
+ *   one legacy call into one IOAS call.
  *
  *   translate count K
  *     K MAP_DMA of distinct 4 KiB pages, then K UNMAP_DMA, between marker
@@ -91,22 +91,30 @@ static const struct section qemu_sections[] = {
 };
 #define NSECT (sizeof(qemu_sections) / sizeof(qemu_sections[0]))
 
-static int ioas_map(uint64_t iova, uint64_t size, void *vaddr)
+/* One MAP_DMA, or with BENCH_IOAS one IOMMU_IOAS_MAP of the same range. */
+static inline int map(uint64_t iova, uint64_t size, void *vaddr,
+		      uint32_t flags)
 {
 	struct iommu_ioas_map m = {
 		.size = sizeof(m),
-		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
-			 IOMMU_IOAS_MAP_WRITEABLE,
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA |
+			 (flags & VFIO_DMA_MAP_FLAG_READ ?
+				  IOMMU_IOAS_MAP_READABLE : 0) |
+			 (flags & VFIO_DMA_MAP_FLAG_WRITE ?
+				  IOMMU_IOAS_MAP_WRITEABLE : 0),
 		.ioas_id = native_ioas,
 		.user_va = (uint64_t)(uintptr_t)vaddr,
 		.length = size,
 		.iova = iova,
 	};
 
+	if (!native_ioas)
+		return vb_map(v.container, iova, size, vaddr, flags);
 	return ioctl(v.container, IOMMU_IOAS_MAP, &m) ? -errno : 0;
 }
 
-static int ioas_unmap(uint64_t iova, uint64_t size)
+/* One UNMAP_DMA, or with BENCH_IOAS one IOMMU_IOAS_UNMAP. */
+static inline int unmap(uint64_t iova, uint64_t size)
 {
 	struct iommu_ioas_unmap u = {
 		.size = sizeof(u),
@@ -115,6 +123,8 @@ static int ioas_unmap(uint64_t iova, uint64_t size)
 		.length = size,
 	};
 
+	if (!native_ioas)
+		return vb_unmap(v.container, iova, size);
 	if (ioctl(v.container, IOMMU_IOAS_UNMAP, &u))
 		return -errno;
 	return u.length == size ? 0 : -EIO;
@@ -122,13 +132,8 @@ static int ioas_unmap(uint64_t iova, uint64_t size)
 
 static void one_pair(uint8_t *buf, uint64_t size)
 {
-	if (native_ioas) {
-		check(ioas_map(IOVA, size, buf), "IOAS_MAP");
-		check(ioas_unmap(IOVA, size), "IOAS_UNMAP");
-		return;
-	}
-	check(vb_map(v.container, IOVA, size, buf, RW), "MAP_DMA");
-	check(vb_unmap(v.container, IOVA, size), "UNMAP_DMA");
+	check(map(IOVA, size, buf, RW), "MAP_DMA");
+	check(unmap(IOVA, size), "UNMAP_DMA");
 }
 
 static void qemu_sequence(uint8_t *ram, uint8_t *bios)
@@ -138,14 +143,13 @@ static void qemu_sequence(uint8_t *ram, uint8_t *bios)
 
 	for (i = 0; i < NSECT; i++) {
 		s = &qemu_sections[i];
-		check(vb_map(v.container, s->iova, s->size,
-			     (s->bios ? bios : ram) + s->off, s->flags),
+		check(map(s->iova, s->size, (s->bios ? bios : ram) + s->off,
+			  s->flags),
 		      "MAP_DMA (qemu)");
 	}
 	for (i = 0; i < NSECT; i++) {
 		s = &qemu_sections[i];
-		check(vb_unmap(v.container, s->iova, s->size),
-		      "UNMAP_DMA (qemu)");
+		check(unmap(s->iova, s->size), "UNMAP_DMA (qemu)");
 	}
 }
 
