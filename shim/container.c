@@ -431,7 +431,7 @@ static SHIM_HOT int container_map_dma(struct container *c, int fd, void *arg)
 		/* a vaddr update has no permissions; a mapping needs some */
 		if (map.flags & ~mask || !prot == !set_vaddr)
 			return -EINVAL;
-		/* listed difference: vaddr updates are refused until supported */
+		/* listed difference: vaddr updates refused until supported */
 		report_difference(REPORT_DIFF_VADDR);
 		return -EINVAL;
 	}

@@ -66,11 +66,11 @@ void shim_lock_wake(void);
 
 static inline void shim_lock(void)
 {
-	int free = 0;
+	int unlocked = 0;
 
-	if (!atomic_compare_exchange_strong_explicit(&shim_lock_word, &free, 1,
-						     memory_order_acquire,
-						     memory_order_relaxed))
+	if (!atomic_compare_exchange_strong_explicit(
+		    &shim_lock_word, &unlocked, 1, memory_order_acquire,
+		    memory_order_relaxed))
 		shim_lock_wait();
 }
 

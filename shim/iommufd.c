@@ -183,8 +183,9 @@ done_compat(int ret, const char *what, uint64_t iova, uint64_t size)
 		char b[16];
 
 		shim_log(SHIM_LOG_DEBUG, SHIM_CAT_IOMMUFD,
-			 "  iommufd compat %s(iova=%#llx size=%#llx) = %s", what,
-			 (unsigned long long)iova, (unsigned long long)size,
+			 "  iommufd compat %s(iova=%#llx size=%#llx) = %s",
+			 what, (unsigned long long)iova,
+			 (unsigned long long)size,
 			 rc ? errno_name(-rc, b) : "0");
 	}
 	return rc;

@@ -84,7 +84,7 @@ size_t maptree_bytes(const struct maptree *t)
 		       sizeof(struct mapping);
 }
 
-/* A node from fresh memory: the next unused one of the chunks, or a new chunk. */
+/* A node from fresh memory: the next unused one of a chunk, or a new chunk. */
 static __attribute__((noinline)) struct mapping *
 node_alloc_unused(struct maptree *t)
 {
