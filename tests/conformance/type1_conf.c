@@ -462,6 +462,13 @@ static struct res dirty_flags(const char *name, int c, uint32_t argsz, uint32_t 
 #define BM_WORDS 4
 #define PAT 0xa5a5a5a5a5a5a5a5ULL
 
+/* The bitmap's words as type1 left them, in hex. */
+static void sb_add_bitmap(struct sbuf *sb, const uint64_t bm[BM_WORDS])
+{
+	for (int i = 0; i < BM_WORDS; i++)
+		sb_add(sb, "%s%016llx", i ? "," : "", (unsigned long long)bm[i]);
+}
+
 /*
  * GET_BITMAP over [iova, iova+size) with a pattern-filled bitmap: type1
  * writes whole u64 words per mapping and ORs the low bits it shifts over,
@@ -498,8 +505,7 @@ static struct res dirty_get(const char *name, int c, int argsz_delta,
 		 null_data ? ",data=NULL" : "");
 	sb_init(&sb);
 	sb_add(&sb, "bitmap=");
-	for (int i = 0; i < BM_WORDS; i++)
-		sb_add(&sb, "%s%016llx", i ? "," : "", (unsigned long long)bm[i]);
+	sb_add_bitmap(&sb, bm);
 	out(name, call, r, 0, "%s", sb.s);
 	return r;
 }
@@ -517,7 +523,7 @@ static struct res unmap_dirty(const char *name, int c, uint32_t flags, uint64_t 
 	struct res r;
 
 	for (int i = 0; i < BM_WORDS; i++)
-		bm[i] = 0xa5a5a5a5a5a5a5a5ULL;
+		bm[i] = PAT;
 	memset(&q, 0, sizeof(q));
 	q.u.argsz = sizeof(q);
 	q.u.flags = flags;
@@ -533,8 +539,7 @@ static struct res unmap_dirty(const char *name, int c, uint32_t flags, uint64_t 
 		 (unsigned long long)pgsize, (unsigned long long)bmsize);
 	sb_init(&sb);
 	sb_add(&sb, "size=0x%llx bitmap=", (unsigned long long)q.u.size);
-	for (int i = 0; i < BM_WORDS; i++)
-		sb_add(&sb, "%s%016llx", i ? "," : "", (unsigned long long)bm[i]);
+	sb_add_bitmap(&sb, bm);
 	out(name, call, r, 0, "%s", sb.s);
 	return r;
 }

@@ -15,6 +15,7 @@
 
 #include "fake_kernel.h"
 #include "iommufd.h"
+#include "maptree.h"
 #include "vfiodev.h"
 
 struct fake_state fake;
@@ -416,4 +417,14 @@ uint64_t fake_mapped_bytes(uint32_t ioas_id)
 const struct fake_ioas *fake_ioas(uint32_t ioas_id)
 {
 	return ioas_get(ioas_id);
+}
+
+uint64_t record_bytes(const struct maptree *t)
+{
+	const struct mapping *m;
+	uint64_t n = 0;
+
+	for (m = maptree_first_from(t, 0); m; m = maptree_next(t, m))
+		n += m->size;
+	return n;
 }

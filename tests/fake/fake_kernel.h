@@ -62,6 +62,9 @@ extern struct fake_state fake;
 
 void fake_reset(void);
 uint64_t fake_mapped_bytes(uint32_t ioas_id);
+/* Bytes in the shim's record, to hold against fake_mapped_bytes(). */
+struct maptree;
+uint64_t record_bytes(const struct maptree *t);
 const struct fake_ioas *fake_ioas(uint32_t ioas_id);
 
 #endif /* FAKE_KERNEL_H */

@@ -81,17 +81,6 @@ static void *ptr_of(struct input *in, void *good)
 	}
 }
 
-static uint64_t record_bytes(struct container *c)
-{
-	const struct mapping *m;
-	uint64_t n = 0;
-
-	for (m = maptree_first_from(&c->maps, 0); m;
-	     m = maptree_next(&c->maps, m))
-		n += m->size;
-	return n;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -221,9 +210,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fake.pinned_limit = (uint64_t)(u8(&in) & 15) << 12;
 			break;
 		}
-		if (record_bytes(c) != fake_mapped_bytes(c->ioas_id)) {
+		if (record_bytes(&c->maps) != fake_mapped_bytes(c->ioas_id)) {
 			fprintf(stderr, "record %llu != kernel %llu after op %u\n",
-				(unsigned long long)record_bytes(c),
+				(unsigned long long)record_bytes(&c->maps),
 				(unsigned long long)fake_mapped_bytes(c->ioas_id),
 				op % 12);
 			abort();

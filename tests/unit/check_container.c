@@ -701,17 +701,6 @@ END_TEST
 
 /* ---- faults: the record always equals the kernel ------------------- */
 
-static uint64_t record_bytes(void)
-{
-	const struct mapping *m;
-	uint64_t n = 0;
-
-	for (m = maptree_first_from(&c->maps, 0); m;
-	     m = maptree_next(&c->maps, m))
-		n += m->size;
-	return n;
-}
-
 START_TEST(test_fail_nth_record_matches_kernel)
 {
 	static const int errs[] = { ENOMEM, EFAULT, EINVAL, EBUSY };
@@ -733,11 +722,11 @@ START_TEST(test_fail_nth_record_matches_kernel)
 			map_rw(0x200000, SZ_2M);
 			unmap(0, 0, VFIO_DMA_UNMAP_FLAG_ALL, NULL);
 			map_rw(0x300000, SZ_4K);
-			ck_assert_msg(record_bytes() ==
+			ck_assert_msg(record_bytes(&c->maps) ==
 					      fake_mapped_bytes(c->ioas_id),
 				      "err %d n %u: record %llu kernel %llu",
 				      errs[e], n,
-				      (unsigned long long)record_bytes(),
+				      (unsigned long long)record_bytes(&c->maps),
 				      (unsigned long long)fake_mapped_bytes(
 					      c->ioas_id));
 		}
