@@ -17,6 +17,13 @@
 
 struct group;
 
+/*
+ * The type1 IOMMU type 6: VFIO_TYPE1_NESTING_IOMMU in headers before 6.13,
+ * __VFIO_RESERVED_TYPE1_NESTING_IOMMU since (6.13 dropped the driver).
+ * Answered as type1 >= 6.13 does: not claimed, SET_IOMMU ENODEV.
+ */
+#define SHIM_TYPE1_NESTING_IOMMU 6
+
 struct container {
 	struct shim_obj obj;
 	uint32_t ioas_id;

@@ -31,6 +31,7 @@
 #include "libc.h"
 #include "log.h"
 #include "report.h"
+#include "request.h"
 #include "trap.h"
 #include "uaccess.h"
 
@@ -380,23 +381,6 @@ SHIM_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 
 /* ---- ioctl ----------------------------------------------------------- */
 
-/* Container request numbers an unknown fd may get when it is an iommufd we never opened. */
-static bool container_request(unsigned int cmd)
-{
-	switch (cmd) {
-	case VFIO_GET_API_VERSION:
-	case VFIO_CHECK_EXTENSION:
-	case VFIO_SET_IOMMU:
-	case VFIO_IOMMU_GET_INFO:
-	case VFIO_IOMMU_MAP_DMA:
-	case VFIO_IOMMU_UNMAP_DMA:
-	case VFIO_IOMMU_DIRTY_PAGES:
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* The fd was closed (and perhaps reused) since the lock-free look. */
 static __attribute__((noinline)) int
 ioctl_not_container(int fd, unsigned long request, void *arg)
@@ -513,6 +497,7 @@ ioctl_vfio_other(int fd, unsigned long request, void *arg, enum shim_kind kind)
 	case SHIM_NONE:
 		if (cmd == VFIO_GROUP_SET_CONTAINER)
 			return ioctl_set_container(fd, request, arg);
+		/* an iommufd we never opened may get container requests */
 		if (container_request(cmd))
 			return ioctl_adopt(fd, request, arg);
 		return real.ioctl(fd, tagged(request), arg);

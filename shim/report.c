@@ -12,6 +12,7 @@
 #include "libc.h"
 #include "log.h"
 #include "report.h"
+#include "request.h"
 
 #define NREQ 64	/* VFIO_BASE + 0..63: every container request type1 refuses too */
 #define NERR 8	/* distinct errnos kept per request */
@@ -22,6 +23,14 @@ struct req_stats {
 	int err[NERR];
 	uint64_t err_count[NERR];
 };
+
+/* How the request of that number is served: an unknown one is refused. */
+static enum request_serve req_serve(unsigned int nr)
+{
+	const struct container_request *req = container_request_nr(nr);
+
+	return req ? req->serve : REQ_REFUSED;
+}
 
 static struct {
 	struct req_stats req[NREQ];
@@ -41,7 +50,6 @@ static const char *const diff_names[REPORT_DIFF_COUNT] = {
 	[REPORT_DIFF_ADOPTED] = "adopted_without_record",
 };
 
-static const char *req_class(unsigned int nr);
 static void report_event(const char *kind, const char *name);
 
 void report_call(unsigned int cmd, long rc)
@@ -55,7 +63,7 @@ void report_call(unsigned int cmd, long rc)
 		return;
 	}
 	r = &st.req[nr];
-	if (!r->count && !strcmp(req_class(nr), "refused")) {
+	if (!r->count && req_serve(nr) == REQ_REFUSED) {
 		char name[32];
 
 		snprintf(name, sizeof(name), "VFIO_BASE+%u", nr);
@@ -146,40 +154,6 @@ bool report_used(void)
 	return st.containers || st.fallback;
 }
 
-static const char *req_name(unsigned int nr)
-{
-	static const char *const names[NREQ] = {
-		[0] = "VFIO_GET_API_VERSION",	[1] = "VFIO_CHECK_EXTENSION",
-		[2] = "VFIO_SET_IOMMU",		[12] = "VFIO_IOMMU_GET_INFO",
-		[13] = "VFIO_IOMMU_MAP_DMA",	[14] = "VFIO_IOMMU_UNMAP_DMA",
-		[17] = "VFIO_IOMMU_DIRTY_PAGES",
-	};
-
-	return nr < NREQ ? names[nr] : NULL;
-}
-
-/*
- * How each request is served: "translated" into iommufd calls, "emulated"
- * by the shim alone (type1's answer computed here), or "refused" (no such
- * container request: ENOTTY/EINVAL as type1).
- */
-static const char *req_class(unsigned int nr)
-{
-	switch (nr) {
-	case 2:
-	case 12:
-	case 13:
-	case 14:
-		return "translated";
-	case 0:
-	case 1:
-	case 17:
-		return "emulated";
-	default:
-		return "refused";
-	}
-}
-
 struct jbuf {
 	char *p;
 	size_t left;
@@ -224,7 +198,8 @@ int report_write(const char *path)
 	    st.fallback ? "true" : "false", (unsigned long long)st.containers);
 	for (nr = 0; nr < NREQ; nr++) {
 		struct req_stats *r = &st.req[nr];
-		const char *name = req_name(nr);
+		const struct container_request *req = container_request_nr(nr);
+		const char *name = req ? req->name : NULL;
 		char unknown[32];
 
 		if (!r->count)
@@ -233,11 +208,11 @@ int report_write(const char *path)
 			snprintf(unknown, sizeof(unknown), "VFIO_BASE+%u", nr);
 			name = unknown;
 		}
-		if (!strcmp(req_class(nr), "refused"))
+		if (req_serve(nr) == REQ_REFUSED)
 			refused += r->count;
 		put(&b, "%s\"%s\":{\"class\":\"%s\",\"count\":%llu,\"ok\":%llu,"
 			"\"errors\":{",
-		    first ? "" : ",", name, req_class(nr),
+		    first ? "" : ",", name, request_serve_name(req_serve(nr)),
 		    (unsigned long long)r->count, (unsigned long long)r->ok);
 		first = 0;
 		for (i = 0; i < NERR && r->err[i]; i++)

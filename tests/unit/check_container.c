@@ -155,7 +155,7 @@ static const struct {
 } set_iommu_rows[] = {
 	{ VFIO_TYPE1_IOMMU, 0 },	 { VFIO_TYPE1v2_IOMMU, 0 },
 	{ VFIO_SPAPR_TCE_IOMMU, -ENODEV }, { VFIO_DMA_CC_IOMMU, -ENODEV },
-	{ 6 /* NESTING, >= 6.13 */, -ENODEV },
+	{ SHIM_TYPE1_NESTING_IOMMU, -ENODEV },
 	{ VFIO_NOIOMMU_IOMMU, -ENODEV }, { VFIO_UNMAP_ALL, -EINVAL },
 	{ VFIO_UPDATE_VADDR, -ENODEV },	 { 0x1234, -ENODEV },
 };
