@@ -437,5 +437,5 @@ void container_group_left(struct container *c, struct group *g, bool detached)
 	}
 	/* the last group gone deprivileges the container: type1 drops everything */
 	if (!c->groups && detached)
-		container_reset(c, fdtable_find(&c->obj));
+		container_reset(c, obj_fd(&c->obj));
 }

@@ -98,7 +98,7 @@ int group_attach(struct group *g)
 
 	if (g->attach_fd >= 0)
 		return 0;
-	gfd = fdtable_find(&g->obj);
+	gfd = obj_fd(&g->obj);
 	if (gfd < 0)
 		return -EBADF;
 	fd = vfiodev_open_any_device(gfd, g->no);
@@ -212,7 +212,7 @@ int group_unset_container(struct group *g, int group_fd)
 	obj_get(&g->obj);
 	group_leave(g, true);
 	/* every fd of this group is a plain group fd again */
-	while ((fd = fdtable_find(&g->obj)) >= 0)
+	while ((fd = obj_fd(&g->obj)) >= 0)
 		fdtable_remove(fd);
 	obj_put(&g->obj);
 	return 0;
