@@ -13,6 +13,7 @@
 #include <linux/vfio.h>
 
 #include "config.h"
+#include "container_group.h"
 #include "container_priv.h"
 #include "group.h"
 #include "internal.h"
@@ -30,6 +31,7 @@ static void container_free(struct shim_obj *obj)
 	dirty_free_all(c);
 	maptree_destroy(&c->maps);
 	free(c->ranges);
+	free(c->groups);
 	free(c);
 }
 
@@ -206,10 +208,10 @@ static long container_check_extension(struct container *c, int fd, void *arg)
 static long container_set_iommu(struct container *c, int fd, void *arg)
 {
 	unsigned long type = (unsigned long)arg;
-	struct group *g, *h;
+	uint32_t i, j;
 	int rc;
 
-	if (!c->groups || c->type)
+	if (!c->ngroups || c->type)
 		return -EINVAL;
 	switch (type) {
 	case VFIO_TYPE1_IOMMU:
@@ -224,8 +226,9 @@ static long container_set_iommu(struct container *c, int fd, void *arg)
 	default:
 		return -ENODEV;
 	}
-	for (g = c->groups; g; g = g->next) {
-		rc = group_attach(g);
+	/* newest first, as type1's list */
+	for (i = c->ngroups; i--;) {
+		rc = group_attach(c->groups[i]);
 		if (rc)
 			goto err_detach_groups;
 	}
@@ -238,8 +241,8 @@ static long container_set_iommu(struct container *c, int fd, void *arg)
 	return 0;
 
 err_detach_groups:
-	for (h = c->groups; h != g; h = h->next)
-		group_detach(h);
+	for (j = c->ngroups; --j > i;)
+		group_detach(c->groups[j]);
 	return rc;
 }
 
@@ -406,36 +409,69 @@ __attribute__((noinline)) long container_ioctl_slow(struct container *c,
 		report_call(cmd, rc);
 	return rc;
 }
-int container_group_joined(struct container *c, int fd, struct group *g)
+bool container_has_iommu(const struct container *c)
+{
+	return c->type != 0;
+}
+
+void container_get(struct container *c)
+{
+	obj_get(&c->obj);
+}
+
+void container_put(struct container *c)
+{
+	obj_put(&c->obj);
+}
+
+static int groups_reserve(struct container *c)
+{
+	uint32_t cap = c->groups_cap ? c->groups_cap * 2 : 4;
+	struct group **p;
+
+	if (c->ngroups < c->groups_cap)
+		return 0;
+	p = realloc(c->groups, cap * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	c->groups = p;
+	c->groups_cap = cap;
+	return 0;
+}
+
+int container_group_joined(struct container *c, int cfd, struct group *g)
 {
 	int rc;
 
+	rc = groups_reserve(c);
+	if (rc)
+		return rc;
 	/* type1 attaches a group joining a container that already has a driver */
 	if (c->type) {
 		rc = group_attach(g);
 		if (rc)
 			return rc;
-		container_refresh_domain(c, fd);
+		container_refresh_domain(c, cfd);
 	}
 	obj_get(&g->obj);
-	g->next = c->groups;
-	c->groups = g;
+	c->groups[c->ngroups++] = g;
 	return 0;
 }
 
 void container_group_left(struct container *c, struct group *g, bool detached)
 {
-	struct group **p;
+	uint32_t i;
 
-	for (p = &c->groups; *p; p = &(*p)->next) {
-		if (*p == g) {
-			*p = g->next;
-			g->next = NULL;
+	for (i = 0; i < c->ngroups; i++) {
+		if (c->groups[i] == g) {
+			memmove(&c->groups[i], &c->groups[i + 1],
+				(c->ngroups - i - 1) * sizeof(*c->groups));
+			c->ngroups--;
 			obj_put(&g->obj);
 			break;
 		}
 	}
 	/* the last group gone deprivileges the container: type1 drops everything */
-	if (!c->groups && detached)
+	if (!c->ngroups && detached)
 		container_reset(c, obj_fd(&c->obj));
 }

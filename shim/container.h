@@ -37,7 +37,8 @@ struct container {
 	uint32_t dma_entry_limit;
 	uint64_t mapped_bytes;	/* sum of the record's sizes */
 	struct maptree maps;
-	struct group *groups;	/* joined groups, newest first */
+	struct group **groups;	/* joined groups, oldest first; the container's */
+	uint32_t ngroups, groups_cap;
 };
 
 /* open("/dev/vfio/vfio"): a /dev/iommu fd with a fresh IOAS as its compat IOAS. */
@@ -49,12 +50,6 @@ int container_adopt(int fd, struct container **out);
 long container_ioctl(struct container *c, int fd, unsigned long request,
 		     void *arg);
 
-/*
- * A group joined (kernel SET_CONTAINER already done) or left: detached, the
- * kernel let it go; otherwise only this process forgot it (another process
- * still holds the group open, so the container keeps its state).
- */
-int container_group_joined(struct container *c, int fd, struct group *g);
-void container_group_left(struct container *c, struct group *g, bool detached);
+/* What a group may ask of its container: container_group.h. */
 
 #endif /* SHIM_CONTAINER_H */

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""The #include graph of shim/, one node per module (x.c, x.h and the
-x_*.c/x_*.h a module is split into are one node; any other header without a
-.c is a node of its own). Prints the edges, one
+"""The #include graph of shim/, one node per module: x.c, x.h and the
+x_*.c files and x_priv.h a module is split into are one node; any other
+header (an interface such as container_group.h) is a node of its own. Prints the edges, one
 "from -> to" per line, and fails if the graph has a cycle: the layers only
 ever point one way (interpose -> fdtable -> container/group -> iommufd ->
 libc). A cycle that is meant must be named in ALLOWED below with its reason.
@@ -19,7 +19,11 @@ ALLOWED = {}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 
-def module(shim, stem):
+def module(shim, name):
+    stem = name[:-2]
+    if name.endswith(".h") and not stem.endswith("_priv"):
+        if not os.path.exists(os.path.join(shim, stem + ".c")):
+            return stem  # an interface of its own
     head = stem.split("_")[0]
     if head != stem and (os.path.exists(os.path.join(shim, head + ".c")) or
                          os.path.exists(os.path.join(shim, head + ".h"))):
@@ -32,13 +36,13 @@ def graph(shim):
     for f in sorted(os.listdir(shim)):
         if not f.endswith((".c", ".h")):
             continue
-        node = module(shim, f[:-2])
+        node = module(shim, f)
         with open(os.path.join(shim, f)) as fh:
             text = fh.read()
         for inc in INCLUDE.findall(text):
             if not os.path.exists(os.path.join(shim, inc)):
                 continue  # the public include/ headers are no layer of ours
-            to = module(shim, inc[:-2])
+            to = module(shim, inc)
             if to != node:
                 edges.setdefault(node, set()).add(to)
         edges.setdefault(node, set())
