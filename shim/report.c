@@ -178,24 +178,14 @@ __attribute__((format(printf, 2, 3))) static void put(struct jbuf *b,
 	b->left -= (size_t)n;
 }
 
-int report_write(const char *path)
+/* "calls":{...}: each request met, by the table's name; returns the refused count. */
+static uint64_t put_calls(struct jbuf *b)
 {
-	char line[8192], exe[512], ebuf[16];
-	struct jbuf b = { line, sizeof(line) - 1, false };
-	uint64_t refused = 0, diffs = 0;
+	uint64_t refused = 0;
 	unsigned int nr, first = 1;
-	ssize_t n;
-	int fd, i, saved = errno;
+	char ebuf[16];
+	int i;
 
-	n = real.readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	for (i = 0; exe[i]; i++)
-		if (exe[i] == '"' || exe[i] == '\\' || (unsigned char)exe[i] < 32)
-			exe[i] = '?';
-	put(&b, "{\"vfiocompat\":\"%s\",\"pid\":%d,\"program\":\"%s\","
-		"\"fallback\":%s,\"containers\":%llu,\"calls\":{",
-	    VFIOCOMPAT_VERSION_STRING, (int)getpid(), exe,
-	    st.fallback ? "true" : "false", (unsigned long long)st.containers);
 	for (nr = 0; nr < NREQ; nr++) {
 		struct req_stats *r = &st.req[nr];
 		const struct container_request *req = container_request_nr(nr);
@@ -210,26 +200,57 @@ int report_write(const char *path)
 		}
 		if (req_serve(nr) == REQ_REFUSED)
 			refused += r->count;
-		put(&b, "%s\"%s\":{\"class\":\"%s\",\"count\":%llu,\"ok\":%llu,"
-			"\"errors\":{",
+		put(b, "%s\"%s\":{\"class\":\"%s\",\"count\":%llu,\"ok\":%llu,"
+		       "\"errors\":{",
 		    first ? "" : ",", name, request_serve_name(req_serve(nr)),
 		    (unsigned long long)r->count, (unsigned long long)r->ok);
 		first = 0;
 		for (i = 0; i < NERR && r->err[i]; i++)
-			put(&b, "%s\"%s\":%llu", i ? "," : "",
+			put(b, "%s\"%s\":%llu", i ? "," : "",
 			    errno_name(r->err[i], ebuf),
 			    (unsigned long long)r->err_count[i]);
-		put(&b, "}}");
+		put(b, "}}");
 	}
-	put(&b, "},\"other_requests\":%llu,\"differences\":{",
-	    (unsigned long long)st.other);
+	return refused;
+}
+
+/* "differences":{...}; returns how many count against strict_ok. */
+static uint64_t put_differences(struct jbuf *b)
+{
+	uint64_t diffs = 0;
+	int i;
+
 	for (i = 0; i < REPORT_DIFF_COUNT; i++) {
-		put(&b, "%s\"%s\":%llu", i ? "," : "", diff_names[i],
+		put(b, "%s\"%s\":%llu", i ? "," : "", diff_names[i],
 		    (unsigned long long)st.diff[i]);
 		/* informational: only matters to several processes of one user */
 		if (i != REPORT_DIFF_MEMLOCK_PER_USER)
 			diffs += st.diff[i];
 	}
+	return diffs;
+}
+
+int report_write(const char *path)
+{
+	char line[8192], exe[512];
+	struct jbuf b = { line, sizeof(line) - 1, false };
+	uint64_t refused, diffs;
+	ssize_t n;
+	int fd, i, saved = errno;
+
+	n = real.readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	for (i = 0; exe[i]; i++)
+		if (exe[i] == '"' || exe[i] == '\\' || (unsigned char)exe[i] < 32)
+			exe[i] = '?';
+	put(&b, "{\"vfiocompat\":\"%s\",\"pid\":%d,\"program\":\"%s\","
+		"\"fallback\":%s,\"containers\":%llu,\"calls\":{",
+	    VFIOCOMPAT_VERSION_STRING, (int)getpid(), exe,
+	    st.fallback ? "true" : "false", (unsigned long long)st.containers);
+	refused = put_calls(&b);
+	put(&b, "},\"other_requests\":%llu,\"differences\":{",
+	    (unsigned long long)st.other);
+	diffs = put_differences(&b);
 	put(&b, "},\"peak_mappings\":%u,\"peak_mapped_bytes\":%llu,"
 		"\"refused\":%llu,\"differences_hit\":%llu,\"strict_ok\":%s}",
 	    st.peak_mappings, (unsigned long long)st.peak_bytes,
