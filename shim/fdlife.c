@@ -32,7 +32,8 @@ void fdlife_dup(int oldfd, int newfd)
 	if (in_vfork_child())
 		return;
 	shim_lock();
-	fdtable_remove(newfd);
+	/* dup2/dup3 closed what newfd was */
+	fdlife_closed(newfd);
 	obj = fdtable_lookup(oldfd);
 	if (obj && obj->kind != SHIM_PRIVATE)
 		fdtable_add(newfd, obj);

@@ -171,7 +171,7 @@ static void forget_stale(int fd)
 	if (likely(fdtable_kind(fd) == SHIM_NONE))
 		return;
 	shim_lock();
-	fdtable_remove(fd);
+	fdlife_closed(fd);
 	shim_unlock();
 }
 
