@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * VFIO type1 container semantics on an iommufd IOAS; see container.h.
- * Function names follow the VFIO ioctl they serve (VFIO_IOMMU_MAP_DMA ->
- * container_map_dma()); the order of the checks inside each is type1's, so
- * the first error type1 would report is the one reported.
+ * VFIO type1 container semantics on an iommufd IOAS (see container.h), the
+ * table of container requests and its dispatch. MAP/UNMAP over the record
+ * are in container_dma.c, the dirty-bitmap emulation in container_dirty.c,
+ * the call trace in container_trace.c. Function names follow the VFIO ioctl
+ * they serve (VFIO_IOMMU_MAP_DMA -> container_map_dma()); the order of the
+ * checks inside each is type1's, so the first error type1 would report is
+ * the one reported.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -154,6 +157,7 @@ static void container_refresh_domain(struct container *c, int fd)
 	c->nranges = num;
 }
 
+/* The last group left: type1 drops every mapping and the iommu driver. */
 static void container_reset(struct container *c, int fd)
 {
 	uint64_t unmapped;
