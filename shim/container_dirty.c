@@ -184,7 +184,8 @@ long container_dirty_pages(struct container *c, int fd, void *arg)
 		c->dirty_tracking = false;
 		return 0;
 	}
-	if (dirty.argsz - minsz < sizeof(struct vfio_iommu_type1_dirty_bitmap_get))
+	if (dirty.argsz - minsz <
+	    sizeof(struct vfio_iommu_type1_dirty_bitmap_get))
 		return -EINVAL;
 	return dirty_get_bitmap(c, arg, minsz);
 }

@@ -21,11 +21,12 @@
 #define offsetofend(type, member) \
 	(offsetof(type, member) + sizeof(((type *)0)->member))
 
-/* argsz's minimum per request: what type1 copies in first (the table's minsz) */
+/* argsz's minimum per request, what type1 copies in first (table: minsz) */
 #define GET_INFO_MINSZ offsetofend(struct vfio_iommu_type1_info, iova_pgsizes)
 #define MAP_DMA_MINSZ offsetofend(struct vfio_iommu_type1_dma_map, size)
 #define UNMAP_DMA_MINSZ offsetofend(struct vfio_iommu_type1_dma_unmap, size)
-#define DIRTY_PAGES_MINSZ offsetofend(struct vfio_iommu_type1_dirty_bitmap, flags)
+#define DIRTY_PAGES_MINSZ \
+	offsetofend(struct vfio_iommu_type1_dirty_bitmap, flags)
 
 /* type1: DIRTY_BITMAP_SIZE_MAX, the bytes of a bitmap of INT_MAX pages */
 #define DIRTY_BITMAP_BYTES(n) ((((n) + 63) / 64) * 8)

@@ -18,13 +18,13 @@ bool in_vfork_child(void);
 
 /* newfd now refers to what oldfd refers to. */
 void fdlife_dup(int oldfd, int newfd);
-/* The caller is about to dup2() over newfd: if it is our private fd, move ours away. */
+/* dup2() over newfd is coming: if it is our private fd, move ours away. */
 void fdlife_make_room(int newfd);
 /* fd was closed (lock held); see the last-close step in fdlife.c. */
 void fdlife_closed(int fd);
 /* Some fd in [first, last] is in the table. */
 bool fdlife_range_has_ours(unsigned int first, unsigned int last);
-/* [first, last] was closed but for our private fds (lock held): forget the rest. */
+/* [first, last] was closed but our private fds (lock held): forget them. */
 void fdlife_range_closed(unsigned int first, unsigned int last);
 
 #endif /* SHIM_FDLIFE_H */

@@ -14,7 +14,7 @@
 
 #define CONTAINER_PATH "/dev/vfio/vfio"
 
-/* Collapse "//", "/./" and "/../" of an absolute path, in place (no symlinks). */
+/* Collapse "//", "/./", "/../" of an absolute path in place (no symlinks). */
 void path_normalize(char *p);
 
 /*
@@ -35,10 +35,10 @@ static inline bool path_may_be_container(const char *path, size_t *n)
 /* Any spelling of /dev/vfio/vfio, or another name of its device (10:196). */
 bool path_names_container(int dirfd, const char *path);
 
-/* N when path names fd N of this process (pid) through /proc or /dev/fd, else -1. */
+/* N when path names fd N of process pid through /proc or /dev/fd, else -1. */
 int proc_fd_number(const char *path, pid_t pid);
 
-/* path (dirfd-relative: a bare number under /proc/<us>/fd) is one of our containers. */
+/* path (or a bare number under dirfd, /proc/<us>/fd) names our container. */
 bool proc_names_container(int dirfd, const char *path);
 
 /* What readlink() of our container reads: the name the caller opened. */

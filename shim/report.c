@@ -178,7 +178,7 @@ __attribute__((format(printf, 2, 3))) static void put(struct jbuf *b,
 	b->left -= (size_t)n;
 }
 
-/* "calls":{...}: each request met, by the table's name; returns the refused count. */
+/* "calls":{...} by the table's names; returns the refused count. */
 static uint64_t put_calls(struct jbuf *b)
 {
 	uint64_t refused = 0;

@@ -25,10 +25,10 @@ enum request_serve {
 struct container_request {
 	unsigned int cmd;	/* the ioctl number, as the kernel sees it */
 	const char *name;	/* "VFIO_IOMMU_MAP_DMA" */
-	/* argsz's minimum (offsetofend of the last mandatory field); 0: arg is a value */
+	/* argsz's minimum (end of the last mandatory field); 0: a value */
 	size_t minsz;
 	enum request_serve serve;
-	/* type1 answers EINVAL before VFIO_SET_IOMMU (or after the last group left) */
+	/* EINVAL before VFIO_SET_IOMMU (or after the last group left) */
 	uint8_t needs_iommu;
 	long (*handler)(struct container *c, int fd, void *arg);
 	/*
@@ -39,7 +39,7 @@ struct container_request {
 	bool (*trace_result)(void *arg, char *buf, size_t len);
 };
 
-/* VFIO_BASE + nr: the row of that number, whatever cmd's other bits, or NULL. */
+/* The row of number VFIO_BASE + nr, whatever cmd's other bits, or NULL. */
 const struct container_request *container_request_nr(unsigned int nr);
 
 /* The row serving exactly cmd, or NULL. */

@@ -20,6 +20,8 @@
 #define GFD (FAKE_GROUP_FD_BASE + 3)
 #define SZ_4K 0x1000ull
 #define SZ_2M 0x200000ull
+/* A number in VFIO's container range that no request has */
+#define UNKNOWN_REQUEST _IO(VFIO_TYPE, VFIO_BASE + 30)
 
 static struct container *c;
 static int cfd;
@@ -139,23 +141,39 @@ START_TEST(test_get_api_version)
 }
 END_TEST
 
-/* CHECK_EXTENSION ids 1..10: before SET_IOMMU, after it */
-static const int ext_before[11] = { 0, 1, 0, 1, 0, 0, 0, 0, 0, 1, 0 };
-static const int ext_after[11] = { 0, 1, 0, 1, 1, 0, 0, 0, 0, 1, 0 };
+/* CHECK_EXTENSION, by id: before SET_IOMMU, after it */
+static const struct {
+	unsigned long ext;
+	int before, after;
+} ext_rows[] = {
+	{ 0, 0, 0 },	/* no such extension */
+	{ VFIO_TYPE1_IOMMU, 1, 1 },
+	{ VFIO_SPAPR_TCE_IOMMU, 0, 0 },
+	{ VFIO_TYPE1v2_IOMMU, 1, 1 },
+	{ VFIO_DMA_CC_IOMMU, 0, 1 },
+	{ VFIO_EEH, 0, 0 },
+	{ SHIM_TYPE1_NESTING_IOMMU, 0, 0 },	/* as type1 >= 6.13 (listed) */
+	{ VFIO_SPAPR_TCE_v2_IOMMU, 0, 0 },
+	{ VFIO_NOIOMMU_IOMMU, 0, 0 },
+	{ VFIO_UNMAP_ALL, 1, 1 },
+	{ VFIO_UPDATE_VADDR, 0, 0 },	/* listed: not supported */
+};
 
 START_TEST(test_check_extension_table)
 {
-	int id;
+	size_t i;
 
-	for (id = 0; id <= 10; id++)
-		ck_assert_msg(ioc_val(VFIO_CHECK_EXTENSION, id) ==
-				      ext_before[id],
-			      "before SET_IOMMU: id %d", id);
+	for (i = 0; i < sizeof(ext_rows) / sizeof(ext_rows[0]); i++)
+		ck_assert_msg(ioc_val(VFIO_CHECK_EXTENSION, ext_rows[i].ext) ==
+				      ext_rows[i].before,
+			      "before SET_IOMMU: extension %lu",
+			      ext_rows[i].ext);
 	set_iommu();
-	for (id = 0; id <= 10; id++)
-		ck_assert_msg(ioc_val(VFIO_CHECK_EXTENSION, id) ==
-				      ext_after[id],
-			      "after SET_IOMMU: id %d", id);
+	for (i = 0; i < sizeof(ext_rows) / sizeof(ext_rows[0]); i++)
+		ck_assert_msg(ioc_val(VFIO_CHECK_EXTENSION, ext_rows[i].ext) ==
+				      ext_rows[i].after,
+			      "after SET_IOMMU: extension %lu",
+			      ext_rows[i].ext);
 }
 END_TEST
 
@@ -207,7 +225,7 @@ START_TEST(test_ioctls_before_set_iommu_einval)
 {
 	static const unsigned long reqs[] = {
 		VFIO_IOMMU_GET_INFO, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA,
-		VFIO_IOMMU_DIRTY_PAGES, _IO(VFIO_TYPE, VFIO_BASE + 30),
+		VFIO_IOMMU_DIRTY_PAGES, UNKNOWN_REQUEST,
 	};
 	unsigned int mark;
 	size_t i;
@@ -227,12 +245,13 @@ START_TEST(test_unknown_ioctl_enotty)
 
 	set_iommu();
 	mark = fake.calls;
-	ck_assert_int_eq(ioc(_IO(VFIO_TYPE, VFIO_BASE + 30), mem), -ENOTTY);
+	ck_assert_int_eq(ioc(UNKNOWN_REQUEST, mem), -ENOTTY);
 	/* an iommufd request on the container is not the caller's to make */
 	ck_assert_int_eq(ioc(_IO(VFIO_TYPE, 0x81), mem), -ENOTTY);
 	/* MAP_DMA's number with another size is another request */
-	ck_assert_int_eq(ioc(_IOW(VFIO_TYPE, VFIO_BASE + 13, int), mem),
-			 -ENOTTY);
+	ck_assert_int_eq(
+		ioc(_IOW(VFIO_TYPE, _IOC_NR(VFIO_IOMMU_MAP_DMA), int), mem),
+		-ENOTTY);
 	ck_assert_calls(mark, "");
 }
 END_TEST
@@ -418,7 +437,7 @@ START_TEST(test_map_overlap_eexist)
 
 	set_iommu();
 	ck_assert_int_eq(map_rw(0x100000, 0x3000), 0);
-	/* the record overlaps: the kernel confirms (another process may have unmapped) */
+	/* the record overlaps: the kernel confirms (another process may unmap) */
 	mark = fake.calls;
 	ck_assert_int_eq(map_rw(0x102000, 0x2000), -EEXIST);
 	ck_assert_calls(mark, "compat MAP_DMA");
@@ -431,6 +450,7 @@ START_TEST(test_map_entry_limit_enospc)
 {
 	uint64_t buf[32];
 	struct vfio_iommu_type1_info *info = (void *)buf;
+	const struct vfio_iommu_type1_info_dma_avail *avail;
 	unsigned int mark;
 	int i;
 
@@ -445,10 +465,9 @@ START_TEST(test_map_entry_limit_enospc)
 	ck_assert_int_eq(map_rw(0x100000, SZ_4K), -EEXIST);
 	info->argsz = sizeof(buf);
 	ck_assert_int_eq(ioc(VFIO_IOMMU_GET_INFO, info), 0);
-	ck_assert_uint_eq(((const struct vfio_iommu_type1_info_dma_avail *)
-				   find_cap(info, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL))
-				  ->avail,
-			  0);
+	avail = (const void *)find_cap(info, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
+	ck_assert_ptr_nonnull(avail);
+	ck_assert_uint_eq(avail->avail, 0);
 	ck_assert_int_eq(unmap(0x100000, SZ_4K, 0, NULL), 0);
 	ck_assert_int_eq(map_rw(0x200000, SZ_4K), 0);
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* The container's names (shim/path.c): the spellings open() may get, and /proc fd names. */
+/* The container's names (shim/path.c): open()'s spellings, /proc fd names. */
 #include <check.h>
 #include <fcntl.h>
 #include <limits.h>
