@@ -6,8 +6,13 @@
  * groups exist, their devices and drivers, and whether a group can be viable
  * for VFIO. The doctor asks the kernel itself with the other subcommands.
  *
- * Output: key=value lines (see print_node(), walk_groups() for the keys); a
- * group is "group=N" followed by its "group.*" lines.
+ * Output, key=value lines: kernel, kernel.level (major * 1000 + minor) and a
+ * 0/1 line per kernel_features[] entry; iommu.* (/dev/iommu) and container.*
+ * (/dev/vfio/vfio), each .node=present|missing and, if present, .access and
+ * .desc (print_node()); iommu.loaded, iommu.minor, iommufd.holds_vfio,
+ * vfio.loaded, vfio.type1_loaded, cdevs, iommus, cmdline.iommu,
+ * hugepages.kib; groups=COUNT, then per group "group=N" followed by its
+ * group.* lines (walk_group()).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
