@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/utsname.h>
 
 #include "vfiocompat.h"
 #include "config.h"
@@ -14,6 +15,8 @@ struct shim_config shim_config = {
 	.log_level = SHIM_LOG_WARN,
 	.log_cats = SHIM_CAT_ALL,
 	.quiet = true,
+	/* until config_init(): the newest type1 the shim knows (unit tests) */
+	.type1_kver = TYPE1_KVER(6, 19),
 };
 
 static const struct {
@@ -86,6 +89,43 @@ static bool parse_u32(const char *s, uint32_t *out)
 	return true;
 }
 
+uint16_t config_parse_kver(const char *release)
+{
+	unsigned long major, minor;
+	char *end;
+
+	if (!release || *release < '1' || *release > '9')
+		return 0;
+	major = strtoul(release, &end, 10);
+	if (*end != '.' || end[1] < '0' || end[1] > '9')
+		return 0;
+	minor = strtoul(end + 1, &end, 10);
+	if (major > 255 || minor > 255 || (*end && *end != '.' && *end != '-' &&
+					     *end != '+'))
+		return 0;
+	return TYPE1_KVER(major, minor);
+}
+
+/*
+ * The kernel whose type1 answers are given: the setting, else the running
+ * kernel. A release that does not parse keeps the newest behaviour known.
+ */
+static void set_type1_kver(struct shim_config *cfg, const char *setting)
+{
+	struct utsname u;
+	uint16_t v = 0;
+
+	if (setting && *setting) {
+		v = config_parse_kver(setting);
+		if (!v && !cfg->bad_value)
+			cfg->bad_value = VFIOCOMPAT_ENV_TYPE1_KERNEL;
+	}
+	if (!v && !uname(&u))
+		v = config_parse_kver(u.release);
+	if (v)
+		cfg->type1_kver = v;
+}
+
 static bool truthy(const char *s)
 {
 	return *s && strcmp(s, "0") && strcmp(s, "no") && strcmp(s, "false");
@@ -129,9 +169,11 @@ void config_load(struct shim_config *cfg, bool secure,
 	/* setuid/setcap programs must not be steerable through the environment */
 	if (secure) {
 		cfg->secure = true;
+		set_type1_kver(cfg, NULL);
 		settle(cfg);
 		return;
 	}
+	set_type1_kver(cfg, get(VFIOCOMPAT_ENV_TYPE1_KERNEL));
 	config_parse(cfg, get(VFIOCOMPAT_ENV_DISABLE), get(VFIOCOMPAT_ENV_LOG),
 		     get(VFIOCOMPAT_ENV_LOG_FILE), get(VFIOCOMPAT_ENV_FALLBACK),
 		     get(VFIOCOMPAT_ENV_DMA_ENTRY_LIMIT));

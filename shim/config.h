@@ -40,11 +40,28 @@ struct shim_config {
 	const char *bad_value;	/* first variable that did not parse, for a warning */
 	const char *report_file; /* VFIOCOMPAT_REPORT: JSON written at exit */
 	bool trap;		/* VFIOCOMPAT_TRAP: seccomp backstop for raw ioctls */
+	/*
+	 * Whose type1 to answer as: major << 8 | minor of the running kernel,
+	 * or of VFIOCOMPAT_TYPE1_KERNEL ("6.12"). type1's answers changed
+	 * with the kernel (type1_since() marks each place).
+	 */
+	uint16_t type1_kver;
 	/* derived: no call trace and no report, so MAP/UNMAP take the short way */
 	bool quiet;
 };
 
 extern struct shim_config shim_config;
+
+#define TYPE1_KVER(major, minor) ((uint16_t)((major) << 8 | (minor)))
+
+/* Does the type1 being answered as have the behaviour of major.minor? */
+static inline bool type1_since(unsigned int major, unsigned int minor)
+{
+	return shim_config.type1_kver >= TYPE1_KVER(major, minor);
+}
+
+/* "7.2.13+deb14-amd64" or "6.12": major << 8 | minor, or 0. */
+uint16_t config_parse_kver(const char *release);
 
 /* Parse the environment; later calls do nothing. */
 void config_init(void);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <linux/vfio.h>
 
+#include "config.h"
 #include "container_priv.h"
 #include "uaccess.h"
 
@@ -118,8 +119,15 @@ static int dirty_get_bitmap(struct container *c, void *arg, size_t minsz)
 	rc = copy_from_user(&range, user_offset(arg, minsz), sizeof(range));
 	if (rc)
 		return rc;
-	if (range.iova + range.size < range.iova)
+	if (type1_since(6, 19)) {
+		if (!range.size)
+			return -EINVAL;
+		if (range.iova + (range.size - 1) < range.iova)
+			return -EOVERFLOW;
+	} else if (range.iova + range.size < range.iova) {
+		/* before 6.19 a range ending exactly at 2^64 is refused too */
 		return -EINVAL;
+	}
 	if (!user_range_ok((unsigned long)range.bitmap.data,
 			   range.bitmap.size))
 		return -EINVAL;

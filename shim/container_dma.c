@@ -56,13 +56,52 @@ static int map_dma_over_record(struct container *c, int fd,
 	return 0;
 }
 
+/* Does [start, start + size) run past 2^64? (size 0 never does) */
+static inline bool wraps(uint64_t start, uint64_t size)
+{
+	return size && start + size - 1 < start;
+}
+
+/*
+ * A MAP_DMA the common case below does not take: type1's answer, its checks
+ * in the order of the kernel being answered as (6.19 moved the wrap checks
+ * forward and made them EOVERFLOW).
+ */
+static __attribute__((noinline)) int
+map_dma_refused(const struct container *c,
+		const struct vfio_iommu_type1_dma_map *map)
+{
+	uint32_t mask = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE |
+			VFIO_DMA_MAP_FLAG_VADDR;
+	bool prot = map->flags & (VFIO_DMA_MAP_FLAG_READ |
+				  VFIO_DMA_MAP_FLAG_WRITE);
+	bool set_vaddr = map->flags & VFIO_DMA_MAP_FLAG_VADDR;
+	bool wrap = wraps(map->iova, map->size) || wraps(map->vaddr, map->size);
+
+	if (map->flags & ~mask)
+		return -EINVAL;
+	if (type1_since(6, 19)) {
+		if (!map->size)
+			return -EINVAL;
+		if (wrap)
+			return -EOVERFLOW;
+	}
+	/* a vaddr update has no permissions; a mapping needs some */
+	if (prot == set_vaddr)
+		return -EINVAL;
+	if (!map->size || (map->size | map->iova | map->vaddr) & c->pgmask)
+		return -EINVAL;
+	if (wrap)
+		return -EINVAL;
+	/* what is left is a valid vaddr update: listed difference, refused */
+	report_difference(REPORT_DIFF_VADDR);
+	return -EINVAL;
+}
+
 SHIM_HOT long container_map_dma(struct container *c, int fd, void *arg)
 {
 	struct vfio_iommu_type1_dma_map map;
 	size_t minsz = MAP_DMA_MINSZ;
-	uint32_t mask = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE |
-			VFIO_DMA_MAP_FLAG_VADDR;
-	bool set_vaddr;
 	uint8_t prot;
 	int rc;
 
@@ -72,20 +111,11 @@ SHIM_HOT long container_map_dma(struct container *c, int fd, void *arg)
 	if (map.argsz < minsz)
 		return -EINVAL;
 	prot = map.flags & (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
-	if (map.flags != prot || !prot) { /* not a plain mapping */
-		set_vaddr = map.flags & VFIO_DMA_MAP_FLAG_VADDR;
-		/* a vaddr update has no permissions; a mapping needs some */
-		if (map.flags & ~mask || !prot == !set_vaddr)
-			return -EINVAL;
-		/* listed difference: vaddr updates refused until supported */
-		report_difference(REPORT_DIFF_VADDR);
-		return -EINVAL;
-	}
-	if (!map.size || (map.size | map.iova | map.vaddr) & c->pgmask)
-		return -EINVAL;
-	if (map.iova + map.size - 1 < map.iova ||
-	    map.vaddr + map.size - 1 < map.vaddr)
-		return -EINVAL;
+	if (unlikely(map.flags != prot || !prot || !map.size ||
+		     (map.size | map.iova | map.vaddr) & c->pgmask ||
+		     map.iova + map.size - 1 < map.iova ||
+		     map.vaddr + map.size - 1 < map.vaddr))
+		return map_dma_refused(c, &map);
 	rc = maptree_insert_new(&c->maps, map.iova, map.size, map.vaddr, prot);
 	if (rc == -EEXIST)
 		return map_dma_over_record(c, fd, &map, prot);
@@ -257,9 +287,10 @@ static int unmap_check_range(const struct container *c, struct unmap_req *r)
 		if (r->iova || r->size)
 			return -EINVAL;
 		r->size = UINT64_MAX;
-	} else if (!r->size || r->size & (pgsize - 1) ||
-		   r->iova + r->size - 1 < r->iova) {
+	} else if (!r->size || r->size & (pgsize - 1)) {
 		return -EINVAL;
+	} else if (wraps(r->iova, r->size)) {
+		return type1_since(6, 19) ? -EOVERFLOW : -EINVAL;
 	}
 	if (r->get_dirty && (!c->dirty_tracking || r->bitmap.pgsize != pgsize))
 		return -EINVAL;
@@ -283,7 +314,7 @@ static int unmap_walk(struct container *c, const struct unmap_req *r,
 
 	for (m = maptree_first_from(&c->maps, r->iova); m;
 	     m = maptree_next(&c->maps, m)) {
-		if (m->iova >= r->iova + r->size)
+		if (m->iova > r->iova + (r->size - 1))
 			break;
 		if (c->type == VFIO_TYPE1_IOMMU && r->iova > m->iova) {
 			*straddle = true;
@@ -311,15 +342,22 @@ unmap_dma_general(struct container *c, int fd, void *arg,
 	struct unmap_req r = { .iova = read->iova, .size = read->size };
 	size_t minsz = UNMAP_DMA_MINSZ;
 	const struct mapping *last = NULL;
-	uint64_t end, unmapped = 0, count = 0;
+	uint64_t last_iova, unmapped = 0, count = 0;
 	bool straddle = false;
 	int rc;
 
 	rc = unmap_read_flags(&unmap, arg, &r);
 	if (!rc)
 		rc = unmap_check_range(c, &r);
-	if (!rc)
-		rc = unmap_walk(c, &r, &count, &last, &straddle);
+	if (rc)
+		return rc;
+	/*
+	 * Before 6.19 type1's search for a range ending exactly at 2^64 wraps
+	 * to 0 and finds nothing: 0, size 0, the mappings stay (fixed since).
+	 */
+	if (!r.all && !(r.iova + r.size) && !type1_since(6, 19))
+		goto out;
+	rc = unmap_walk(c, &r, &count, &last, &straddle);
 	if (rc)
 		return rc;
 	if (!straddle || count) {
@@ -327,16 +365,19 @@ unmap_dma_general(struct container *c, int fd, void *arg,
 		 * The kernel gets the whole range, not just the mappings the
 		 * record knows: a process we forked or sent the fd to may have
 		 * mapped there. v1 removes whole mappings, so its range grows
-		 * to their ends.
+		 * to their ends. Ends are inclusive: a range may end at 2^64.
 		 */
-		end = r.all ? UINT64_MAX : r.iova + r.size;
+		last_iova = r.iova + (r.size - 1);
 		if (c->type == VFIO_TYPE1_IOMMU && count && !r.all &&
-		    last->iova + last->size > end)
-			end = last->iova + last->size;
-		rc = unmap_range(c, fd, r.iova, end - r.iova, count, &unmapped);
+		    last->iova + (last->size - 1) > last_iova)
+			last_iova = last->iova + (last->size - 1);
+		rc = unmap_range(c, fd, r.iova,
+				 r.all ? UINT64_MAX : last_iova - r.iova + 1,
+				 count, &unmapped);
 		if (rc)
 			return type1_errno(rc);
 	}
+out:
 	unmap.size = unmapped;
 	return copy_to_user(arg, &unmap, minsz);
 }

@@ -125,11 +125,12 @@ static void do_init(void)
 	if (shim_config.bad_value)
 		shim_warn(SHIM_CAT_INIT, "ignoring invalid %s",
 			  shim_config.bad_value);
-	shim_dbg(SHIM_CAT_INIT, "vfiocompat %s loaded%s%s",
+	shim_dbg(SHIM_CAT_INIT, "vfiocompat %s loaded%s%s; answers as type1 of %u.%u",
 		 VFIOCOMPAT_VERSION_STRING,
 		 shim_config.disabled ? " (disabled)" : "",
 		 shim_config.secure ? " (secure execution: environment ignored)" :
-				      "");
+				      "",
+		 shim_config.type1_kver >> 8, shim_config.type1_kver & 0xff);
 	errno = saved;
 }
 

@@ -3,6 +3,7 @@
 #include <check.h>
 #include <string.h>
 
+#include "vfiocompat.h"
 #include "config.h"
 #include "log.h"
 #include "report.h"
@@ -98,6 +99,58 @@ START_TEST(test_secure_execution_ignores_everything)
 }
 END_TEST
 
+/* uname's release or VFIOCOMPAT_TYPE1_KERNEL: whose type1 to answer as */
+static const struct {
+	const char *release;
+	uint16_t kver;
+} kver_rows[] = {
+	{ "6.12.118+deb12-amd64", TYPE1_KVER(6, 12) },
+	{ "7.2.13+deb14-amd64", TYPE1_KVER(7, 2) },
+	{ "6.19", TYPE1_KVER(6, 19) },
+	{ "7.3-rc1", TYPE1_KVER(7, 3) },
+	{ "6.12.0-55.el10.x86_64", TYPE1_KVER(6, 12) },
+	{ "", 0 },	     { "6", 0 },   { "6.", 0 },	    { "6.x", 0 },
+	{ "v6.12", 0 },	     { "06.12", 0 }, { "6.12x", 0 },  { "300.1", 0 },
+	{ "6.300", 0 },
+};
+
+START_TEST(test_type1_kernel_release)
+{
+	ck_assert_msg(config_parse_kver(kver_rows[_i].release) ==
+			      kver_rows[_i].kver,
+		      "'%s'", kver_rows[_i].release);
+}
+END_TEST
+
+static const char *kver_env(const char *name)
+{
+	return !strcmp(name, VFIOCOMPAT_ENV_TYPE1_KERNEL) ? "6.12" : NULL;
+}
+
+static const char *bad_kver_env(const char *name)
+{
+	return !strcmp(name, VFIOCOMPAT_ENV_TYPE1_KERNEL) ? "six" : NULL;
+}
+
+START_TEST(test_type1_kernel_setting)
+{
+	struct shim_config cfg = { .type1_kver = 1 };
+
+	config_load(&cfg, false, kver_env);
+	ck_assert_uint_eq(cfg.type1_kver, TYPE1_KVER(6, 12));
+	ck_assert_ptr_null(cfg.bad_value);
+	/* a bad setting is named and the running kernel's type1 is used */
+	memset(&cfg, 0, sizeof(cfg));
+	config_load(&cfg, false, bad_kver_env);
+	ck_assert_str_eq(cfg.bad_value, VFIOCOMPAT_ENV_TYPE1_KERNEL);
+	ck_assert_uint_ne(cfg.type1_kver, 0);
+	/* secure execution: the setting is ignored, the kernel still read */
+	memset(&cfg, 0, sizeof(cfg));
+	config_load(&cfg, true, kver_env);
+	ck_assert_uint_ne(cfg.type1_kver, 0);
+}
+END_TEST
+
 START_TEST(test_report_json_line)
 {
 	char path[] = "/tmp/vfiocompat-report-XXXXXX", line[8192];
@@ -146,6 +199,9 @@ Suite *config_suite(void)
 	tcase_add_test(t, test_bad_values_named_and_ignored);
 	tcase_add_test(t, test_secure_execution_ignores_everything);
 	tcase_add_test(t, test_report_json_line);
+	tcase_add_loop_test(t, test_type1_kernel_release, 0,
+			    sizeof(kver_rows) / sizeof(kver_rows[0]));
+	tcase_add_test(t, test_type1_kernel_setting);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -25,8 +25,9 @@
 
 static struct container *c;
 static int cfd;
-/* The IOMMU type of the running fixture variant: TYPE1 or TYPE1v2. */
+/* The running fixture variant: TYPE1 or TYPE1v2, and whose type1 (kernel). */
 static unsigned long fixture_type;
+static uint16_t fixture_kver = TYPE1_KVER(6, 19);
 static char mem[16 * 4096] __attribute__((aligned(4096)));
 #define VA ((uint64_t)(uintptr_t)mem)
 
@@ -34,6 +35,7 @@ static void setup(void)
 {
 	fake_reset();
 	shim_config.dma_entry_limit = 65535;
+	shim_config.type1_kver = fixture_kver;
 	ck_assert_int_eq(fdtable_init(), 0);
 	shim_lock();
 	cfd = container_open(O_RDWR, &c);
@@ -48,16 +50,25 @@ static void teardown(void)
 	shim_unlock();
 }
 
-static void setup_type1(void)
-{
-	fixture_type = VFIO_TYPE1_IOMMU;
-	setup();
-}
+/* One fixture per IOMMU type and kernel whose type1 is answered as. */
+#define FIXTURE(name, type, major, minor)                \
+	static void name(void)                           \
+	{                                                \
+		fixture_type = (type);                   \
+		fixture_kver = TYPE1_KVER(major, minor); \
+		setup();                                 \
+	}
+FIXTURE(setup_6_12, 0, 6, 12)
+FIXTURE(setup_6_19, 0, 6, 19)
+FIXTURE(setup_type1_6_12, VFIO_TYPE1_IOMMU, 6, 12)
+FIXTURE(setup_type1_6_19, VFIO_TYPE1_IOMMU, 6, 19)
+FIXTURE(setup_type1v2_6_12, VFIO_TYPE1v2_IOMMU, 6, 12)
+FIXTURE(setup_type1v2_6_19, VFIO_TYPE1v2_IOMMU, 6, 19)
 
-static void setup_type1v2(void)
+/* type1's answer for the running variant: since 6.19 where it changed */
+static long expect(long before_6_19, long since_6_19)
 {
-	fixture_type = VFIO_TYPE1v2_IOMMU;
-	setup();
+	return type1_since(6, 19) ? since_6_19 : before_6_19;
 }
 
 static long ioc(unsigned long req, void *arg)
@@ -152,7 +163,7 @@ static const struct {
 	{ VFIO_TYPE1v2_IOMMU, 1, 1 },
 	{ VFIO_DMA_CC_IOMMU, 0, 1 },
 	{ VFIO_EEH, 0, 0 },
-	{ SHIM_TYPE1_NESTING_IOMMU, 0, 0 },	/* as type1 >= 6.13 (listed) */
+	{ SHIM_TYPE1_NESTING_IOMMU, -1, -1 },	/* 1 before 6.13, 0 since */
 	{ VFIO_SPAPR_TCE_v2_IOMMU, 0, 0 },
 	{ VFIO_NOIOMMU_IOMMU, 0, 0 },
 	{ VFIO_UNMAP_ALL, 1, 1 },
@@ -161,17 +172,20 @@ static const struct {
 
 START_TEST(test_check_extension_table)
 {
+	int nesting = !type1_since(6, 13);
 	size_t i;
 
 	for (i = 0; i < sizeof(ext_rows) / sizeof(ext_rows[0]); i++)
 		ck_assert_msg(ioc_val(VFIO_CHECK_EXTENSION, ext_rows[i].ext) ==
-				      ext_rows[i].before,
+				      (ext_rows[i].before < 0 ? nesting :
+								ext_rows[i].before),
 			      "before SET_IOMMU: extension %lu",
 			      ext_rows[i].ext);
 	set_iommu();
 	for (i = 0; i < sizeof(ext_rows) / sizeof(ext_rows[0]); i++)
 		ck_assert_msg(ioc_val(VFIO_CHECK_EXTENSION, ext_rows[i].ext) ==
-				      ext_rows[i].after,
+				      (ext_rows[i].after < 0 ? nesting :
+							       ext_rows[i].after),
 			      "after SET_IOMMU: extension %lu",
 			      ext_rows[i].ext);
 }
@@ -193,22 +207,26 @@ END_TEST
 
 static const struct {
 	unsigned long type;
-	long rc;
+	long rc, rc_6_13;	/* the latter where type1 changed in 6.13 */
 } set_iommu_rows[] = {
-	{ VFIO_TYPE1_IOMMU, 0 },	 { VFIO_TYPE1v2_IOMMU, 0 },
-	{ VFIO_SPAPR_TCE_IOMMU, -ENODEV }, { VFIO_DMA_CC_IOMMU, -ENODEV },
-	{ SHIM_TYPE1_NESTING_IOMMU, -ENODEV },
-	{ VFIO_NOIOMMU_IOMMU, -ENODEV }, { VFIO_UNMAP_ALL, -EINVAL },
-	{ VFIO_UPDATE_VADDR, -ENODEV },	 { 0x1234, -ENODEV },
+	{ VFIO_TYPE1_IOMMU, 0, 0 },	 { VFIO_TYPE1v2_IOMMU, 0, 0 },
+	{ VFIO_SPAPR_TCE_IOMMU, -ENODEV, 0 }, { VFIO_DMA_CC_IOMMU, -ENODEV, 0 },
+	/* its attach fails on x86 until 6.13; then no driver takes it */
+	{ SHIM_TYPE1_NESTING_IOMMU, -EINVAL, -ENODEV },
+	{ VFIO_NOIOMMU_IOMMU, -ENODEV, 0 }, { VFIO_UNMAP_ALL, -EINVAL, 0 },
+	{ VFIO_UPDATE_VADDR, -ENODEV, 0 },	 { 0x1234, -ENODEV, 0 },
 };
 
 START_TEST(test_set_iommu_types)
 {
+	long rc = set_iommu_rows[_i].rc;
+
+	if (set_iommu_rows[_i].rc_6_13 && type1_since(6, 13))
+		rc = set_iommu_rows[_i].rc_6_13;
 	join();
-	ck_assert_int_eq(ioc_val(VFIO_SET_IOMMU, set_iommu_rows[_i].type),
-			 set_iommu_rows[_i].rc);
+	ck_assert_int_eq(ioc_val(VFIO_SET_IOMMU, set_iommu_rows[_i].type), rc);
 	/* success attaches the domain, as type1 does at SET_IOMMU */
-	ck_assert_int_eq(fake.domain, set_iommu_rows[_i].rc == 0);
+	ck_assert_int_eq(fake.domain, rc == 0);
 }
 END_TEST
 
@@ -386,37 +404,47 @@ static const struct {
 	uint64_t iova, size, vaddr_off;
 	uint32_t flags;
 	long rc;
+	long rc_6_19;	/* where type1 changed in 6.19 */
 } map_rows[] = {
-	{ "ok", 0x100000, SZ_4K, 0, 3, 0 },
-	{ "read only", 0x100000, SZ_4K, 0, VFIO_DMA_MAP_FLAG_READ, 0 },
-	{ "flags 0", 0x100000, SZ_4K, 0, 0, -EINVAL },
-	{ "unknown flag", 0x100000, SZ_4K, 0, 3 | 8, -EINVAL },
+	{ "ok", 0x100000, SZ_4K, 0, 3, 0, 0 },
+	{ "read only", 0x100000, SZ_4K, 0, VFIO_DMA_MAP_FLAG_READ, 0, 0 },
+	{ "flags 0", 0x100000, SZ_4K, 0, 0, -EINVAL, 0 },
+	{ "unknown flag", 0x100000, SZ_4K, 0, 3 | 8, -EINVAL, 0 },
 	{ "vaddr flag (listed)", 0x100000, SZ_4K, 0, VFIO_DMA_MAP_FLAG_VADDR,
-	  -EINVAL },
-	{ "size 0", 0x100000, 0, 0, 3, -EINVAL },
-	{ "iova misaligned", 0x100800, SZ_4K, 0, 3, -EINVAL },
-	{ "vaddr misaligned", 0x100000, SZ_4K, 0x800, 3, -EINVAL },
-	{ "size misaligned", 0x100000, 0x1800, 0, 3, -EINVAL },
-	{ "iova wraps", 0xfffffffffffff000ull, 0x2000, 0, 3, -EINVAL },
-	{ "msi window", 0xfee00000, SZ_4K, 0, 3, -EINVAL },
-	{ "beyond aperture", 1ull << 48, SZ_4K, 0, 3, -EINVAL },
+	  -EINVAL, 0 },
+	{ "size 0", 0x100000, 0, 0, 3, -EINVAL, 0 },
+	{ "iova misaligned", 0x100800, SZ_4K, 0, 3, -EINVAL, 0 },
+	{ "vaddr misaligned", 0x100000, SZ_4K, 0x800, 3, -EINVAL, 0 },
+	{ "size misaligned", 0x100000, 0x1800, 0, 3, -EINVAL, 0 },
+	{ "iova wraps", 0xfffffffffffff000ull, 0x2000, 0, 3, -EINVAL,
+	  -EOVERFLOW },
+	/* 6.19 checks the wrap first */
+	{ "iova wraps, flags 0", 0xfffffffffffff000ull, 0x2000, 0, 0, -EINVAL,
+	  -EOVERFLOW },
+	{ "iova wraps, misaligned", 0xfffffffffffff800ull, 0x2000, 0, 3,
+	  -EINVAL, -EOVERFLOW },
+	{ "ends at 2^64", 0xfffffffffffff000ull, SZ_4K, 0, 3, -EINVAL, 0 },
+	{ "msi window", 0xfee00000, SZ_4K, 0, 3, -EINVAL, 0 },
+	{ "beyond aperture", 1ull << 48, SZ_4K, 0, 3, -EINVAL, 0 },
 };
 
 START_TEST(test_map_rows)
 {
+	long rc = map_rows[_i].rc_6_19 ?
+			  expect(map_rows[_i].rc, map_rows[_i].rc_6_19) :
+			  map_rows[_i].rc;
 	unsigned int mark;
 
 	set_iommu();
 	mark = fake.calls;
 	ck_assert_msg(map(map_rows[_i].iova, map_rows[_i].size,
-			  VA + map_rows[_i].vaddr_off,
-			  map_rows[_i].flags) == map_rows[_i].rc,
+			  VA + map_rows[_i].vaddr_off, map_rows[_i].flags) == rc,
 		      "%s", map_rows[_i].name);
 	/* one kernel call for a mapping; a refused one never reaches it */
-	ck_assert_calls(mark, map_rows[_i].rc == 0 ? "compat MAP_DMA" : "");
-	ck_assert_uint_eq(maptree_count(&c->maps), map_rows[_i].rc == 0);
+	ck_assert_calls(mark, rc == 0 ? "compat MAP_DMA" : "");
+	ck_assert_uint_eq(maptree_count(&c->maps), rc == 0);
 	ck_assert_uint_eq(fake_mapped_bytes(c->ioas_id),
-			  map_rows[_i].rc == 0 ? map_rows[_i].size : 0);
+			  rc == 0 ? map_rows[_i].size : 0);
 }
 END_TEST
 
@@ -572,19 +600,20 @@ static const struct {
 	uint64_t iova, size;
 	uint32_t flags;
 	long rc;
+	long rc_6_19;	/* where type1 changed in 6.19 */
 } unmap_rows[] = {
-	{ "size 0", 0x100000, 0, 0, -EINVAL },
-	{ "iova misaligned", 0x100800, SZ_4K, 0, -EINVAL },
-	{ "size misaligned", 0x100000, 0x800, 0, -EINVAL },
-	{ "wraps", 0xfffffffffffff000ull, 0x2000, 0, -EINVAL },
-	{ "unknown flag", 0x100000, SZ_4K, 1u << 31, -EINVAL },
-	{ "all with iova", 0x100000, 0, VFIO_DMA_UNMAP_FLAG_ALL, -EINVAL },
-	{ "all with size", 0, SZ_4K, VFIO_DMA_UNMAP_FLAG_ALL, -EINVAL },
+	{ "size 0", 0x100000, 0, 0, -EINVAL, 0 },
+	{ "iova misaligned", 0x100800, SZ_4K, 0, -EINVAL, 0 },
+	{ "size misaligned", 0x100000, 0x800, 0, -EINVAL, 0 },
+	{ "wraps", 0xfffffffffffff000ull, 0x2000, 0, -EINVAL, -EOVERFLOW },
+	{ "unknown flag", 0x100000, SZ_4K, 1u << 31, -EINVAL, 0 },
+	{ "all with iova", 0x100000, 0, VFIO_DMA_UNMAP_FLAG_ALL, -EINVAL, 0 },
+	{ "all with size", 0, SZ_4K, VFIO_DMA_UNMAP_FLAG_ALL, -EINVAL, 0 },
 	{ "vaddr (listed)", 0x100000, SZ_4K, VFIO_DMA_UNMAP_FLAG_VADDR,
-	  -EINVAL },
+	  -EINVAL, 0 },
 	{ "dirty bitmap with all", 0, 0,
 	  VFIO_DMA_UNMAP_FLAG_ALL | VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
-	  -EINVAL },
+	  -EINVAL, 0 },
 };
 
 START_TEST(test_unmap_rows)
@@ -595,11 +624,42 @@ START_TEST(test_unmap_rows)
 	ck_assert_int_eq(map_rw(0x100000, SZ_4K), 0);
 	mark = fake.calls;
 	ck_assert_msg(unmap(unmap_rows[_i].iova, unmap_rows[_i].size,
-			    unmap_rows[_i].flags,
-			    NULL) == unmap_rows[_i].rc,
+			    unmap_rows[_i].flags, NULL) ==
+			      (unmap_rows[_i].rc_6_19 ?
+				       expect(unmap_rows[_i].rc,
+					      unmap_rows[_i].rc_6_19) :
+				       unmap_rows[_i].rc),
 		      "%s", unmap_rows[_i].name);
 	ck_assert_calls(mark, "");
 	ck_assert_uint_eq(maptree_count(&c->maps), 1);
+}
+END_TEST
+
+/*
+ * A range ending exactly at 2^64 over a mapping: before 6.19 type1's search
+ * wraps and finds nothing (0, size 0, the mapping stays, nothing asked of
+ * the kernel); since, it is unmapped like any other range.
+ */
+START_TEST(test_unmap_range_ending_at_2_64)
+{
+	uint64_t size = 0x5a5a, iova = 0x100000;
+	unsigned int mark;
+
+	set_iommu();
+	ck_assert_int_eq(map_rw(iova, SZ_4K), 0);
+	mark = fake.calls;
+	ck_assert_int_eq(unmap(iova, 0 - iova, 0, &size), 0);
+	if (type1_since(6, 19)) {
+		ck_assert_uint_eq(size, SZ_4K);
+		ck_assert_calls(mark, "IOAS_UNMAP");
+		ck_assert_uint_eq(maptree_count(&c->maps), 0);
+		ck_assert_uint_eq(fake_mapped_bytes(c->ioas_id), 0);
+	} else {
+		ck_assert_uint_eq(size, 0);
+		ck_assert_calls(mark, "");
+		ck_assert_uint_eq(maptree_count(&c->maps), 1);
+		ck_assert_uint_eq(fake_mapped_bytes(c->ioas_id), SZ_4K);
+	}
 }
 END_TEST
 
@@ -874,6 +934,7 @@ static void add_both_types(TCase *t)
 	tcase_add_test(t, test_unmap_empty_is_success);
 	tcase_add_test(t, test_unmap_many_one_kernel_call);
 	tcase_add_loop_test(t, test_unmap_rows, 0, ROWS(unmap_rows));
+	tcase_add_test(t, test_unmap_range_ending_at_2_64);
 	tcase_add_test(t, test_unmap_all);
 	tcase_add_test(t, test_get_device_fd_before_set_iommu_einval);
 	tcase_add_test(t, test_unset_with_device_open_ebusy);
@@ -891,34 +952,42 @@ Suite *container_suite(void)
 {
 	Suite *s = suite_create("container");
 	TCase *t;
+	int k;
 
-	/* before any type is set */
-	t = tcase_create("no iommu yet");
-	tcase_add_checked_fixture(t, setup, teardown);
-	tcase_add_test(t, test_open_sets_compat_ioas);
-	tcase_add_test(t, test_get_api_version);
-	tcase_add_test(t, test_set_iommu_needs_group);
-	tcase_add_loop_test(t, test_set_iommu_types, 0, ROWS(set_iommu_rows));
-	tcase_add_test(t, test_ioctls_before_set_iommu_einval);
-	suite_add_tcase(s, t);
+	/* before any type is set; each variant twice: whose type1 (kernel) */
+	for (k = 0; k < 2; k++) {
+		t = tcase_create(k ? "no iommu yet 6.19" : "no iommu yet 6.12");
+		tcase_add_checked_fixture(t, k ? setup_6_19 : setup_6_12,
+					  teardown);
+		tcase_add_test(t, test_open_sets_compat_ioas);
+		tcase_add_test(t, test_get_api_version);
+		tcase_add_test(t, test_set_iommu_needs_group);
+		tcase_add_loop_test(t, test_set_iommu_types, 0,
+				    ROWS(set_iommu_rows));
+		tcase_add_test(t, test_ioctls_before_set_iommu_einval);
+		suite_add_tcase(s, t);
 
-	t = tcase_create("TYPE1");
-	tcase_add_checked_fixture(t, setup_type1, teardown);
-	add_both_types(t);
-	/* where v1 differs */
-	tcase_add_test(t, test_unmap_v1_whole_mappings);
-	tcase_add_test(t, test_unmap_v1_straddle_stops_walk);
-	tcase_add_test(t, test_dirty_v1_eacces);
-	suite_add_tcase(s, t);
+		t = tcase_create(k ? "TYPE1 6.19" : "TYPE1 6.12");
+		tcase_add_checked_fixture(
+			t, k ? setup_type1_6_19 : setup_type1_6_12, teardown);
+		add_both_types(t);
+		/* where v1 differs */
+		tcase_add_test(t, test_unmap_v1_whole_mappings);
+		tcase_add_test(t, test_unmap_v1_straddle_stops_walk);
+		tcase_add_test(t, test_dirty_v1_eacces);
+		suite_add_tcase(s, t);
 
-	t = tcase_create("TYPE1v2");
-	tcase_add_checked_fixture(t, setup_type1v2, teardown);
-	add_both_types(t);
-	/* where v2 differs */
-	tcase_add_test(t, test_unmap_v2_bisect_einval_nothing_unmapped);
-	tcase_add_test(t, test_dirty_flags);
-	tcase_add_test(t, test_dirty_bitmap_all_mapped_pages);
-	tcase_add_test(t, test_unmap_get_dirty_bitmap);
-	suite_add_tcase(s, t);
+		t = tcase_create(k ? "TYPE1v2 6.19" : "TYPE1v2 6.12");
+		tcase_add_checked_fixture(
+			t, k ? setup_type1v2_6_19 : setup_type1v2_6_12,
+			teardown);
+		add_both_types(t);
+		/* where v2 differs */
+		tcase_add_test(t, test_unmap_v2_bisect_einval_nothing_unmapped);
+		tcase_add_test(t, test_dirty_flags);
+		tcase_add_test(t, test_dirty_bitmap_all_mapped_pages);
+		tcase_add_test(t, test_unmap_get_dirty_bitmap);
+		suite_add_tcase(s, t);
+	}
 	return s;
 }
