@@ -20,6 +20,7 @@ for mode in plain shim; do
 	if [ "$mode" = shim ]; then
 		# ld.so only warns about a library it cannot preload and runs the program anyway:
 		# make sure it is really mapped, or the shim column would silently be type1 again
+		# shellcheck disable=SC2002 # cat must read its own maps
 		if ! LD_PRELOAD=$LIB cat /proc/self/maps | grep -qF "$LIB"; then
 			echo "guest: $LIB is not mapped when preloaded; no shim run" |
 				tee "$OUT/shim/preload.err" >&2
