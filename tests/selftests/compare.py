@@ -4,6 +4,8 @@
 
 usage: compare.py [--differences FILE] [--require TEST,...] OUT TEST...
 
+(--require: those of TEST... that must run at least one case both ways.)
+
 OUT is what guest.sh wrote: OUT/kernel, OUT/{plain,shim}/TEST.{tap,rc,secs}
 and OUT/shim/TEST.shimlog.  Each binary's kselftest TAP output becomes one
 line per case, "<binary>/<fixture>.<variant>.<test> <iommu mode> <result>",
@@ -221,10 +223,10 @@ def main():
     total = sum(len(runs[r][t].cases) for r in RUNS for t in a.tests)
     if total == 0:
         problems.append("no case was parsed from any binary")
-    for t in filter(None, a.require.split(",")):
+    for t in [t for t in a.require.split(",") if t in a.tests]:
         for r in RUNS:
-            run = runs[r].get(t)
-            if run is None or list(run.cases) in ([], [t]):
+            run = runs[r][t]
+            if list(run.cases) in ([], [t]):
                 problems.append("%s, %s: no case ran (the suite needs it)" % (t, r))
 
     # The type1 variants must have gone through the shim: its trace names every container call.
@@ -275,8 +277,10 @@ def main():
             for case, rp, rs, e in seen_listed:
                 if e == entry:
                     print("      %s: plain %s, shim %s" % (case, rp, rs))
+    ran = ["%s/%s" % (t, n) for r in RUNS for t in a.tests for n in runs[r][t].cases]
     stale = [e for e in allowed if kernel_matches(e[1], kv)
-             and tuple(e) not in {x[3] for x in seen_listed}]
+             and tuple(e) not in {x[3] for x in seen_listed}
+             and fnmatch.filter(ran, e[0])]
     for e in stale:
         print("  note: listed for this kernel but no longer different: %s [%s]" % (e[0], e[1]))
     plain_fail = [(t, n, c[2]) for t in a.tests for n, c in runs["plain"][t].cases.items()
