@@ -10,10 +10,10 @@ OUT is what guest.sh wrote: OUT/kernel, OUT/{plain,shim}/TEST.{tap,rc,secs}
 and OUT/shim/TEST.shimlog.  Each binary's kselftest TAP output becomes one
 line per case, "<binary>/<fixture>.<variant>.<test> <iommu mode> <result>",
 written to OUT/plain.txt and OUT/shim.txt.  Every case must have the same
-result under the shim as without it, except the differences listed in FILE:
-one line per entry, "<case-glob> <kernels> <reason>", where kernels is
-"all" or a comma list of "6.12", "<6.19", ">=6.19" (the guest kernel's
-major.minor must match one).
+result under the shim as without it (a skip: for the same reason), except
+the differences listed in FILE: one line per entry, "<case-glob> <kernels>
+<reason>", where kernels is "all" or a comma list of "6.12", "<6.19",
+">=6.19" (the guest kernel's major.minor must match one).
 
 Exit status: 0 when both runs are complete and every difference is listed;
 1 on an unlisted difference; 2 when something did not run (a binary missing
@@ -260,7 +260,10 @@ def main():
         for name in list(p) + [n for n in s if n not in p]:
             rp = p[name][1] if name in p else "missing"
             rs = s[name][1] if name in s else "missing"
-            if rp == rs:
+            if rp == rs == "skip" and p[name][2] != s[name][2]:
+                # skipped both ways, but for another reason under the shim
+                rp, rs = "skip (%s)" % "; ".join(p[name][2]), "skip (%s)" % "; ".join(s[name][2])
+            elif rp == rs:
                 continue
             case = "%s/%s" % (t, name)
             reason = listed(allowed, case, kv)
