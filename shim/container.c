@@ -70,7 +70,7 @@ int container_open(int flags, struct container **out)
 	uint32_t ioas_id;
 	int fd, rc;
 
-	fd = iommufd_open(flags);
+	fd = iommufd_open(flags | CONTAINER_MARK);
 	if (fd < 0)
 		return fd;
 	/*
@@ -112,6 +112,11 @@ int container_adopt(int fd, struct container **out)
 	uint32_t ioas_id = 0;
 	int rc;
 
+	rc = iommufd_status_flags(fd);
+	if (rc < 0)
+		return rc;
+	if (!(rc & CONTAINER_MARK))
+		return -ENOENT;
 	rc = iommufd_vfio_ioas(fd, IOMMU_VFIO_IOAS_GET, &ioas_id);
 	if (rc == -ENODEV) {
 		rc = iommufd_ioas_alloc(fd, &ioas_id);

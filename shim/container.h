@@ -8,6 +8,7 @@
 #ifndef SHIM_CONTAINER_H
 #define SHIM_CONTAINER_H
 
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -41,9 +42,21 @@ struct container {
 	uint32_t ngroups, groups_cap;
 };
 
+/*
+ * The mark of a container the shim opened, on the file description itself,
+ * so it travels wherever the fd goes (fork, exec, SCM_RIGHTS) and a process
+ * that receives it knows to serve it: O_APPEND, meaningless for an iommufd
+ * (no write()). An iommufd a program opened itself has no mark, and its
+ * container requests go to the kernel. The interposer hides the flag.
+ */
+#define CONTAINER_MARK O_APPEND
+
 /* open("/dev/vfio/vfio"): a /dev/iommu fd with a fresh IOAS as its compat IOAS. */
 int container_open(int flags, struct container **out);
-/* An iommufd fd we did not open (SCM_RIGHTS, exec): serve it from its compat IOAS. */
+/*
+ * A marked iommufd fd this process did not open (SCM_RIGHTS, exec): serve it
+ * from its compat IOAS. -ENOENT if it has no mark.
+ */
 int container_adopt(int fd, struct container **out);
 
 /* Any container ioctl; >= 0 or -errno exactly as type1. */

@@ -393,6 +393,11 @@ static int ioctl_adopt(int fd, unsigned long request, void *arg)
 		rc = container_adopt(fd, &c);
 		if (rc) {
 			shim_unlock();
+			/* -ENOENT: the program's own iommufd, the kernel's */
+			if (rc != -ENOENT)
+				shim_dbg(SHIM_CAT_FD,
+					 "iommufd fd %d not adopted (%d)", fd,
+					 rc);
 			return real.ioctl(fd, tagged(request), arg);
 		}
 		c->obj.refs = 1;
@@ -546,6 +551,21 @@ static inline int after_fcntl(int fd, int cmd, int rc)
 	return rc;
 }
 
+/*
+ * A container's status flags: its mark (CONTAINER_MARK) is the shim's, so
+ * the program neither sees it nor clears it.
+ */
+static __attribute__((noinline)) int
+fcntl_container_flags(int (*fn)(int, int, ...), int fd, int cmd, void *arg)
+{
+	int rc;
+
+	if (cmd == F_SETFL)
+		return fn(fd, cmd, (int)(long)arg | CONTAINER_MARK);
+	rc = fn(fd, cmd);
+	return rc < 0 ? rc : rc & ~CONTAINER_MARK;
+}
+
 SHIM_EXPORT int fcntl(int fd, int cmd, ...)
 {
 	va_list ap;
@@ -554,6 +574,9 @@ SHIM_EXPORT int fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
+	if (unlikely((cmd == F_GETFL || cmd == F_SETFL) &&
+		     fdtable_kind(fd) == SHIM_CONTAINER))
+		return fcntl_container_flags(real.fcntl, fd, cmd, arg);
 	return after_fcntl(fd, cmd, real.fcntl(fd, cmd, arg));
 }
 
@@ -565,6 +588,9 @@ SHIM_EXPORT int fcntl64(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
+	if (unlikely((cmd == F_GETFL || cmd == F_SETFL) &&
+		     fdtable_kind(fd) == SHIM_CONTAINER))
+		return fcntl_container_flags(real.fcntl64, fd, cmd, arg);
 	return after_fcntl(fd, cmd, real.fcntl64(fd, cmd, arg));
 }
 

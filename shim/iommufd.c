@@ -40,9 +40,10 @@ __attribute__((format(printf, 2, 3))) static int done(int rc,
 
 int iommufd_open(int flags)
 {
-	/* the container's access mode and O_CLOEXEC, nothing else */
+	/* the access mode, O_CLOEXEC and O_APPEND (a container's mark) */
 	int fd = real.openat(AT_FDCWD, IOMMUFD_PATH,
-			     (flags & (O_ACCMODE | O_CLOEXEC)) | O_NOCTTY);
+			     (flags & (O_ACCMODE | O_CLOEXEC | O_APPEND)) |
+				     O_NOCTTY);
 
 	return done(fd, "%s", "open(" IOMMUFD_PATH ")");
 }
@@ -50,6 +51,13 @@ int iommufd_open(int flags)
 void iommufd_close(int fd)
 {
 	real.close(fd);
+}
+
+int iommufd_status_flags(int fd)
+{
+	int flags = real.fcntl(fd, F_GETFL);
+
+	return flags < 0 ? -errno : flags;
 }
 
 bool iommufd_fd_is_iommufd(int fd)

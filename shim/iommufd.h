@@ -22,6 +22,8 @@ int iommufd_open(int flags);
 void iommufd_close(int fd);
 /* Whether fd is an open /dev/iommu (fstat: character device, iommu's rdev). */
 bool iommufd_fd_is_iommufd(int fd);
+/* The file status flags of an fd (fcntl F_GETFL), or -errno. */
+int iommufd_status_flags(int fd);
 
 int iommufd_ioas_alloc(int fd, uint32_t *ioas_id);
 int iommufd_destroy(int fd, uint32_t id);

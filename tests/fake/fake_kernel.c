@@ -6,6 +6,7 @@
  * n-th call can be made to fail (as iommufd's fail_nth selftest does).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +89,14 @@ void iommufd_close(int fd)
 {
 	(void)fd;
 	fake.closed_iommufds++;
+}
+
+/* what a real open would keep: the access mode and the container's mark */
+int iommufd_status_flags(int fd)
+{
+	if (!iommufd_fd_is_iommufd(fd))
+		return -EBADF;
+	return fake.foreign_iommufd == fd ? O_RDWR : O_RDWR | O_APPEND;
 }
 
 bool iommufd_fd_is_iommufd(int fd)

@@ -30,6 +30,7 @@ struct fake_state {
 	/* arranged by tests */
 	bool no_iommufd;
 	bool deny_rlimit_mode;
+	int foreign_iommufd;	/* opened by the program itself: no mark */
 	int attach_errno;
 	int released;
 	unsigned int fail_nth;	/* 1-based call number to fail, 0 none */

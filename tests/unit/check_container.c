@@ -146,6 +146,28 @@ START_TEST(test_open_sets_compat_ioas)
 }
 END_TEST
 
+/*
+ * Only an iommufd carrying a container's mark (one a process with the shim
+ * opened) is adopted; one the program opened itself stays the kernel's.
+ */
+START_TEST(test_adopt_only_marked)
+{
+	struct container *a = NULL;
+	int fd = iommufd_open(O_RDWR);
+
+	ck_assert_int_ge(fd, 0);
+	fake.foreign_iommufd = fd;
+	ck_assert_int_eq(container_adopt(fd, &a), -ENOENT);
+	ck_assert_ptr_null(a);
+	fake.foreign_iommufd = 0;
+	ck_assert_int_eq(container_adopt(fd, &a), 0);
+	ck_assert_ptr_nonnull(a);
+	ck_assert(a->adopted);
+	a->obj.refs = 1;
+	obj_put(&a->obj);
+}
+END_TEST
+
 START_TEST(test_get_api_version)
 {
 	ck_assert_int_eq(ioc_val(VFIO_GET_API_VERSION, 0), VFIO_API_VERSION);
@@ -961,6 +983,7 @@ Suite *container_suite(void)
 					  teardown);
 		tcase_add_test(t, test_open_sets_compat_ioas);
 		tcase_add_test(t, test_get_api_version);
+		tcase_add_test(t, test_adopt_only_marked);
 		tcase_add_test(t, test_set_iommu_needs_group);
 		tcase_add_loop_test(t, test_set_iommu_types, 0,
 				    ROWS(set_iommu_rows));
