@@ -38,7 +38,9 @@ static const struct {
 } kernel_features[] = {
 	{"kernel.iommufd", 6002},  /* iommufd, groups joining it, RLIMIT_MODE */
 	{"kernel.cdev", 6006},	   /* VFIO device cdevs */
-	{"kernel.map_file", 6013}, /* IOMMU_IOAS_MAP_FILE */
+	{"kernel.map_file", 6013}, /* IOMMU_IOAS_MAP_FILE, IOAS_CHANGE_PROCESS */
+	{"kernel.dmabuf", 6019},   /* vfio-pci dma-buf export of BARs */
+	{"kernel.type1_619", 6019}, /* type1: EOVERFLOW, ranges up to 2^64 */
 };
 
 /*

@@ -10,6 +10,10 @@
  *       rlimit_mode= IOMMU_OPTION SET RLIMIT_MODE=1 (per-process accounting:
  *                   EPERM without CAP_SYS_RESOURCE)
  *       ioas=       IOMMU_IOAS_ALLOC (destroyed again)
+ *       map_file=   IOMMU_IOAS_MAP_FILE with a short size: EINVAL where the
+ *                   kernel has it (6.13+), ENOTTY where not
+ *       change_process= IOMMU_IOAS_CHANGE_PROCESS with nothing mapped: OK
+ *                   (a no-op) where the kernel has it (6.13+), ENOTTY where not
  *   vfiocompat-probe container PATH
  *       open=, api= (VFIO_GET_API_VERSION),
  *       kind=       type1 | iommufd | unknown-ERRNO: what serves PATH, told by
@@ -32,6 +36,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -95,6 +100,18 @@ static int probe_iommufd(const char *path)
 	/* before any object exists: the kernel refuses the option after (EBUSY)
 	 */
 	put("rlimit_mode", sys_ioctl(fd, IOMMU_OPTION, &opt));
+	/* requests by number: the build's headers may predate them */
+	{
+		uint32_t short_size = sizeof(uint32_t);
+		struct {
+			uint32_t size, reserved;
+		} change = {.size = sizeof(change)};
+
+		put("map_file", sys_ioctl(fd, _IO(IOMMUFD_TYPE, 0x8f),
+					  &short_size));
+		put("change_process",
+		    sys_ioctl(fd, _IO(IOMMUFD_TYPE, 0x92), &change));
+	}
 	if (put("ioas", sys_ioctl(fd, IOMMU_IOAS_ALLOC, &alloc))) {
 		struct iommu_destroy d = {.size = sizeof(d),
 					  .id = alloc.out_ioas_id};
