@@ -2,14 +2,19 @@
 # SPDX-License-Identifier: MIT
 """Compare the conformance columns: (c) the shim against (a) real type1.
 
-usage: compare.py [--differences FILE] [--markdown FILE] [--quiet] OUTDIR
+usage: compare.py [--differences FILE] [--markdown FILE] [--kernel RELEASE]
+                  [--quiet] OUTDIR
        compare.py [options] A.txt B.txt [C.txt]
 
 OUTDIR holds a.txt (type1), b.txt (kernel iommufd compat) and c.txt (shim),
-as written by run-columns.sh.  Every line is "<case> <rest>"; (c) must equal
-(a) line for line, except for cases listed in differences.txt (one line per
-case: "<case-or-glob> <reason>", '#' starts a comment).  An allowed entry
-that no longer differs is reported as stale (not an error).
+as written by run-columns.sh, and kernel (the guest's uname -r).  Every line
+is "<case> <rest>"; (c) must equal (a) line for line, except for cases listed
+in differences.txt: one line per case, "<case-or-glob> [KERNELS] <reason>",
+'#' starts a comment.  KERNELS says on which kernels the difference holds:
+"[all]", "[<6.19]" or "[>=6.19]" (the release of the kernel the columns ran
+on; --kernel, else OUTDIR/kernel).  An entry that holds on this kernel but
+matches no differing case is stale, and that is a failure too: the list
+must say exactly what differs on each kernel.
 
 Prints the counts and every unexplained difference (line of a, line of c),
 and writes a markdown table of every case where a, b and c are not all
@@ -41,8 +46,30 @@ def load(path):
     return cases, dups
 
 
-def load_allowed(path):
-    """[(glob, reason)] from differences.txt."""
+def kernel_version(release):
+    """(major, minor) of "7.2.13+deb14-amd64", or None."""
+    parts = (release or "").split(".")
+    try:
+        return int(parts[0]), int("".join(ch for ch in parts[1] if ch.isdigit()) or "x")
+    except (IndexError, ValueError):
+        return None
+
+
+def holds_on(kernels, version):
+    """Does a "[KERNELS]" qualifier include this kernel version?"""
+    if kernels == "all":
+        return True
+    for op in (">=", "<"):
+        if kernels.startswith(op):
+            bound = kernel_version(kernels[len(op):])
+            if bound is None or version is None:
+                raise ValueError("differences.txt: bad kernels [%s] or unknown kernel" % kernels)
+            return version >= bound if op == ">=" else version < bound
+    raise ValueError("differences.txt: bad kernels [%s]" % kernels)
+
+
+def load_allowed(path, version):
+    """[(glob, reason)] from differences.txt: the entries that hold on this kernel."""
     allowed = []
     if not path or not os.path.exists(path):
         return allowed
@@ -52,7 +79,13 @@ def load_allowed(path):
             if not line or line.startswith("#"):
                 continue
             pat, _, reason = line.partition(" ")
-            allowed.append((pat, reason.strip()))
+            reason = reason.strip()
+            kernels = "all"
+            if reason.startswith("["):
+                kernels, _, reason = reason[1:].partition("]")
+                reason = reason.strip()
+            if holds_on(kernels, version):
+                allowed.append((pat, reason))
     return allowed
 
 
@@ -82,6 +115,7 @@ def main():
     ap.add_argument("--differences", default=os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "differences.txt"))
     ap.add_argument("--markdown")
+    ap.add_argument("--kernel", help="release the columns ran on (default: OUTDIR/kernel)")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args()
 
@@ -105,7 +139,17 @@ def main():
     b, db = load(pb)
     have_c = bool(pc) and os.path.exists(pc)
     c, dc = load(pc) if have_c else ({}, [])
-    allowed = load_allowed(args.differences)
+    release = args.kernel
+    kfile = os.path.join(os.path.dirname(pa), "kernel")
+    if not release and os.path.exists(kfile):
+        with open(kfile, encoding="utf-8") as f:
+            release = f.read().strip()
+    version = kernel_version(release)
+    try:
+        allowed = load_allowed(args.differences, version)
+    except ValueError as e:
+        print("compare: %s (kernel %s)" % (e, release or "unknown"), file=sys.stderr)
+        return 2
 
     for name, dups in (("a", da), ("b", db), ("c", dc)):
         if dups:
@@ -152,13 +196,14 @@ def main():
         rows.append("| `%s` | %s | %s | %s | %s |" % (
             k, md_escape(ra), md_escape(rb), md_escape(rc), md_escape(note, 200)))
     summary = [
-        "Cases: %d; (b) kernel compat == (a) type1: %d; (c) shim == (a) type1: %s." % (
-            n, eq_ba, eq_ca if have_c else "not run"),
+        "Kernel %s. Cases: %d; (b) kernel compat == (a) type1: %d; (c) shim == (a) type1: %s." % (
+            release or "unknown", n, eq_ba, eq_ca if have_c else "not run"),
     ]
     if have_c:
         summary.append("(c) differs from (a): %d allowed by differences.txt, %d unexplained, "
-                       "%d missing in (c), %d extra in (c)." % (
-                           len(explained), len(unexplained), len(missing), len(extra)))
+                       "%d missing in (c), %d extra in (c); %d stale entries." % (
+                           len(explained), len(unexplained), len(missing), len(extra),
+                           len(stale)))
     table = ["| case | (a) type1 | (b) kernel compat | (c) shim | note |",
              "|---|---|---|---|---|"] + rows
     if md:
@@ -177,8 +222,9 @@ def main():
         for k in extra:
             print("EXTRA in c: %s %s" % (k, c[k]))
         for p in stale:
-            print("stale entry in differences.txt (no longer differs): %s" % p)
-    ok = not unexplained and not missing and not extra
+            print("STALE entry in differences.txt (holds on this kernel by its [KERNELS], "
+                  "but nothing differs): %s" % p)
+    ok = not unexplained and not missing and not extra and not stale
     print("compare: %s" % ("PASS" if ok else "FAIL"))
     return 0 if ok else 1
 

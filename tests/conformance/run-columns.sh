@@ -61,6 +61,9 @@ for p in type1_conf edu_dma; do
 done
 mkdir -p "$OUT" || exit 125
 rm -f "$OUT"/[abc].txt "$OUT"/[abc].err "$OUT/differences.md"
+# type1 answers differently on different kernels: compare.py reads whose this was
+uname -r >"$OUT/kernel"
+echo "run-columns: kernel $(cat "$OUT/kernel")"
 
 # type1 reads dma_entry_limit at SET_IOMMU: lower it for the whole run, restore after.
 PARAM=/sys/module/vfio_iommu_type1/parameters/dma_entry_limit
