@@ -70,8 +70,8 @@ typedef long (*vt_ioctl_fn)(int fd, unsigned long req, void *arg);
 
 /*
  * Route every ioctl of this library through @fn instead of ioctl(2) (NULL:
- * back to ioctl(2)).  The unit tests route it to the container code over
- * the fake kernel.
+ * back to ioctl(2)), so that tests without a kernel (the unit tests over the
+ * fake kernel) can use the same helpers.
  */
 void vt_route_ioctl(vt_ioctl_fn fn);
 /* ioctl(2), or the routed function: -1 and errno on failure. */
