@@ -2,13 +2,15 @@
 # What `cmake --install` (and the .deb, cmake/Packaging.cmake) puts where (GNUInstallDirs):
 #   bin/vfiocompat-run                        the wrapper, told where the library is
 #   ${libdir}/vfiocompat/libvfiocompat.so     shim/CMakeLists.txt
-#   ${libdir}/vfiocompat/vfiocompat-probe     tools/CMakeLists.txt (the doctor's kernel probes)
+#   ${libdir}/vfiocompat/vfiocompat-doctor    `vfiocompat-run --check`
+#   ${libdir}/vfiocompat/vfiocompat-probe     tools/CMakeLists.txt (the doctor's walk and kernel probes)
 #   include/vfiocompat.h
 #   share/man/man1/vfiocompat-run.1.gz, share/man/man7/vfiocompat.7.gz
 #   share/doc/vfiocompat/copyright
 
-# The wrapper finds the library relative to itself: the installed copy carries the
-# relative path from bindir to ${libdir}/vfiocompat (absolute if either is absolute).
+# The wrapper finds the library and the doctor relative to itself: the installed copy
+# carries the relative path from bindir to ${libdir}/vfiocompat (absolute if either is
+# absolute), and the version.
 if(IS_ABSOLUTE "${CMAKE_INSTALL_BINDIR}" OR IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
 	set(_vfc_libdir "${CMAKE_INSTALL_FULL_LIBDIR}/vfiocompat")
 else()
@@ -23,7 +25,12 @@ string(FIND "${_vfc_text}" "\ninstalled_libdir=\n" _vfc_at)
 if(_vfc_at LESS 0)
 	message(FATAL_ERROR "scripts/vfiocompat-run has no empty 'installed_libdir=' line to fill in")
 endif()
+string(FIND "${_vfc_text}" "\ninstalled_version=\n" _vfc_at)
+if(_vfc_at LESS 0)
+	message(FATAL_ERROR "scripts/vfiocompat-run has no empty 'installed_version=' line to fill in")
+endif()
 string(REPLACE "\ninstalled_libdir=\n" "\ninstalled_libdir=${_vfc_libdir}\n" _vfc_text "${_vfc_text}")
+string(REPLACE "\ninstalled_version=\n" "\ninstalled_version=${PROJECT_VERSION}\n" _vfc_text "${_vfc_text}")
 set(_vfc_old "")
 if(EXISTS ${_vfc_wrapper})
 	file(READ ${_vfc_wrapper} _vfc_old)
@@ -32,6 +39,7 @@ if(NOT _vfc_old STREQUAL _vfc_text)
 	file(WRITE ${_vfc_wrapper} "${_vfc_text}")
 endif()
 install(PROGRAMS ${_vfc_wrapper} DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(PROGRAMS scripts/vfiocompat-doctor DESTINATION ${CMAKE_INSTALL_LIBDIR}/vfiocompat)
 
 install(FILES include/vfiocompat.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
@@ -39,7 +47,7 @@ install(FILES include/vfiocompat.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 find_program(GZIP_PROGRAM gzip)
 foreach(_vfc_man vfiocompat-run.1 vfiocompat.7)
 	string(REGEX REPLACE ".*\\.([0-9])$" "\\1" _vfc_sec ${_vfc_man})
-	set(_vfc_src ${PROJECT_SOURCE_DIR}/doc/${_vfc_man})
+	set(_vfc_src ${PROJECT_SOURCE_DIR}/docs/${_vfc_man})
 	if(GZIP_PROGRAM)
 		set(_vfc_out ${PROJECT_BINARY_DIR}/install/${_vfc_man}.gz)
 		add_custom_command(OUTPUT ${_vfc_out}
@@ -53,4 +61,4 @@ foreach(_vfc_man vfiocompat-run.1 vfiocompat.7)
 endforeach()
 add_custom_target(man-pages ALL DEPENDS ${_vfc_mans})
 
-install(FILES doc/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES docs/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # A Debian package of what cmake/Install.cmake installs: `cpack -G DEB` in the build tree
 # writes vfiocompat_<version>_<arch>.deb (files under /usr: /usr/bin/vfiocompat-run,
-# /usr/lib/<triplet>/vfiocompat/, ...). Tested by tests/package (ctest -L package).
+# /usr/lib/<triplet>/vfiocompat/: the library, the doctor and its probe; ...). Tested by
+# tests/package (ctest -L package).
 set(CPACK_PACKAGE_NAME vfiocompat)
 set(CPACK_PACKAGE_VENDOR "vfiocompat developers")
 set(CPACK_PACKAGE_CONTACT "vfiocompat developers")

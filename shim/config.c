@@ -7,7 +7,6 @@
 #include "vfiocompat.h"
 #include "config.h"
 #include "internal.h"
-#include "log.h"
 
 struct shim_config shim_config = {
 	.fallback = SHIM_FALLBACK_AUTO,

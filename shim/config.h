@@ -11,6 +11,24 @@ enum shim_fallback {
 	SHIM_FALLBACK_NEVER,	/* fail the open with /dev/iommu's errno */
 };
 
+/* VFIOCOMPAT_LOG's levels and categories (log.h writes the lines). */
+enum shim_log_level {
+	SHIM_LOG_OFF,
+	SHIM_LOG_ERROR,
+	SHIM_LOG_WARN,
+	SHIM_LOG_INFO,
+	SHIM_LOG_DEBUG,
+};
+
+enum shim_log_cat {
+	SHIM_CAT_INIT = 1 << 0,		/* load, config, fallback */
+	SHIM_CAT_FD = 1 << 1,		/* container and group fd lifetime */
+	SHIM_CAT_CONTAINER = 1 << 2,	/* type1 decisions */
+	SHIM_CAT_IOMMUFD = 1 << 3,	/* each iommufd call and its result */
+	SHIM_CAT_TRACE = 1 << 4,	/* each container call, as the caller saw it */
+	SHIM_CAT_ALL = 0x1f,
+};
+
 struct shim_config {
 	bool disabled;		/* VFIOCOMPAT_DISABLE: pass everything through */
 	bool secure;		/* AT_SECURE: every variable was ignored */

@@ -17,6 +17,13 @@
 
 struct group;
 
+/*
+ * The type1 IOMMU type 6: VFIO_TYPE1_NESTING_IOMMU in headers before 6.13,
+ * __VFIO_RESERVED_TYPE1_NESTING_IOMMU since (6.13 dropped the driver).
+ * Answered as type1 >= 6.13 does: not claimed, SET_IOMMU ENODEV.
+ */
+#define SHIM_TYPE1_NESTING_IOMMU 6
+
 struct container {
 	struct shim_obj obj;
 	uint32_t ioas_id;
@@ -30,7 +37,8 @@ struct container {
 	uint32_t dma_entry_limit;
 	uint64_t mapped_bytes;	/* sum of the record's sizes */
 	struct maptree maps;
-	struct group *groups;	/* joined groups, newest first */
+	struct group **groups;	/* joined groups, oldest first; the container's */
+	uint32_t ngroups, groups_cap;
 };
 
 /* open("/dev/vfio/vfio"): a /dev/iommu fd with a fresh IOAS as its compat IOAS. */
@@ -42,12 +50,6 @@ int container_adopt(int fd, struct container **out);
 long container_ioctl(struct container *c, int fd, unsigned long request,
 		     void *arg);
 
-/*
- * A group joined (kernel SET_CONTAINER already done) or left: detached, the
- * kernel let it go; otherwise only this process forgot it (another process
- * still holds the group open, so the container keeps its state).
- */
-int container_group_joined(struct container *c, int fd, struct group *g);
-void container_group_left(struct container *c, struct group *g, bool detached);
+/* What a group may ask of its container: container_group.h. */
 
 #endif /* SHIM_CONTAINER_H */

@@ -112,24 +112,47 @@ int fdtable_add(int fd, struct shim_obj *obj)
 		fdtable_remove(fd);
 	fdtable_objs[fd] = obj;
 	obj->refs++;
-	obj->nfds++;
+	if (!obj->nfds++)
+		obj->fd = fd;
 	atomic_store_explicit(&fdtable_kinds[fd], obj->kind,
 			      memory_order_release);
 	return 0;
 }
 
-void fdtable_remove(int fd)
+/* Some fd bound to obj, or -1: a new obj->fd when the one it had goes. */
+static int find_fd(const struct shim_obj *obj)
+{
+	unsigned int i;
+
+	for (i = 0; i < fdtable_objs_len; i++)
+		if (fdtable_objs[i] == obj)
+			return (int)i;
+	return -1;
+}
+
+struct shim_obj *fdtable_unbind(int fd)
 {
 	struct shim_obj *obj = fdtable_lookup(fd);
 
 	if (!obj)
-		return;
+		return NULL;
 	atomic_store_explicit(&fdtable_kinds[fd], SHIM_NONE,
 			      memory_order_release);
 	fdtable_objs[fd] = NULL;
-	if (--obj->nfds == 0 && obj->ops->last_close)
-		obj->ops->last_close(obj);
+	if (--obj->nfds && obj->fd == fd)
+		obj->fd = find_fd(obj);
+	if (!obj->nfds && obj->ops->last_close)
+		return obj; /* the table's reference, now the caller's */
 	obj_put(obj);
+	return NULL;
+}
+
+void fdtable_remove(int fd)
+{
+	struct shim_obj *last = fdtable_unbind(fd);
+
+	if (last)
+		obj_last_close(last);
 }
 
 int fdtable_next(int from, enum shim_kind kind)
@@ -139,16 +162,6 @@ int fdtable_next(int from, enum shim_kind kind)
 	for (i = from < 0 ? 0 : (unsigned int)from; i < fdtable_objs_len; i++)
 		if (fdtable_objs[i] &&
 		    (kind == SHIM_NONE || fdtable_objs[i]->kind == kind))
-			return (int)i;
-	return -1;
-}
-
-int fdtable_find(const struct shim_obj *obj)
-{
-	unsigned int i;
-
-	for (i = 0; i < fdtable_objs_len; i++)
-		if (fdtable_objs[i] == obj)
 			return (int)i;
 	return -1;
 }

@@ -35,6 +35,7 @@ struct shim_obj {
 	uint8_t kind;
 	int refs;	/* one per fd in the table, plus holders */
 	int nfds;	/* this process's fds in the table */
+	int fd;		/* one of them, while nfds > 0 (the table keeps it) */
 };
 
 /* Lock-free view for the hot path. */
@@ -96,7 +97,13 @@ static inline struct shim_obj *fdtable_lookup(int fd)
 }
 /* Bind fd to obj (a new reference); a stale entry for fd is dropped first. */
 int fdtable_add(int fd, struct shim_obj *obj);
-/* Unbind fd; the object's last_close runs if it was the last fd. */
+/*
+ * Unbind fd. If it was the object's last fd and the object has a last-close
+ * step, the object comes back with a reference for obj_last_close();
+ * otherwise NULL.
+ */
+struct shim_obj *fdtable_unbind(int fd);
+/* Unbind fd and run the object's last-close step if it was the last fd. */
 void fdtable_remove(int fd);
 static inline void obj_get(struct shim_obj *obj)
 {
@@ -108,8 +115,18 @@ static inline void obj_put(struct shim_obj *obj)
 	if (--obj->refs == 0)
 		obj->ops->free(obj);
 }
-/* Some fd bound to obj, or -1. */
-int fdtable_find(const struct shim_obj *obj);
+/* The object's last-close step, and the reference fdtable_unbind() gave. */
+static inline void obj_last_close(struct shim_obj *obj)
+{
+	obj->ops->last_close(obj);
+	obj_put(obj);
+}
+
+/* Some fd of this process bound to obj, or -1. */
+static inline int obj_fd(const struct shim_obj *obj)
+{
+	return obj->nfds ? obj->fd : -1;
+}
 /* Lowest fd >= from bound to an object of kind (SHIM_NONE: any), or -1. */
 int fdtable_next(int from, enum shim_kind kind);
 

@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "container.h"
+#include "container_group.h"
 #include "group.h"
 #include "log.h"
 #include "vfiodev.h"
@@ -98,7 +98,7 @@ int group_attach(struct group *g)
 
 	if (g->attach_fd >= 0)
 		return 0;
-	gfd = fdtable_find(&g->obj);
+	gfd = obj_fd(&g->obj);
 	if (gfd < 0)
 		return -EBADF;
 	fd = vfiodev_open_any_device(gfd, g->no);
@@ -158,7 +158,7 @@ int group_set_container(int group_fd, struct container *c, int cfd)
 	if (rc)
 		goto err_unset_container;
 	g->c = c;
-	obj_get(&c->obj);
+	container_get(c);
 	rc = container_group_joined(c, cfd, g);
 	if (rc)
 		goto err_unbind_group;
@@ -169,7 +169,7 @@ int group_set_container(int group_fd, struct container *c, int cfd)
 err_unbind_group:
 	group_detach(g);
 	g->c = NULL;
-	obj_put(&c->obj);
+	container_put(c);
 	vfiodev_group_unset_container(group_fd);
 	fdtable_remove(group_fd); /* frees g */
 	return rc;
@@ -190,7 +190,7 @@ static void group_leave(struct group *g, bool detached)
 		return;
 	g->c = NULL;
 	container_group_left(c, g, detached);
-	obj_put(&c->obj);
+	container_put(c);
 }
 
 int group_unset_container(struct group *g, int group_fd)
@@ -205,14 +205,14 @@ int group_unset_container(struct group *g, int group_fd)
 	group_detach(g);
 	rc = vfiodev_group_unset_container(group_fd);
 	if (rc) {
-		if (g->c->type)
+		if (container_has_iommu(g->c))
 			group_attach(g);
 		return rc;
 	}
 	obj_get(&g->obj);
 	group_leave(g, true);
 	/* every fd of this group is a plain group fd again */
-	while ((fd = fdtable_find(&g->obj)) >= 0)
+	while ((fd = obj_fd(&g->obj)) >= 0)
 		fdtable_remove(fd);
 	obj_put(&g->obj);
 	return 0;
@@ -224,7 +224,7 @@ int group_get_device_fd(struct group *g, int group_fd, const char *name)
 	int fd, rc;
 
 	/* type1: no device before the container has an iommu driver */
-	if (!g->c || !g->c->type)
+	if (!g->c || !container_has_iommu(g->c))
 		return -EINVAL;
 	fd = vfiodev_group_get_device_fd(group_fd, name);
 	if (fd < 0)

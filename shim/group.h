@@ -19,7 +19,6 @@ struct group {
 	int no;			/* /dev/vfio/<no> */
 	int ndevices;		/* caller's device objects still open */
 	int attach_fd;		/* our device fd holding the domain, or -1 */
-	struct group *next;	/* in c->groups */
 };
 
 /* VFIO_GROUP_SET_CONTAINER naming our container cfd; group_fd may be unknown. */

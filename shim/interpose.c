@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -17,27 +16,24 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <linux/vfio.h>
 
 #include "vfiocompat.h"
 #include "config.h"
 #include "container.h"
+#include "fdlife.h"
 #include "fdtable.h"
 #include "group.h"
 #include "internal.h"
 #include "iommufd.h"
 #include "libc.h"
 #include "log.h"
+#include "path.h"
 #include "report.h"
+#include "request.h"
 #include "trap.h"
 #include "uaccess.h"
-
-#define CONTAINER_PATH "/dev/vfio/vfio"
-/* the legacy container's misc device: major 10 (misc), minor 196 (VFIO_MINOR) */
-#define CONTAINER_MAJOR 10
-#define CONTAINER_MINOR 196
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -53,7 +49,6 @@ ssize_t __readlinkat_chk(int dirfd, const char *path, char *buf, size_t len,
 			 size_t buflen);
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-static pid_t shim_pid;
 
 static inline int to_libc(long rc)
 {
@@ -76,15 +71,11 @@ static void atfork_parent(void)
 
 static void atfork_child(void)
 {
-	shim_lock_reinit();
-	shim_pid = getpid();
-	uaccess_set_pid(shim_pid);
-}
+	pid_t pid = getpid();
 
-/* In a vfork() child our memory is the parent's: leave the table alone. */
-static bool in_vfork_child(void)
-{
-	return shim_pid && getpid() != shim_pid;
+	shim_lock_reinit();
+	fdlife_set_pid(pid);
+	uaccess_set_pid(pid);
 }
 
 /* VFIOCOMPAT_REPORT: one JSON line per process that met a container. */
@@ -111,8 +102,8 @@ static void do_init(void)
 	libc_init();
 	config_init();
 	log_init();
-	shim_pid = getpid();
-	uaccess_set_pid(shim_pid);
+	fdlife_set_pid(getpid());
+	uaccess_set_pid(getpid());
 	if (fdtable_init())
 		shim_err(SHIM_CAT_INIT, "cannot reserve the fd table");
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
@@ -159,85 +150,19 @@ SHIM_EXPORT const char *vfiocompat_version(void)
 
 /* ---- recognising the container path ---------------------------------- */
 
-/* Collapse "//", "/./" and "/../" of an absolute path, in place. */
-static void normalize(char *p)
-{
-	char *out = p, *in = p;
-
-	while (*in) {
-		while (*in == '/')
-			in++;
-		if (!*in)
-			break;
-		if (in[0] == '.' && (in[1] == '/' || !in[1])) {
-			in++;
-			continue;
-		}
-		if (in[0] == '.' && in[1] == '.' && (in[2] == '/' || !in[2])) {
-			in += 2;
-			while (out > p && *--out != '/')
-				;
-			continue;
-		}
-		*out++ = '/';
-		while (*in && *in != '/')
-			*out++ = *in++;
-	}
-	if (out == p)
-		*out++ = '/';
-	*out = '\0';
-}
-
-static bool container_path_slow(int dirfd, const char *path)
-{
-	char buf[PATH_MAX * 2], link[64];
-	struct stat st;
-	size_t n = 0;
-	ssize_t got;
-
-	if (path[0] != '/') {
-		if (dirfd == AT_FDCWD) {
-			if (!getcwd(buf, PATH_MAX))
-				goto by_device;
-		} else {
-			snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
-			got = real.readlink(link, buf, PATH_MAX - 1);
-			if (got < 0)
-				goto by_device;
-			buf[got] = '\0';
-		}
-		n = strlen(buf);
-		buf[n++] = '/';
-	}
-	if (strlen(path) >= sizeof(buf) - n)
-		goto by_device;
-	strcpy(buf + n, path);
-	normalize(buf);
-	if (!strcmp(buf, CONTAINER_PATH))
-		return true;
-by_device:
-	/* any other name of the legacy container device itself */
-	return fstatat(dirfd, path, &st, 0) == 0 && S_ISCHR(st.st_mode) &&
-	       major(st.st_rdev) == CONTAINER_MAJOR &&
-	       minor(st.st_rdev) == CONTAINER_MINOR;
-}
-
 /* Cheap for every other path: only names ending in "vfio" are looked at. */
 static bool is_container_path(int dirfd, const char *path)
 {
 	size_t n;
 
-	if (!path)
-		return false;
-	n = strlen(path);
-	if (n < 4 || memcmp(path + n - 4, "vfio", 4))
+	if (!path_may_be_container(path, &n))
 		return false;
 	shim_init();
 	if (shim_config.disabled)
 		return false;
 	if (!strcmp(path, CONTAINER_PATH))
 		return true;
-	return container_path_slow(dirfd, path);
+	return path_names_container(dirfd, path);
 }
 
 /* A number we knew may have been closed behind our back (fclose, syscall). */
@@ -246,7 +171,7 @@ static void forget_stale(int fd)
 	if (likely(fdtable_kind(fd) == SHIM_NONE))
 		return;
 	shim_lock();
-	fdtable_remove(fd);
+	fdlife_closed(fd);
 	shim_unlock();
 }
 
@@ -380,23 +305,6 @@ SHIM_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 
 /* ---- ioctl ----------------------------------------------------------- */
 
-/* Container request numbers an unknown fd may get when it is an iommufd we never opened. */
-static bool container_request(unsigned int cmd)
-{
-	switch (cmd) {
-	case VFIO_GET_API_VERSION:
-	case VFIO_CHECK_EXTENSION:
-	case VFIO_SET_IOMMU:
-	case VFIO_IOMMU_GET_INFO:
-	case VFIO_IOMMU_MAP_DMA:
-	case VFIO_IOMMU_UNMAP_DMA:
-	case VFIO_IOMMU_DIRTY_PAGES:
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* The fd was closed (and perhaps reused) since the lock-free look. */
 static __attribute__((noinline)) int
 ioctl_not_container(int fd, unsigned long request, void *arg)
@@ -513,6 +421,7 @@ ioctl_vfio_other(int fd, unsigned long request, void *arg, enum shim_kind kind)
 	case SHIM_NONE:
 		if (cmd == VFIO_GROUP_SET_CONTAINER)
 			return ioctl_set_container(fd, request, arg);
+		/* an iommufd we never opened may get container requests */
 		if (container_request(cmd))
 			return ioctl_adopt(fd, request, arg);
 		return real.ioctl(fd, tagged(request), arg);
@@ -586,7 +495,7 @@ static int close_ours(int fd)
 	}
 	/* close first: a group's release is checked after its fd is gone */
 	rc = real.close(fd);
-	fdtable_remove(fd);
+	fdlife_closed(fd);
 	shim_unlock();
 	return rc;
 }
@@ -598,55 +507,11 @@ SHIM_EXPORT int close(int fd)
 	return close_ours(fd);
 }
 
-/* newfd now refers to what oldfd refers to. */
-static void after_dup(int oldfd, int newfd)
-{
-	struct shim_obj *obj;
-
-	if (newfd < 0 || newfd == oldfd)
-		return;
-	if (likely(fdtable_kind(oldfd) == SHIM_NONE &&
-		   fdtable_kind(newfd) == SHIM_NONE))
-		return;
-	if (in_vfork_child())
-		return;
-	shim_lock();
-	fdtable_remove(newfd);
-	obj = fdtable_lookup(oldfd);
-	if (obj && obj->kind != SHIM_PRIVATE)
-		fdtable_add(newfd, obj);
-	shim_unlock();
-}
-
-/* The caller is about to dup2() over one of our own fds: move ours away. */
-static void make_room(int newfd)
-{
-	struct shim_obj *obj;
-	int moved;
-
-	if (likely(fdtable_kind(newfd) != SHIM_PRIVATE) || in_vfork_child())
-		return;
-	shim_lock();
-	obj = fdtable_lookup(newfd);
-	if (obj && obj->kind == SHIM_PRIVATE) {
-		moved = real.fcntl(newfd, F_DUPFD_CLOEXEC, 0);
-		if (moved >= 0) {
-			obj_get(obj);
-			fdtable_add(moved, obj);
-			if (obj->ops->moved)
-				obj->ops->moved(obj, newfd, moved);
-			fdtable_remove(newfd);
-			obj_put(obj);
-		}
-	}
-	shim_unlock();
-}
-
 SHIM_EXPORT int dup(int oldfd)
 {
 	int fd = real.dup(oldfd);
 
-	after_dup(oldfd, fd);
+	fdlife_dup(oldfd, fd);
 	return fd;
 }
 
@@ -655,9 +520,9 @@ SHIM_EXPORT int dup2(int oldfd, int newfd)
 	int fd;
 
 	if (oldfd != newfd)
-		make_room(newfd);
+		fdlife_make_room(newfd);
 	fd = real.dup2(oldfd, newfd);
-	after_dup(oldfd, fd);
+	fdlife_dup(oldfd, fd);
 	return fd;
 }
 
@@ -666,9 +531,9 @@ SHIM_EXPORT int dup3(int oldfd, int newfd, int flags)
 	int fd;
 
 	if (oldfd != newfd)
-		make_room(newfd);
+		fdlife_make_room(newfd);
 	fd = real.dup3(oldfd, newfd, flags);
-	after_dup(oldfd, fd);
+	fdlife_dup(oldfd, fd);
 	return fd;
 }
 
@@ -676,7 +541,7 @@ SHIM_EXPORT int dup3(int oldfd, int newfd, int flags)
 static inline int after_fcntl(int fd, int cmd, int rc)
 {
 	if (unlikely(cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
-		after_dup(fd, rc);
+		fdlife_dup(fd, rc);
 	return rc;
 }
 
@@ -702,23 +567,6 @@ SHIM_EXPORT int fcntl64(int fd, int cmd, ...)
 	return after_fcntl(fd, cmd, real.fcntl64(fd, cmd, arg));
 }
 
-static bool range_has_ours(unsigned int first, unsigned int last)
-{
-	bool found = false;
-	int fd;
-
-	shim_lock();
-	for (fd = fdtable_next((int)first, SHIM_NONE); fd >= 0;
-	     fd = fdtable_next(fd + 1, SHIM_NONE)) {
-		if ((unsigned int)fd > last)
-			break;
-		found = true;
-		break;
-	}
-	shim_unlock();
-	return found;
-}
-
 /*
  * Close [first, last] except our private fds; then forget the caller's fds
  * of ours that were in the range.
@@ -739,11 +587,7 @@ static int close_range_ours(unsigned int first, unsigned int last, int flags)
 	}
 	if (from <= last && real.close_range(from, last, flags) && !rc)
 		rc = -errno;
-	for (fd = fdtable_next((int)first, SHIM_NONE);
-	     fd >= 0 && (unsigned int)fd <= last;
-	     fd = fdtable_next(fd + 1, SHIM_NONE))
-		if (fdtable_kind(fd) != SHIM_PRIVATE)
-			fdtable_remove(fd);
+	fdlife_range_closed(first, last);
 	shim_unlock();
 	return to_libc(rc);
 }
@@ -752,7 +596,7 @@ SHIM_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
 	/* CLOEXEC only marks fds; nothing is closed now */
 	if ((flags & CLOSE_RANGE_CLOEXEC) || first > last ||
-	    in_vfork_child() || !range_has_ours(first, last))
+	    in_vfork_child() || !fdlife_range_has_ours(first, last))
 		return real.close_range(first, last, flags);
 	return close_range_ours(first, last, flags);
 }
@@ -763,7 +607,7 @@ SHIM_EXPORT void closefrom(int lowfd)
 
 	if (lowfd < 0)
 		lowfd = 0;
-	if (in_vfork_child() || !range_has_ours((unsigned int)lowfd, ~0U)) {
+	if (in_vfork_child() || !fdlife_range_has_ours((unsigned int)lowfd, ~0U)) {
 		real.closefrom(lowfd);
 		return;
 	}
@@ -773,82 +617,9 @@ SHIM_EXPORT void closefrom(int lowfd)
 
 /* ---- identity: readlink of /proc/self/fd/N ---------------------------- */
 
-/* N when path names an fd of this process through /proc or /dev/fd. */
-static int proc_fd_number(const char *path)
-{
-	const char *p;
-	char *end;
-	long fd;
-
-	if (!strncmp(path, "/proc/self/fd/", 14)) {
-		p = path + 14;
-	} else if (!strncmp(path, "/proc/thread-self/fd/", 21)) {
-		p = path + 21;
-	} else if (!strncmp(path, "/dev/fd/", 8)) {
-		p = path + 8;
-	} else if (!strncmp(path, "/proc/", 6)) {
-		long pid = strtol(path + 6, &end, 10);
-
-		if (end == path + 6 || pid != getpid() ||
-		    strncmp(end, "/fd/", 4))
-			return -1;
-		p = end + 4;
-	} else {
-		return -1;
-	}
-	fd = strtol(p, &end, 10);
-	if (end == p || *end || fd < 0 || fd > INT_MAX)
-		return -1;
-	return (int)fd;
-}
-
-/* Our container reads as what the caller opened: SPDK checks exactly this. */
-static ssize_t container_link(char *buf, size_t len)
-{
-	size_t n = sizeof(CONTAINER_PATH) - 1;
-
-	if (n > len)
-		n = len;
-	memcpy(buf, CONTAINER_PATH, n);
-	return (ssize_t)n;
-}
-
-static bool names_container(const char *path)
-{
-	int fd;
-
-	if (!path ||
-	    (strncmp(path, "/proc/", 6) && strncmp(path, "/dev/fd/", 8)))
-		return false;
-	fd = proc_fd_number(path);
-	return fd >= 0 && fdtable_kind(fd) == SHIM_CONTAINER;
-}
-
-/* dirfd is /proc/<us>/fd (or /dev/fd) and path a bare number. */
-static bool names_container_at(int dirfd, const char *path)
-{
-	char link[64], dir[PATH_MAX + 8];
-	ssize_t n;
-
-	if (dirfd == AT_FDCWD || !path || path[0] == '/')
-		return names_container(path);
-	if (path[0] < '0' || path[0] > '9')
-		return false;
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
-	n = real.readlink(link, dir, PATH_MAX);
-	if (n < 0)
-		return false;
-	dir[n] = '\0';
-	strcat(dir, "/");
-	if (strlen(dir) + strlen(path) >= sizeof(dir))
-		return false;
-	strcat(dir, path);
-	return names_container(dir);
-}
-
 SHIM_EXPORT ssize_t readlink(const char *path, char *buf, size_t len)
 {
-	if (unlikely(names_container(path)))
+	if (unlikely(proc_names_container(AT_FDCWD, path)))
 		return container_link(buf, len);
 	return real.readlink(path, buf, len);
 }
@@ -856,7 +627,7 @@ SHIM_EXPORT ssize_t readlink(const char *path, char *buf, size_t len)
 SHIM_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf,
 			       size_t len)
 {
-	if (unlikely(names_container_at(dirfd, path)))
+	if (unlikely(proc_names_container(dirfd, path)))
 		return container_link(buf, len);
 	return real.readlinkat(dirfd, path, buf, len);
 }
@@ -865,7 +636,7 @@ SHIM_EXPORT ssize_t __readlink_chk(const char *path, char *buf, size_t len,
 				   size_t buflen)
 {
 	/* an oversized len is libc's to report (it aborts) */
-	if (len <= buflen && unlikely(names_container(path)))
+	if (len <= buflen && unlikely(proc_names_container(AT_FDCWD, path)))
 		return container_link(buf, len);
 	return real.readlink_chk(path, buf, len, buflen);
 }
@@ -873,7 +644,7 @@ SHIM_EXPORT ssize_t __readlink_chk(const char *path, char *buf, size_t len,
 SHIM_EXPORT ssize_t __readlinkat_chk(int dirfd, const char *path, char *buf,
 				     size_t len, size_t buflen)
 {
-	if (len <= buflen && unlikely(names_container_at(dirfd, path)))
+	if (len <= buflen && unlikely(proc_names_container(dirfd, path)))
 		return container_link(buf, len);
 	return real.readlinkat_chk(dirfd, path, buf, len, buflen);
 }

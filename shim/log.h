@@ -10,23 +10,6 @@
 
 #include "config.h"
 
-enum shim_log_level {
-	SHIM_LOG_OFF,
-	SHIM_LOG_ERROR,
-	SHIM_LOG_WARN,
-	SHIM_LOG_INFO,
-	SHIM_LOG_DEBUG,
-};
-
-enum shim_log_cat {
-	SHIM_CAT_INIT = 1 << 0,		/* load, config, fallback */
-	SHIM_CAT_FD = 1 << 1,		/* container and group fd lifetime */
-	SHIM_CAT_CONTAINER = 1 << 2,	/* type1 decisions */
-	SHIM_CAT_IOMMUFD = 1 << 3,	/* each iommufd call and its result */
-	SHIM_CAT_TRACE = 1 << 4,	/* each container call, as the caller saw it */
-	SHIM_CAT_ALL = 0x1f,
-};
-
 /* The fd log lines go to (stderr unless VFIOCOMPAT_LOG_FILE); -1 if none. */
 extern int shim_log_fd;
 

@@ -12,6 +12,7 @@
 #include "libc.h"
 #include "log.h"
 #include "report.h"
+#include "request.h"
 
 #define NREQ 64	/* VFIO_BASE + 0..63: every container request type1 refuses too */
 #define NERR 8	/* distinct errnos kept per request */
@@ -22,6 +23,14 @@ struct req_stats {
 	int err[NERR];
 	uint64_t err_count[NERR];
 };
+
+/* How the request of that number is served: an unknown one is refused. */
+static enum request_serve req_serve(unsigned int nr)
+{
+	const struct container_request *req = container_request_nr(nr);
+
+	return req ? req->serve : REQ_REFUSED;
+}
 
 static struct {
 	struct req_stats req[NREQ];
@@ -41,7 +50,6 @@ static const char *const diff_names[REPORT_DIFF_COUNT] = {
 	[REPORT_DIFF_ADOPTED] = "adopted_without_record",
 };
 
-static const char *req_class(unsigned int nr);
 static void report_event(const char *kind, const char *name);
 
 void report_call(unsigned int cmd, long rc)
@@ -55,7 +63,7 @@ void report_call(unsigned int cmd, long rc)
 		return;
 	}
 	r = &st.req[nr];
-	if (!r->count && !strcmp(req_class(nr), "refused")) {
+	if (!r->count && req_serve(nr) == REQ_REFUSED) {
 		char name[32];
 
 		snprintf(name, sizeof(name), "VFIO_BASE+%u", nr);
@@ -146,40 +154,6 @@ bool report_used(void)
 	return st.containers || st.fallback;
 }
 
-static const char *req_name(unsigned int nr)
-{
-	static const char *const names[NREQ] = {
-		[0] = "VFIO_GET_API_VERSION",	[1] = "VFIO_CHECK_EXTENSION",
-		[2] = "VFIO_SET_IOMMU",		[12] = "VFIO_IOMMU_GET_INFO",
-		[13] = "VFIO_IOMMU_MAP_DMA",	[14] = "VFIO_IOMMU_UNMAP_DMA",
-		[17] = "VFIO_IOMMU_DIRTY_PAGES",
-	};
-
-	return nr < NREQ ? names[nr] : NULL;
-}
-
-/*
- * How each request is served: "translated" into iommufd calls, "emulated"
- * by the shim alone (type1's answer computed here), or "refused" (no such
- * container request: ENOTTY/EINVAL as type1).
- */
-static const char *req_class(unsigned int nr)
-{
-	switch (nr) {
-	case 2:
-	case 12:
-	case 13:
-	case 14:
-		return "translated";
-	case 0:
-	case 1:
-	case 17:
-		return "emulated";
-	default:
-		return "refused";
-	}
-}
-
 struct jbuf {
 	char *p;
 	size_t left;
@@ -204,12 +178,63 @@ __attribute__((format(printf, 2, 3))) static void put(struct jbuf *b,
 	b->left -= (size_t)n;
 }
 
+/* "calls":{...} by the table's names; returns the refused count. */
+static uint64_t put_calls(struct jbuf *b)
+{
+	uint64_t refused = 0;
+	unsigned int nr, first = 1;
+	char ebuf[16];
+	int i;
+
+	for (nr = 0; nr < NREQ; nr++) {
+		struct req_stats *r = &st.req[nr];
+		const struct container_request *req = container_request_nr(nr);
+		const char *name = req ? req->name : NULL;
+		char unknown[32];
+
+		if (!r->count)
+			continue;
+		if (!name) {
+			snprintf(unknown, sizeof(unknown), "VFIO_BASE+%u", nr);
+			name = unknown;
+		}
+		if (req_serve(nr) == REQ_REFUSED)
+			refused += r->count;
+		put(b, "%s\"%s\":{\"class\":\"%s\",\"count\":%llu,\"ok\":%llu,"
+		       "\"errors\":{",
+		    first ? "" : ",", name, request_serve_name(req_serve(nr)),
+		    (unsigned long long)r->count, (unsigned long long)r->ok);
+		first = 0;
+		for (i = 0; i < NERR && r->err[i]; i++)
+			put(b, "%s\"%s\":%llu", i ? "," : "",
+			    errno_name(r->err[i], ebuf),
+			    (unsigned long long)r->err_count[i]);
+		put(b, "}}");
+	}
+	return refused;
+}
+
+/* "differences":{...}; returns how many count against strict_ok. */
+static uint64_t put_differences(struct jbuf *b)
+{
+	uint64_t diffs = 0;
+	int i;
+
+	for (i = 0; i < REPORT_DIFF_COUNT; i++) {
+		put(b, "%s\"%s\":%llu", i ? "," : "", diff_names[i],
+		    (unsigned long long)st.diff[i]);
+		/* informational: only matters to several processes of one user */
+		if (i != REPORT_DIFF_MEMLOCK_PER_USER)
+			diffs += st.diff[i];
+	}
+	return diffs;
+}
+
 int report_write(const char *path)
 {
-	char line[8192], exe[512], ebuf[16];
+	char line[8192], exe[512];
 	struct jbuf b = { line, sizeof(line) - 1, false };
-	uint64_t refused = 0, diffs = 0;
-	unsigned int nr, first = 1;
+	uint64_t refused, diffs;
 	ssize_t n;
 	int fd, i, saved = errno;
 
@@ -222,39 +247,10 @@ int report_write(const char *path)
 		"\"fallback\":%s,\"containers\":%llu,\"calls\":{",
 	    VFIOCOMPAT_VERSION_STRING, (int)getpid(), exe,
 	    st.fallback ? "true" : "false", (unsigned long long)st.containers);
-	for (nr = 0; nr < NREQ; nr++) {
-		struct req_stats *r = &st.req[nr];
-		const char *name = req_name(nr);
-		char unknown[32];
-
-		if (!r->count)
-			continue;
-		if (!name) {
-			snprintf(unknown, sizeof(unknown), "VFIO_BASE+%u", nr);
-			name = unknown;
-		}
-		if (!strcmp(req_class(nr), "refused"))
-			refused += r->count;
-		put(&b, "%s\"%s\":{\"class\":\"%s\",\"count\":%llu,\"ok\":%llu,"
-			"\"errors\":{",
-		    first ? "" : ",", name, req_class(nr),
-		    (unsigned long long)r->count, (unsigned long long)r->ok);
-		first = 0;
-		for (i = 0; i < NERR && r->err[i]; i++)
-			put(&b, "%s\"%s\":%llu", i ? "," : "",
-			    errno_name(r->err[i], ebuf),
-			    (unsigned long long)r->err_count[i]);
-		put(&b, "}}");
-	}
+	refused = put_calls(&b);
 	put(&b, "},\"other_requests\":%llu,\"differences\":{",
 	    (unsigned long long)st.other);
-	for (i = 0; i < REPORT_DIFF_COUNT; i++) {
-		put(&b, "%s\"%s\":%llu", i ? "," : "", diff_names[i],
-		    (unsigned long long)st.diff[i]);
-		/* informational: only matters to several processes of one user */
-		if (i != REPORT_DIFF_MEMLOCK_PER_USER)
-			diffs += st.diff[i];
-	}
+	diffs = put_differences(&b);
 	put(&b, "},\"peak_mappings\":%u,\"peak_mapped_bytes\":%llu,"
 		"\"refused\":%llu,\"differences_hit\":%llu,\"strict_ok\":%s}",
 	    st.peak_mappings, (unsigned long long)st.peak_bytes,

@@ -20,6 +20,10 @@
  *                   what vfiocompat does for every group
  *   vfiocompat-probe library
  *       version=    vfiocompat_version() of a preloaded libvfiocompat, or none
+ *   vfiocompat-probe host ROOT [RELEASE]
+ *       the kernel release's feature levels, the device nodes, IOMMU groups,
+ *       their devices and drivers, from files only (probe-host.c); ROOT is ""
+ *       or a directory standing in for / (the doctor's tests)
  *
  * Only raw system calls touch the devices, so a preloaded vfiocompat (or any
  * other interposer) never answers in the kernel's place.
@@ -35,6 +39,8 @@
 #include <unistd.h>
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
+
+#include "probe.h"
 
 static const char *ename(int err)
 {
@@ -81,16 +87,17 @@ static int probe_iommufd(const char *path)
 		.op = IOMMU_OPTION_OP_SET,
 		.val64 = 1,
 	};
-	struct iommu_ioas_alloc alloc = { .size = sizeof(alloc) };
+	struct iommu_ioas_alloc alloc = {.size = sizeof(alloc)};
 	int fd = sys_open(path, O_RDWR);
 
 	if (!put("open", fd))
 		return 0;
-	/* before any object exists: the kernel refuses the option after (EBUSY) */
+	/* before any object exists: the kernel refuses the option after (EBUSY)
+	 */
 	put("rlimit_mode", sys_ioctl(fd, IOMMU_OPTION, &opt));
 	if (put("ioas", sys_ioctl(fd, IOMMU_IOAS_ALLOC, &alloc))) {
-		struct iommu_destroy d = { .size = sizeof(d),
-					   .id = alloc.out_ioas_id };
+		struct iommu_destroy d = {.size = sizeof(d),
+					  .id = alloc.out_ioas_id};
 		sys_ioctl(fd, IOMMU_DESTROY, &d);
 	}
 	sys_close(fd);
@@ -99,7 +106,7 @@ static int probe_iommufd(const char *path)
 
 static int probe_container(const char *path)
 {
-	struct iommu_destroy d = { .size = sizeof(d), .id = 0 };
+	struct iommu_destroy d = {.size = sizeof(d), .id = 0};
 	int fd = sys_open(path, O_RDWR);
 	long rc;
 
@@ -110,7 +117,8 @@ static int probe_container(const char *path)
 		printf("api=%s\n", ename(errno));
 	else
 		printf("api=%ld\n", rc);
-	/* no object 0 in an iommufd; type1 refuses any other request before SET_IOMMU */
+	/* no object 0 in an iommufd; type1 refuses any other request before
+	 * SET_IOMMU */
 	rc = sys_ioctl(fd, IOMMU_DESTROY, &d);
 	if (rc < 0 && errno == ENOENT)
 		printf("kind=iommufd\n");
@@ -124,7 +132,7 @@ static int probe_container(const char *path)
 
 static int probe_group(const char *path, const char *iommufd_path)
 {
-	struct vfio_group_status st = { .argsz = sizeof(st) };
+	struct vfio_group_status st = {.argsz = sizeof(st)};
 	int fd = sys_open(path, O_RDWR), ifd;
 
 	if (!put("open", fd))
@@ -153,21 +161,58 @@ static int probe_library(void)
 	return 0;
 }
 
+static int run_iommufd(char **argv)
+{
+	return probe_iommufd(argv[0]);
+}
+
+static int run_container(char **argv)
+{
+	return probe_container(argv[0]);
+}
+
+static int run_group(char **argv)
+{
+	return probe_group(argv[0], argv[1]);
+}
+
+static int run_library(char **argv)
+{
+	(void)argv;
+	return probe_library();
+}
+
+static int run_host(char **argv)
+{
+	return probe_host(argv[0], argv[1] ? argv[1] : "");
+}
+
+static const struct {
+	const char *name;
+	int min_args, max_args;
+	int (*run)(char **argv);
+} subcommands[] = {
+	{"iommufd", 1, 1, run_iommufd}, {"container", 1, 1, run_container},
+	{"group", 2, 2, run_group},	{"library", 0, 0, run_library},
+	{"host", 1, 2, run_host},
+};
+
 int main(int argc, char **argv)
 {
-	const char *what = argc > 1 ? argv[1] : "";
+	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (!strcmp(what, "iommufd") && argc == 3)
-		return probe_iommufd(argv[2]);
-	if (!strcmp(what, "container") && argc == 3)
-		return probe_container(argv[2]);
-	if (!strcmp(what, "group") && argc == 4)
-		return probe_group(argv[2], argv[3]);
-	if (!strcmp(what, "library") && argc == 2)
-		return probe_library();
+	for (i = 0;
+	     argc > 1 && i < sizeof(subcommands) / sizeof(subcommands[0]);
+	     i++) {
+		if (!strcmp(argv[1], subcommands[i].name) &&
+		    argc - 2 >= subcommands[i].min_args &&
+		    argc - 2 <= subcommands[i].max_args)
+			return subcommands[i].run(argv + 2);
+	}
 	fprintf(stderr,
 		"usage: vfiocompat-probe iommufd PATH | container PATH | "
-		"group GROUP-PATH IOMMUFD-PATH | library\n");
+		"group GROUP-PATH IOMMUFD-PATH | library | host ROOT "
+		"[RELEASE]\n");
 	return 2;
 }

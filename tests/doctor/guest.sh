@@ -4,9 +4,9 @@
 # iommufd, the type1 container, edu and an e1000e bound to vfio-pci. Then as an unprivileged
 # user, with edu's group held open by another process, and with the kernel's compat container
 # in place of type1 (/dev/iommu bind-mounted on /dev/vfio/vfio in a private mount namespace).
-#   guest.sh WRAPPER LIB
+#   guest.sh WRAPPER LIB PROBE
 set -u
-wrapper=$1 lib=$2
+wrapper=$1 lib=$2 probe=$3
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 tmp=$(mktemp -d)
@@ -45,6 +45,35 @@ flags = struct.unpack("II", st)[1]
 assert flags == 1, "status flags %#x (want VIABLE only)" % flags
 print("   edu's group: viable, no container set")
 EOF
+
+# what the doctor's lines above are made of: the probe's walk of this real kernel
+section "the walk (vfiocompat-probe host)"
+"$probe" host "" >"$tmp/walk.out" 2>&1
+echo $? >"$tmp/walk.rc"
+sed 's/^/   | /' "$tmp/walk.out"
+expect_rc walk 0
+expect walk "^kernel=$(uname -r | sed 's/[.+]/\\&/g')\$"
+expect walk '^kernel\.level=6012$'
+expect walk '^kernel\.iommufd=1$'
+expect walk '^kernel\.cdev=1$'
+expect walk '^kernel\.map_file=0$'
+expect walk '^iommu\.node=present$'
+expect walk '^iommu\.access=rw$'
+expect walk '^iommu\.desc=crw-rw---- root:root 10:260$'
+expect walk '^iommu\.loaded=1$'
+expect walk '^iommufd\.holds_vfio=1$'
+expect walk '^vfio\.type1_loaded=1$'
+expect walk '^container\.desc=crw-rw-rw- root:root 10:196$'
+expect walk '^cdevs=vfio0 vfio1$'
+reject walk '^[^=]*$'
+grep -A 5 "^group=$VM_EDU_GROUP\$" "$tmp/walk.out" | grep -qx "group.devices=$VM_EDU_BDF \[1234:11e8\] vfio-pci" ||
+	bad "walk: edu's group does not list $VM_EDU_BDF on vfio-pci"
+grep -A 5 "^group=$VM_EDU_GROUP\$" "$tmp/walk.out" | grep -qx "group.path=/dev/vfio/$VM_EDU_GROUP" ||
+	bad "walk: edu's group node is not /dev/vfio/$VM_EDU_GROUP"
+grep -A 5 "^group=$VM_EDU_GROUP\$" "$tmp/walk.out" | grep -qx "group.blockers=" ||
+	bad "walk: edu's group has a blocker"
+[ "$(grep -c '^group=' "$tmp/walk.out")" = "$(ls /sys/kernel/iommu_groups | wc -l)" ] ||
+	bad "walk: not one record per /sys/kernel/iommu_groups entry"
 
 section "without the probe: guesses from files"
 VFIOCOMPAT_PROBE=/nonexistent/vfiocompat-probe doctor noprobe "" --lib "$lib" --check

@@ -47,6 +47,8 @@ mkdir -p "$tmp/l" && cp "$lib" "$tmp/l/"
 doctor noprobe "" --lib "$tmp/l/libvfiocompat.so" --check
 expect noprobe '^ok +library: .*\(version not checked; preloads\)$'
 expect noprobe '^warn +probe: vfiocompat-probe not found next to the library'
+expect noprobe '^FAIL +host: not examined \(no vfiocompat-probe'
+expect_rc noprobe 1
 VFIOCOMPAT_PROBE=$probe doctor probevar "" --lib "$tmp/l/libvfiocompat.so" --check
 expect probevar '^ok +library: .*/l/libvfiocompat\.so \([0-9]+\.[0-9]+\.[0-9]+; preloads\)$'
 reject probevar '^warn +probe:'
@@ -59,6 +61,44 @@ expect disabled '^warn +library: VFIOCOMPAT_DISABLE is set'
 doctor badmem "" --lib "$lib" --check --mem lots
 expect_rc badmem 2
 expect badmem '^vfiocompat-run: --mem lots: give a size such as 4G'
+
+# Where the wrapper finds the library (and the doctor its probe) by itself: a copy of the
+# scripts in a made-up source checkout or install, with the library and probe in each layout.
+section "library found by the wrapper"
+libver=$(LD_PRELOAD=$lib "$probe" library | sed -n 's/^version=//p')
+doctor version "" --version
+expect version "^vfiocompat-run $(printf '%s' "$libver" | sed 's/\./\\./g')\$"
+# layout NAME WRAPPER-DIR LIB-DIR PROBE-DIR [VAR=VALUE...]: --check and a run find LIB-DIR's library
+layout() {
+	name=$1 wdir=$2 ldir=$3 pdir=$4
+	shift 4
+	mkdir -p "$wdir" "$ldir" "$pdir"
+	cp "${wrapper%/*}/vfiocompat-run" "${wrapper%/*}/vfiocompat-doctor" "$wdir/"
+	cp "$lib" "$ldir/"
+	cp "$probe" "$pdir/"
+	env "$@" VFIOCOMPAT_CHECK_ROOT= "$wdir/vfiocompat-run" --check >"$tmp/$name.out" 2>&1
+	echo $? >"$tmp/$name.rc"
+	sed 's/^/   | /' "$tmp/$name.out"
+	check_format "$name"
+	expect "$name" "^ok +library: $ldir/libvfiocompat\.so \(${libver}; preloads\)$"
+	reject "$name" '^warn +probe:'
+	n=$(env "$@" "$wdir/vfiocompat-run" -- grep -c "$ldir/libvfiocompat.so" /proc/self/maps)
+	[ "${n:-0}" -ge 1 ] || bad "$name: the program does not have $ldir/libvfiocompat.so mapped"
+	rm -rf "$wdir" "$ldir" "$pdir"
+}
+src=$tmp/src
+layout cmake "$src/scripts" "$src/build/shim" "$src/build/tools"           # cmake -B build, scripts/demo
+layout scripts_test "$src/scripts" "$src/build-test/shim" "$src/build-test/tools" # scripts/test
+layout build_dir "$src/scripts" "$tmp/elsewhere/shim" "$tmp/elsewhere/tools" BUILD_DIR="$tmp/elsewhere"
+layout installed "$tmp/inst/bin" "$tmp/inst/lib/x86_64-linux-gnu/vfiocompat" "$tmp/inst/lib/x86_64-linux-gnu/vfiocompat"
+
+# The walk itself (vfiocompat-probe host): what the doctor's group lines are made of.
+walk() { # walk NAME ROOT [RELEASE]
+	name=$1
+	shift
+	"$probe" host "$@" >"$tmp/$name.out" 2>&1
+	echo $? >"$tmp/$name.rc"
+}
 
 # -- made-up hosts ----------------------------------------------------------------
 # fake probe: FAKE_PROBE_DIR/<subcommand>-<basename of the node> holds the answer
@@ -159,6 +199,29 @@ answer "$r" group 1 open=OK viable=1 join=OK
 answer "$r" group 2 open=EBUSY
 answer "$r" group 4 open=EACCES
 answer "$r" group 5 open=OK viable=0 join=OK
+walk walk "$r" 6.1.0-18-amd64
+expect_rc walk 0
+expect walk '^kernel=6\.1\.0-18-amd64$'
+expect walk '^kernel\.level=6001$'
+expect walk '^kernel\.iommufd=0$'
+expect walk '^iommu\.node=present$'
+expect walk '^iommufd\.holds_vfio=1$'
+expect walk '^container\.node=present$'
+expect walk '^groups=7$'
+reject walk '^[^=]*$'
+# one record per group, in number order; group 0 is not VFIO's, group 3 has a blocker
+[ "$(sed -n 's/^group=//p' "$tmp/walk.out" | tr '\n' ' ')" = "0 1 2 3 4 5 6 " ] ||
+	bad "walk: groups are not 0..6 in order: $(sed -n 's/^group=//p' "$tmp/walk.out" | tr '\n' ' ')"
+grep -A 3 '^group=3$' "$tmp/walk.out" | grep -qx 'group.blockers=0000:00:05.1 (ixgbe)' ||
+	bad "walk: group 3's blocker is not 0000:00:05.1 (ixgbe)"
+grep -A 4 '^group=1$' "$tmp/walk.out" | grep -qx 'group.path=/dev/vfio/1' || bad "walk: group 1's node"
+grep -A 4 '^group=6$' "$tmp/walk.out" | grep -qx 'group.vfio=0' || bad "walk: group 6 (virtio-pci) is not VFIO's"
+walk noversion "$r"
+expect_rc noversion 0
+expect noversion "^kernel=$(uname -r | sed 's/\./\\./g')\$"
+"$probe" host >/dev/null 2>&1
+[ $? = 2 ] || bad "vfiocompat-probe host without ROOT: not a usage error"
+
 FAKE_PROBE_DIR=$r/probe doctor ready "$r" --lib "$lib" --check
 check_format ready
 expect_rc ready 0
@@ -196,6 +259,8 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	echo 128 >"$r/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages"
 	FAKE_PROBE_DIR=$r/probe doctor_as_nobody huge "$r" --lib "$lib" --check
 	expect huge '^warn +memlock: RLIMIT_MEMLOCK [0-9]+ [KMG]iB < 128 GiB needed \(all reserved hugepages, as DPDK maps them\)'
+	walk hugewalk "$r" ""
+	expect hugewalk '^hugepages\.kib=134217728$'
 	expect_rc huge 0
 else
 	note "not root or no setpriv: the unprivileged memlock cases are not run"

@@ -26,7 +26,6 @@ void fake_reset(void)
 	memset(&fake, 0, offsetof(struct fake_state, ioas));
 	fake.nioas = 0;
 	fake.calls = 0;
-	fake.journal_len = 0;
 	fake.next_fd = FAKE_FD_BASE;
 	fake.next_id = 1;
 	fake.released = 1;
@@ -40,13 +39,27 @@ void fake_reset(void)
 /* Journal the call; returns the injected errno (negative) or 0. */
 static int call(const char *name)
 {
+	fake.journal[fake.calls % FAKE_JOURNAL] = name;
 	fake.calls++;
-	snprintf(fake.last_call, sizeof(fake.last_call), "%s", name);
-	if (fake.journal_len < FAKE_JOURNAL)
-		snprintf(fake.journal[fake.journal_len++], 32, "%s", name);
 	if (fake.fail_nth && fake.calls == fake.fail_nth)
 		return -fake.fail_errno;
 	return 0;
+}
+
+const char *fake_calls_since(unsigned int mark)
+{
+	static char buf[FAKE_JOURNAL * 32];
+	size_t n = 0;
+	unsigned int i;
+
+	buf[0] = '\0';
+	if (fake.calls - mark > FAKE_JOURNAL)
+		return "(more calls than the journal holds)";
+	for (i = mark; i < fake.calls && n < sizeof(buf); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s",
+				      i == mark ? "" : ", ",
+				      fake.journal[i % FAKE_JOURNAL]);
+	return buf;
 }
 
 static struct fake_ioas *ioas_get(uint32_t id)

@@ -51,11 +51,9 @@ struct fake_state {
 	uint64_t pinned;
 	struct fake_ioas ioas[FAKE_MAX_IOAS];
 	int nioas;
-	/* journal */
+	/* journal: every call counted; the last FAKE_JOURNAL named */
 	unsigned int calls;
-	char last_call[32];
-	char journal[FAKE_JOURNAL][32];
-	int journal_len;
+	const char *journal[FAKE_JOURNAL];
 };
 
 extern struct fake_state fake;
@@ -66,5 +64,10 @@ uint64_t fake_mapped_bytes(uint32_t ioas_id);
 struct maptree;
 uint64_t record_bytes(const struct maptree *t);
 const struct fake_ioas *fake_ioas(uint32_t ioas_id);
+/*
+ * The kernel calls made since fake.calls was mark, by name, comma-separated
+ * ("compat MAP_DMA, IOAS_UNMAP"); "" for none. Static buffer.
+ */
+const char *fake_calls_since(unsigned int mark);
 
 #endif /* FAKE_KERNEL_H */

@@ -60,20 +60,24 @@ root=$out/root
 triplet=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch 2>/dev/null)
 [ -n "$triplet" ] || triplet=$(cd "$root/usr/lib" && ls -d *-linux-gnu* | head -n 1)
 for f in usr/bin/vfiocompat-run "usr/lib/$triplet/vfiocompat/libvfiocompat.so" \
-	"usr/lib/$triplet/vfiocompat/vfiocompat-probe" usr/include/vfiocompat.h \
+	"usr/lib/$triplet/vfiocompat/vfiocompat-probe" "usr/lib/$triplet/vfiocompat/vfiocompat-doctor" \
+	usr/include/vfiocompat.h \
 	usr/share/man/man1/vfiocompat-run.1.gz usr/share/man/man7/vfiocompat.7.gz \
 	usr/share/doc/vfiocompat/copyright; do
 	[ -f "$root/$f" ] && ok "/$f" || bad "/$f is not in the package"
 done
-[ -x "$root/usr/bin/vfiocompat-run" ] || bad "/usr/bin/vfiocompat-run is not executable"
+for f in usr/bin/vfiocompat-run "usr/lib/$triplet/vfiocompat/vfiocompat-doctor"; do
+	[ -x "$root/$f" ] || bad "/$f is not executable"
+done
 extra=$(dpkg-deb -c "$deb" | awk '{print $6}' | grep -v '/$' |
-	grep -Ev "^\./usr/(bin/vfiocompat-run|lib/$triplet/vfiocompat/(libvfiocompat\.so|vfiocompat-probe)|include/vfiocompat\.h|share/man/man[17]/vfiocompat(-run)?\.[17]\.gz|share/doc/vfiocompat/copyright)$")
+	grep -Ev "^\./usr/(bin/vfiocompat-run|lib/$triplet/vfiocompat/(libvfiocompat\.so|vfiocompat-probe|vfiocompat-doctor)|include/vfiocompat\.h|share/man/man[17]/vfiocompat(-run)?\.[17]\.gz|share/doc/vfiocompat/copyright)$")
 [ -z "$extra" ] || bad "unexpected files in the package: $extra"
 grep -q "^installed_libdir=\.\./lib/$triplet/vfiocompat$" "$root/usr/bin/vfiocompat-run" ||
 	bad "the installed wrapper does not carry installed_libdir=../lib/$triplet/vfiocompat"
 
 # every shared library the ELF files need comes from a package in Depends
 for f in "$root/usr/lib/$triplet/vfiocompat/"*; do
+	[ "$(head -c 4 "$f")" = "$(printf '\177ELF')" ] || continue # the doctor is a shell script
 	for so in $(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
 		p=$(dpkg -S "*/$so" 2>/dev/null | head -n 1 | cut -d: -f1)
 		if [ -z "$p" ]; then
@@ -139,6 +143,8 @@ ln -sf "$run" "$out/vfiocompat-run-link"
 n=$("$out/vfiocompat-run-link" -- grep -c libvfiocompat /proc/self/maps)
 [ "${n:-0}" -ge 1 ] && ok "a symlink to the wrapper finds the library" || bad "a symlink to the wrapper does not find the library"
 "$run" --help | grep -q -- '--check' || bad "--help does not show --check"
+got=$("$run" --version)
+[ "$got" = "vfiocompat-run $version" ] && ok "--version: $got" || bad "--version says '$got', not vfiocompat-run $version"
 
 echo "== man pages"
 command -v groff >/dev/null || { bad "groff not found (Debian package groff-base)"; }

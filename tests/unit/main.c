@@ -5,6 +5,8 @@
 Suite *container_suite(void);
 Suite *maptree_suite(void);
 Suite *config_suite(void);
+Suite *path_suite(void);
+Suite *fdtable_suite(void);
 
 int main(void)
 {
@@ -13,6 +15,8 @@ int main(void)
 
 	srunner_add_suite(sr, maptree_suite());
 	srunner_add_suite(sr, config_suite());
+	srunner_add_suite(sr, path_suite());
+	srunner_add_suite(sr, fdtable_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

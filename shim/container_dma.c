@@ -1,0 +1,380 @@
+// SPDX-License-Identifier: MIT
+/*
+ * VFIO_IOMMU_MAP_DMA and VFIO_IOMMU_UNMAP_DMA over the container's record
+ * (maptree): the record decides type1's errors before the kernel is asked,
+ * and stays equal to what the kernel holds. container_ioctl(), the entry for
+ * every container call, lives here too, beside the two handlers it calls
+ * directly: the unit tests and bench section 3 link these files without
+ * link-time optimization, and the hot path must inline there as well.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <linux/vfio.h>
+
+#include "config.h"
+#include "container_priv.h"
+#include "internal.h"
+#include "iommufd.h"
+#include "report.h"
+#include "uaccess.h"
+
+/* The record's mapped bytes follow its mappings. */
+void drop_mapping(struct container *c, const struct mapping *m)
+{
+	c->mapped_bytes -= m->size;
+	if (m->dirty)
+		free(m->dirty);
+	maptree_remove_mapping(&c->maps, m);
+}
+
+/*
+ * The record says [iova, iova+size) overlaps a mapping; perhaps a process we
+ * forked or sent the fd to unmapped it: the kernel knows, and says EEXIST if
+ * the record is right. If it maps, the record's stale entries go.
+ */
+static int map_dma_over_record(struct container *c, int fd,
+			       const struct vfio_iommu_type1_dma_map *map,
+			       uint8_t prot)
+{
+	const struct mapping *m;
+	uint64_t gone;
+	int rc;
+
+	if (!iova_valid(c, map->iova, map->iova + map->size - 1))
+		return -EINVAL;
+	rc = iommufd_compat_map_dma(fd, map);
+	if (rc)
+		return type1_errno(rc);
+	while ((m = maptree_find(&c->maps, map->iova, map->size)))
+		drop_mapping(c, m);
+	rc = maptree_insert(&c->maps, map->iova, map->size, map->vaddr, prot);
+	if (rc) {
+		iommufd_ioas_unmap(fd, c->ioas_id, map->iova, map->size, &gone);
+		return rc;
+	}
+	c->mapped_bytes += map->size;
+	return 0;
+}
+
+SHIM_HOT long container_map_dma(struct container *c, int fd, void *arg)
+{
+	struct vfio_iommu_type1_dma_map map;
+	size_t minsz = MAP_DMA_MINSZ;
+	uint32_t mask = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE |
+			VFIO_DMA_MAP_FLAG_VADDR;
+	bool set_vaddr;
+	uint8_t prot;
+	int rc;
+
+	rc = copy_from_user(&map, arg, minsz);
+	if (rc)
+		return rc;
+	if (map.argsz < minsz)
+		return -EINVAL;
+	prot = map.flags & (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
+	if (map.flags != prot || !prot) { /* not a plain mapping */
+		set_vaddr = map.flags & VFIO_DMA_MAP_FLAG_VADDR;
+		/* a vaddr update has no permissions; a mapping needs some */
+		if (map.flags & ~mask || !prot == !set_vaddr)
+			return -EINVAL;
+		/* listed difference: vaddr updates refused until supported */
+		report_difference(REPORT_DIFF_VADDR);
+		return -EINVAL;
+	}
+	if (!map.size || (map.size | map.iova | map.vaddr) & c->pgmask)
+		return -EINVAL;
+	if (map.iova + map.size - 1 < map.iova ||
+	    map.vaddr + map.size - 1 < map.vaddr)
+		return -EINVAL;
+	rc = maptree_insert_new(&c->maps, map.iova, map.size, map.vaddr, prot);
+	if (rc == -EEXIST)
+		return map_dma_over_record(c, fd, &map, prot);
+	if (rc)
+		return rc;
+	/* type1's order: EEXIST above, then ENOSPC, then the iova ranges */
+	if (maptree_count(&c->maps) > c->dma_entry_limit ||
+	    !iova_valid(c, map.iova, map.iova + map.size - 1)) {
+		rc = maptree_count(&c->maps) > c->dma_entry_limit ? -ENOSPC :
+								    -EINVAL;
+		maptree_remove(&c->maps, map.iova);
+		return rc;
+	}
+	/* the kernel's compat entry on our own IOAS: see iommufd.h */
+	rc = iommufd_compat_map_dma(fd, &map);
+	if (rc) {
+		maptree_remove(&c->maps, map.iova);
+		if (rc == -EFAULT)
+			report_difference(REPORT_DIFF_MAP_EFAULT);
+		return type1_errno(rc);
+	}
+	c->mapped_bytes += map.size;
+	if (shim_config.report_file)
+		report_mappings(maptree_count(&c->maps), c->mapped_bytes);
+	return 0;
+}
+
+bool bisects(const struct container *c, uint64_t iova, uint64_t size)
+{
+	const struct mapping *m = maptree_find(&c->maps, iova, 1);
+
+	if (m && m->iova != iova)
+		return true;
+	m = maptree_find(&c->maps, iova + size - 1, 0);
+	return m && m->iova + m->size != iova + size;
+}
+
+/* Drop the record's mappings lying wholly inside [iova, iova + len). */
+static void drop_inside(struct container *c, uint64_t iova, uint64_t len)
+{
+	const struct mapping *m = maptree_first_from(&c->maps, iova);
+	uint64_t last = iova + len - 1;
+
+	while (m && m->iova <= last) {
+		if (m->iova >= iova && m->iova + m->size - 1 <= last) {
+			drop_mapping(c, m);
+			m = maptree_first_from(&c->maps, iova);
+		} else {
+			m = maptree_next(&c->maps, m);
+		}
+	}
+}
+
+/*
+ * One IOMMU_IOAS_UNMAP for [iova, iova + len); nothing there is type1's
+ * empty unmap. *done is what the kernel removed. If the kernel refuses the
+ * range (e.g. an area it holds crosses an end), fall back to one call per
+ * mapping the record knows in it, so the record still equals the kernel.
+ */
+int unmap_range(struct container *c, int fd, uint64_t iova, uint64_t len,
+		uint64_t count, uint64_t *done)
+{
+	const struct mapping *m;
+	uint64_t unmapped, at = iova, msize;
+	int rc, one, err = 0;
+
+	rc = iommufd_ioas_unmap(fd, c->ioas_id, iova, len, &unmapped);
+	if (!rc || rc == -ENOENT) {
+		*done = rc ? 0 : unmapped;
+		drop_inside(c, iova, len);
+		return 0;
+	}
+	*done = 0;
+	while (count-- && (m = maptree_first_from(&c->maps, at)) &&
+	       m->iova - iova < len) {
+		at = m->iova;
+		msize = m->size;
+		one = iommufd_ioas_unmap(fd, c->ioas_id, at, msize, &unmapped);
+		if (one && one != -ENOENT) {
+			if (!err)
+				err = one;
+		} else {
+			*done += one ? 0 : unmapped;
+			drop_mapping(c, m);
+		}
+		at += msize;
+	}
+	return err;
+}
+
+/*
+ * Unmap m, which is exactly [unmap->iova, +unmap->size), and report it;
+ * unmap is our copy of the caller's struct (at arg, on_stack as
+ * copy_from_user_keep() found it), its flags none.
+ */
+static inline __attribute__((always_inline)) int
+unmap_one(struct container *c, int fd, void *arg, int on_stack,
+	  const struct mapping *m, struct vfio_iommu_type1_dma_unmap *unmap)
+{
+	size_t minsz = UNMAP_DMA_MINSZ;
+	int rc;
+
+	rc = iommufd_compat_unmap_dma(fd, unmap);
+	/*
+	 * -ENOENT: another process holding the fd unmapped it and mapped over
+	 * it; ours is gone all the same (size 0 is the same story without the
+	 * new mapping).
+	 */
+	if (rc && rc != -ENOENT)
+		return type1_errno(rc);
+	drop_mapping(c, m);
+	return copy_to_user_kept(arg, unmap, minsz, on_stack);
+}
+
+/* An UNMAP_DMA other than the common case, as read and checked. */
+struct unmap_req {
+	uint64_t iova, size;	/* size UINT64_MAX for UNMAP_ALL */
+	bool all, get_dirty;
+	struct vfio_bitmap bitmap;	/* GET_DIRTY_BITMAP's */
+};
+
+/* The flags and, with GET_DIRTY_BITMAP, the bitmap struct after unmap. */
+static int unmap_read_flags(const struct vfio_iommu_type1_dma_unmap *unmap,
+			    void *arg, struct unmap_req *r)
+{
+	size_t minsz = UNMAP_DMA_MINSZ;
+	uint32_t mask = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP |
+			VFIO_DMA_UNMAP_FLAG_VADDR | VFIO_DMA_UNMAP_FLAG_ALL;
+	int rc;
+
+	if (unmap->argsz < minsz || unmap->flags & ~mask)
+		return -EINVAL;
+	r->get_dirty = unmap->flags & VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
+	r->all = unmap->flags & VFIO_DMA_UNMAP_FLAG_ALL;
+	if (r->get_dirty && (unmap->flags & (VFIO_DMA_UNMAP_FLAG_ALL |
+					     VFIO_DMA_UNMAP_FLAG_VADDR)))
+		return -EINVAL;
+	if (r->get_dirty) {
+		if (unmap->argsz < minsz + sizeof(r->bitmap))
+			return -EINVAL;
+		rc = copy_from_user(&r->bitmap, user_offset(arg, minsz),
+				    sizeof(r->bitmap));
+		if (rc)
+			return rc;
+		if (!user_range_ok((unsigned long)r->bitmap.data,
+				   r->bitmap.size))
+			return -EINVAL;
+		rc = verify_bitmap_size(unmap->size >> ffs64(r->bitmap.pgsize),
+					r->bitmap.size);
+		if (rc)
+			return rc;
+	}
+	/* listed difference: vaddr invalidation is refused until supported */
+	if (unmap->flags & VFIO_DMA_UNMAP_FLAG_VADDR) {
+		report_difference(REPORT_DIFF_VADDR);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The range: page-aligned, not wrapping, not cutting a v2 mapping. */
+static int unmap_check_range(const struct container *c, struct unmap_req *r)
+{
+	uint64_t pgsize = min_pgsize(c);
+
+	if (r->iova & (pgsize - 1))
+		return -EINVAL;
+	if (r->all) {
+		if (r->iova || r->size)
+			return -EINVAL;
+		r->size = UINT64_MAX;
+	} else if (!r->size || r->size & (pgsize - 1) ||
+		   r->iova + r->size - 1 < r->iova) {
+		return -EINVAL;
+	}
+	if (r->get_dirty && (!c->dirty_tracking || r->bitmap.pgsize != pgsize))
+		return -EINVAL;
+	if (c->type == VFIO_TYPE1v2_IOMMU && !r->all &&
+	    bisects(c, r->iova, r->size))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * The record's mappings in the range, in order: how many, and the last.
+ * v1 stops at a mapping straddling the start (*straddle). With
+ * GET_DIRTY_BITMAP each one's pages are reported before anything goes.
+ */
+static int unmap_walk(struct container *c, const struct unmap_req *r,
+		      uint64_t *count, const struct mapping **last,
+		      bool *straddle)
+{
+	const struct mapping *m;
+	int rc;
+
+	for (m = maptree_first_from(&c->maps, r->iova); m;
+	     m = maptree_next(&c->maps, m)) {
+		if (m->iova >= r->iova + r->size)
+			break;
+		if (c->type == VFIO_TYPE1_IOMMU && r->iova > m->iova) {
+			*straddle = true;
+			break;
+		}
+		if (r->get_dirty) {
+			rc = mark_dirty((uint64_t *)r->bitmap.data,
+					(struct mapping *)m, r->iova,
+					ffs64(r->bitmap.pgsize), false);
+			if (rc)
+				return rc;
+		}
+		*last = m;
+		(*count)++;
+	}
+	return 0;
+}
+
+/* Any other UNMAP_DMA; read is the caller's struct, already read. */
+static __attribute__((noinline)) int
+unmap_dma_general(struct container *c, int fd, void *arg,
+		  const struct vfio_iommu_type1_dma_unmap *read)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = *read;
+	struct unmap_req r = { .iova = read->iova, .size = read->size };
+	size_t minsz = UNMAP_DMA_MINSZ;
+	const struct mapping *last = NULL;
+	uint64_t end, unmapped = 0, count = 0;
+	bool straddle = false;
+	int rc;
+
+	rc = unmap_read_flags(&unmap, arg, &r);
+	if (!rc)
+		rc = unmap_check_range(c, &r);
+	if (!rc)
+		rc = unmap_walk(c, &r, &count, &last, &straddle);
+	if (rc)
+		return rc;
+	if (!straddle || count) {
+		/*
+		 * The kernel gets the whole range, not just the mappings the
+		 * record knows: a process we forked or sent the fd to may have
+		 * mapped there. v1 removes whole mappings, so its range grows
+		 * to their ends.
+		 */
+		end = r.all ? UINT64_MAX : r.iova + r.size;
+		if (c->type == VFIO_TYPE1_IOMMU && count && !r.all &&
+		    last->iova + last->size > end)
+			end = last->iova + last->size;
+		rc = unmap_range(c, fd, r.iova, end - r.iova, count, &unmapped);
+		if (rc)
+			return type1_errno(rc);
+	}
+	unmap.size = unmapped;
+	return copy_to_user(arg, &unmap, minsz);
+}
+
+/*
+ * The common case: QEMU, DPDK and SPDK unmap exactly what they mapped, with
+ * no flags: one whole mapping, which v1 and v2 agree on and every check of
+ * the general path passes. Anything else goes the general way.
+ */
+SHIM_HOT long container_unmap_dma(struct container *c, int fd, void *arg)
+{
+	struct vfio_iommu_type1_dma_unmap unmap;
+	size_t minsz = UNMAP_DMA_MINSZ;
+	const struct mapping *m;
+	int rc, on_stack;
+
+	rc = copy_from_user_keep(&unmap, arg, minsz, &on_stack);
+	if (rc)
+		return rc;
+	if (unmap.argsz < minsz || unmap.flags || !unmap.size ||
+	    (unmap.iova | unmap.size) & c->pgmask ||
+	    !(m = maptree_at(&c->maps, unmap.iova)) || m->size != unmap.size)
+		return unmap_dma_general(c, fd, arg, &unmap);
+	return unmap_one(c, fd, arg, on_stack, m, &unmap);
+}
+
+SHIM_HOT long container_ioctl(struct container *c, int fd,
+			      unsigned long request, void *arg)
+{
+	/* the kernel sees the request as a 32-bit value */
+	unsigned int cmd = (unsigned int)request;
+
+	/* the calls that come by the thousand go straight to their handler */
+	if (shim_config.quiet && c->type) {
+		if (cmd == VFIO_IOMMU_MAP_DMA)
+			return container_map_dma(c, fd, arg);
+		if (cmd == VFIO_IOMMU_UNMAP_DMA)
+			return container_unmap_dma(c, fd, arg);
+	}
+	return container_ioctl_slow(c, fd, cmd, arg);
+}
