@@ -22,54 +22,28 @@ static void die(const char *what)
 	exit(3);
 }
 
-const char *bench_container_path(void)
+void bench_vfio_open(struct vt_container *v, unsigned long type)
 {
-	const char *p = getenv("BENCH_CONTAINER");
+	const char *bdf = vt_edu_bdf();
+	int group = vt_edu_group();
 
-	return p && *p ? p : "/dev/vfio/vfio";
-}
-
-static int edu_group(void)
-{
-	const char *g = getenv("VM_EDU_GROUP");
-	const char *bdf = getenv("VM_EDU_BDF");
-	char p[256], l[256];
-	ssize_t n;
-
-	if (g && *g)
-		return atoi(g);
-	if (!bdf)
-		return -1;
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/iommu_group", bdf);
-	n = readlink(p, l, sizeof(l) - 1);
-	if (n < 0)
-		return -1;
-	l[n] = 0;
-	return atoi(strrchr(l, '/') + 1);
-}
-
-void bench_vfio_open(struct bench_vfio *v, unsigned long type)
-{
-	struct vfio_group_status st = {.argsz = sizeof(st)};
-	const char *bdf = getenv("VM_EDU_BDF");
-	int gno = edu_group();
-	char p[64];
-
-	if (gno < 0 || !bdf) {
+	if (group < 0 || !bdf) {
 		errno = ENODEV;
 		die("VM_EDU_GROUP/VM_EDU_BDF not set (run in the tests/vm "
 		    "guest)");
 	}
-	v->container = open(bench_container_path(), O_RDWR | O_CLOEXEC);
-	if (v->container < 0)
-		die(bench_container_path());
+	if (vt_container_init(v, vt_container_path("BENCH_CONTAINER"),
+			      O_RDWR | O_CLOEXEC))
+		die(v->failed);
 	if (getenv("BENCH_RLIMIT_MODE")) {
 		/*
 		 * The kernel's compat container as legacy programs reach it,
 		 * /dev/vfio/vfio served by iommufd, charges pinned pages per
 		 * process (iommufd_fops_open sets IOPT_PAGES_ACCOUNT_MM for
 		 * it); a plain /dev/iommu charges the user. Set the mode the
-		 * same way for /dev/iommu opened as the container here.
+		 * same way for /dev/iommu opened as the container here
+		 * (before the group joins: iommufd refuses it once it holds
+		 * objects).
 		 */
 		struct iommu_option o = {
 			.size = sizeof(o),
@@ -81,62 +55,34 @@ void bench_vfio_open(struct bench_vfio *v, unsigned long type)
 		if (ioctl(v->container, IOMMU_OPTION, &o))
 			die("IOMMU_OPTION(RLIMIT_MODE)");
 	}
-	if (ioctl(v->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
-		die("VFIO_GET_API_VERSION");
-	snprintf(p, sizeof(p), "/dev/vfio/%d", gno);
-	v->group = open(p, O_RDWR | O_CLOEXEC);
-	if (v->group < 0)
-		die(p);
-	if (ioctl(v->group, VFIO_GROUP_GET_STATUS, &st) ||
-	    !(st.flags & VFIO_GROUP_FLAGS_VIABLE))
-		die("group not viable");
-	if (ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container))
-		die("VFIO_GROUP_SET_CONTAINER");
-	if (ioctl(v->container, VFIO_SET_IOMMU, type))
-		die("VFIO_SET_IOMMU");
 	/*
 	 * type1 attaches the IOMMU domain at SET_IOMMU, the iommufd group path
 	 * only when a device is opened: with the device open, every mode pins
 	 * and programs the IOMMU on MAP, as QEMU and DPDK see it.
 	 */
-	v->device = ioctl(v->group, VFIO_GROUP_GET_DEVICE_FD, bdf);
-	if (v->device < 0)
-		die("VFIO_GROUP_GET_DEVICE_FD");
+	if (vt_container_attach(v, group, type) ||
+	    vt_container_open_device(v, bdf))
+		die(v->failed);
 }
 
-void bench_vfio_close(struct bench_vfio *v)
+void bench_vfio_close(struct vt_container *v)
 {
-	close(v->device);
-	ioctl(v->group, VFIO_GROUP_UNSET_CONTAINER);
-	close(v->group);
-	close(v->container);
+	vt_container_close(v);
 }
 
 int vb_map(int container, uint64_t iova, uint64_t size, void *vaddr,
 	   uint32_t flags)
 {
-	struct vfio_iommu_type1_dma_map m = {
-		.argsz = sizeof(m),
-		.flags = flags,
-		.vaddr = (uint64_t)(uintptr_t)vaddr,
-		.iova = iova,
-		.size = size,
-	};
-
-	return ioctl(container, VFIO_IOMMU_MAP_DMA, &m) ? -errno : 0;
+	return vt_dma_map(container, iova, size, vaddr, flags) ? -errno : 0;
 }
 
 int vb_unmap(int container, uint64_t iova, uint64_t size)
 {
-	struct vfio_iommu_type1_dma_unmap u = {
-		.argsz = sizeof(u),
-		.iova = iova,
-		.size = size,
-	};
+	uint64_t unmapped;
 
-	if (ioctl(container, VFIO_IOMMU_UNMAP_DMA, &u))
+	if (vt_dma_unmap(container, iova, size, 0, &unmapped))
 		return -errno;
-	return u.size == size ? 0 : -EIO;
+	return unmapped == size ? 0 : -EIO;
 }
 
 void *bench_alloc(uint64_t len, int hugetlb)

@@ -12,28 +12,23 @@
 #include <stdint.h>
 #include <time.h>
 
-struct bench_vfio {
-	int container;
-	int group;
-	int device; /* the edu device, opened so a domain is attached in every
-		       mode */
-};
+#include "vfiotest.h"
 
 /*
- * BENCH_CONTAINER (default /dev/vfio/vfio). With BENCH_RLIMIT_MODE=N and
- * /dev/iommu as the container, IOMMU_OPTION RLIMIT_MODE is set to N first
- * (1: pinned pages charged per process, as iommufd's own /dev/vfio/vfio
- * and type1 charge them; 0: per user, a plain /dev/iommu's default).
- */
-const char *bench_container_path(void);
-/*
+ * The container is BENCH_CONTAINER (default /dev/vfio/vfio). With
+ * BENCH_RLIMIT_MODE=N and /dev/iommu as the container, IOMMU_OPTION
+ * RLIMIT_MODE is set to N first (1: pinned pages charged per process, as
+ * iommufd's own /dev/vfio/vfio and type1 charge them; 0: per user, a plain
+ * /dev/iommu's default).
+ *
  * Open the container and the edu device's group (VM_EDU_GROUP/VM_EDU_BDF),
- * join them, VFIO_SET_IOMMU(type) and open the device. Exits on failure.
+ * join them, VFIO_SET_IOMMU(type) and open the device (->device), so a
+ * domain is attached in every mode. Exits on failure.
  */
-void bench_vfio_open(struct bench_vfio *v, unsigned long type);
-void bench_vfio_close(struct bench_vfio *v);
+void bench_vfio_open(struct vt_container *v, unsigned long type);
+void bench_vfio_close(struct vt_container *v);
 
-/* 0 or -errno */
+/* MAP_DMA, UNMAP_DMA: 0 or -errno (an unmap that did not remove @size: -EIO) */
 int vb_map(int container, uint64_t iova, uint64_t size, void *vaddr,
 	   uint32_t flags);
 int vb_unmap(int container, uint64_t iova, uint64_t size);

@@ -74,7 +74,7 @@ int main(int argc, char **argv)
 				       .index = VFIO_PCI_CONFIG_REGION_INDEX};
 	struct vfio_region_info bar = {.argsz = sizeof(bar),
 				       .index = VFIO_PCI_BAR0_REGION_INDEX};
-	struct bench_vfio v;
+	struct vt_container v;
 	uint64_t base, iova;
 	uint16_t cmd;
 	uint8_t *mem;

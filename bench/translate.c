@@ -63,7 +63,7 @@
 #define RO VFIO_DMA_MAP_FLAG_READ
 #define MAX_SAMPLES 64
 
-static struct bench_vfio v;
+static struct vt_container v;
 static uint32_t native_ioas; /* BENCH_IOAS: the compat IOAS, driven natively */
 
 static void check(int rc, const char *what)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Shared helpers of the type1 conformance programs: canonical output, named
- * buffers, environment, and printing wrappers of the container ioctls.
+ * buffers, and printing wrappers of the container ioctls (the calls
+ * themselves are the type1 test library's, tests/lib).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -9,15 +10,13 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-#include <linux/capability.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/vfio.h>
 
 #include "conf.h"
@@ -86,7 +85,7 @@ static void emit(const char *s)
 	fflush(stdout);
 }
 
-void out(const char *name, const char *call, struct res r, int is_fd,
+void out(const char *name, const char *call, struct vt_res r, int is_fd,
 	 const char *extra, ...)
 {
 	struct sbuf b;
@@ -210,97 +209,23 @@ void diff_ranges(const void *a, const void *b, size_t n, char *o, size_t on)
 		snprintf(o, on, "none");
 }
 
-/* ---------------------------------------------------------------- env */
-
-const char *container_path(void)
-{
-	const char *p = getenv("CONF_CONTAINER");
-
-	return p && *p ? p : "/dev/vfio/vfio";
-}
-
-int group_of_bdf(const char *bdf)
-{
-	char p[256], l[256];
-	ssize_t n;
-
-	if (!bdf)
-		return -1;
-	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/iommu_group", bdf);
-	n = readlink(p, l, sizeof(l) - 1);
-	if (n < 0)
-		return -1;
-	l[n] = 0;
-	return atoi(strrchr(l, '/') + 1);
-}
-
-static int env_group(const char *gvar, const char *bvar)
-{
-	const char *g = getenv(gvar);
-
-	if (g && *g)
-		return atoi(g);
-	return group_of_bdf(getenv(bvar));
-}
-
-int edu_group(void)
-{
-	return env_group("VM_EDU_GROUP", "VM_EDU_BDF");
-}
-
-const char *edu_bdf(void)
-{
-	return getenv("VM_EDU_BDF");
-}
-
-int nic_group(void)
-{
-	return env_group("VM_NIC_GROUP", "VM_NIC_BDF");
-}
-
-const char *nic_bdf(void)
-{
-	return getenv("VM_NIC_BDF");
-}
-
 /* ---------------------------------------------------------------- raw calls */
 
+/* CONF_CONTAINER: column (b) is the same program on /dev/iommu */
 int open_container(void)
 {
-	return open(container_path(), O_RDWR | O_CLOEXEC);
+	return vt_open_container(vt_container_path("CONF_CONTAINER"),
+				 O_RDWR | O_CLOEXEC);
 }
 
 int open_group(int group)
 {
-	char p[64];
-
-	snprintf(p, sizeof(p), "/dev/vfio/%d", group);
-	return open(p, O_RDWR | O_CLOEXEC);
-}
-
-struct res set_container(int g, int c)
-{
-	return DO(ioctl(g, VFIO_GROUP_SET_CONTAINER, &c));
-}
-
-struct res unset_container(int g)
-{
-	return DO(ioctl(g, VFIO_GROUP_UNSET_CONTAINER));
-}
-
-struct res set_iommu(int c, unsigned long type)
-{
-	return DO(ioctl(c, VFIO_SET_IOMMU, type));
-}
-
-struct res get_device_fd(int g, const char *bdf)
-{
-	return DO(ioctl(g, VFIO_GROUP_GET_DEVICE_FD, bdf ? bdf : ""));
+	return vt_open_group(group, O_RDWR | O_CLOEXEC);
 }
 
 /* ---------------------------------------------------------------- printing wrappers */
 
-struct res p_map(const char *name, int c, uint32_t argsz, uint32_t flags,
+struct vt_res p_map(const char *name, int c, uint32_t argsz, uint32_t flags,
 		 uint64_t vaddr, uint64_t iova, uint64_t size)
 {
 	/* room for argsz > sizeof: the tail is pattern-filled to see stray writes */
@@ -309,7 +234,7 @@ struct res p_map(const char *name, int c, uint32_t argsz, uint32_t flags,
 		uint8_t b[64];
 	} u, before;
 	char va[64], wr[256], call[256];
-	struct res r;
+	struct vt_res r;
 
 	memset(&u, 0xa5, sizeof(u));
 	u.m.argsz = argsz;
@@ -318,7 +243,7 @@ struct res p_map(const char *name, int c, uint32_t argsz, uint32_t flags,
 	u.m.iova = iova;
 	u.m.size = size;
 	before = u;
-	r = DO(ioctl(c, VFIO_IOMMU_MAP_DMA, &u.m));
+	r = VT_DO(ioctl(c, VFIO_IOMMU_MAP_DMA, &u.m));
 	diff_ranges(&before, &u, sizeof(u), wr, sizeof(wr));
 	snprintf(call, sizeof(call),
 		 "MAP_DMA(argsz=%u,flags=0x%x,vaddr=%s,iova=0x%llx,size=0x%llx)",
@@ -328,13 +253,13 @@ struct res p_map(const char *name, int c, uint32_t argsz, uint32_t flags,
 	return r;
 }
 
-struct res p_map_rw(const char *name, int c, void *va, uint64_t iova, uint64_t size)
+struct vt_res p_map_rw(const char *name, int c, void *va, uint64_t iova, uint64_t size)
 {
 	return p_map(name, c, sizeof(struct vfio_iommu_type1_dma_map), RW,
 		     (uintptr_t)va, iova, size);
 }
 
-struct res p_unmap(const char *name, int c, uint32_t argsz, uint32_t flags,
+struct vt_res p_unmap(const char *name, int c, uint32_t argsz, uint32_t flags,
 		   uint64_t iova, uint64_t size, uint64_t *out_size)
 {
 	union {
@@ -342,7 +267,7 @@ struct res p_unmap(const char *name, int c, uint32_t argsz, uint32_t flags,
 		uint8_t b[64];
 	} u, before;
 	char wr[256], call[256];
-	struct res r;
+	struct vt_res r;
 
 	memset(&u, 0xa5, sizeof(u));
 	u.u.argsz = argsz;
@@ -350,7 +275,7 @@ struct res p_unmap(const char *name, int c, uint32_t argsz, uint32_t flags,
 	u.u.iova = iova;
 	u.u.size = size;
 	before = u;
-	r = DO(ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u.u));
+	r = VT_DO(ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u.u));
 	diff_ranges(&before, &u, sizeof(u), wr, sizeof(wr));
 	snprintf(call, sizeof(call),
 		 "UNMAP_DMA(argsz=%u,flags=0x%x,iova=0x%llx,size=0x%llx)",
@@ -361,49 +286,49 @@ struct res p_unmap(const char *name, int c, uint32_t argsz, uint32_t flags,
 	return r;
 }
 
-struct res p_unmap_simple(const char *name, int c, uint64_t iova, uint64_t size)
+struct vt_res p_unmap_simple(const char *name, int c, uint64_t iova, uint64_t size)
 {
 	return p_unmap(name, c, sizeof(struct vfio_iommu_type1_dma_unmap), 0,
 		       iova, size, NULL);
 }
 
-struct res p_unmap_all(const char *name, int c)
+struct vt_res p_unmap_all(const char *name, int c)
 {
 	return p_unmap(name, c, sizeof(struct vfio_iommu_type1_dma_unmap),
 		       VFIO_DMA_UNMAP_FLAG_ALL, 0, 0, NULL);
 }
 
-struct res p_ext(const char *name, int c, unsigned long ext)
+struct vt_res p_ext(const char *name, int c, unsigned long ext)
 {
 	char call[64];
-	struct res r = DO(ioctl(c, VFIO_CHECK_EXTENSION, ext));
+	struct vt_res r = VT_DO(vt_check_extension(c, ext));
 
 	snprintf(call, sizeof(call), "CHECK_EXTENSION(0x%lx)", ext);
 	out(name, call, r, 0, NULL);
 	return r;
 }
 
-struct res p_set_iommu(const char *name, int c, unsigned long type)
+struct vt_res p_set_iommu(const char *name, int c, unsigned long type)
 {
 	char call[64];
-	struct res r = set_iommu(c, type);
+	struct vt_res r = VT_DO(vt_set_iommu(c, type));
 
 	snprintf(call, sizeof(call), "SET_IOMMU(0x%lx)", type);
 	out(name, call, r, 0, NULL);
 	return r;
 }
 
-struct res p_set_container(const char *name, int g, int c)
+struct vt_res p_set_container(const char *name, int g, int c)
 {
-	struct res r = set_container(g, c);
+	struct vt_res r = VT_DO(vt_group_set_container(g, c));
 
 	out(name, "GROUP_SET_CONTAINER(container)", r, 0, NULL);
 	return r;
 }
 
-struct res p_unset_container(const char *name, int g)
+struct vt_res p_unset_container(const char *name, int g)
 {
-	struct res r = unset_container(g);
+	struct vt_res r = VT_DO(vt_group_unset_container(g));
 
 	out(name, "GROUP_UNSET_CONTAINER()", r, 0, NULL);
 	return r;
@@ -412,30 +337,6 @@ struct res p_unset_container(const char *name, int g)
 /* ---- GET_INFO ---- */
 
 #define INFO_BUF 1024
-
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return v;
-}
-
-static uint16_t rd16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, 2);
-	return v;
-}
 
 /* FNV-1a: a short stand-in for "every byte" in a line */
 static uint32_t fnv(const uint8_t *p, size_t n)
@@ -450,59 +351,54 @@ static uint32_t fnv(const uint8_t *p, size_t n)
 /* Decode header and cap chain from @b (INFO_BUF bytes) into @sb. */
 static void decode_info(struct sbuf *sb, const uint8_t *b)
 {
-	uint32_t flags = rd32(b + 4), off;
-	int n = 0;
+	uint32_t flags = vt_rd32(b + 4);
+	struct vt_caps it;
 
 	sb_add(sb, "argsz=%u flags=0x%x pgsizes=0x%llx cap_offset=0x%x pad=0x%x",
-	       rd32(b), flags, (unsigned long long)rd64(b + 8), rd32(b + 16),
-	       rd32(b + 20));
-	off = rd32(b + 16);
+	       vt_rd32(b), flags, (unsigned long long)vt_rd64(b + 8),
+	       vt_rd32(b + 16), vt_rd32(b + 20));
 	if (!(flags & VFIO_IOMMU_INFO_CAPS))
 		return;
 	sb_add(sb, " caps=");
-	while (off && off >= 24 && off + 8 <= INFO_BUF && n < 8) {
-		const uint8_t *h = b + off;
-		uint16_t id = rd16(h), ver = rd16(h + 2);
-		uint32_t next = rd32(h + 4);
+	for (vt_caps_init(&it, b, INFO_BUF); vt_caps_next(&it);) {
+		const uint8_t *h = b + it.off;
+		uint32_t off = it.off;
 
-		sb_add(sb, "%s{@0x%x id=%u v=%u next=0x%x", n ? "," : "", off, id, ver, next);
-		if (id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE && off + 16 <= INFO_BUF) {
-			uint32_t nr = rd32(h + 8);
+		sb_add(sb, "%s{@0x%x id=%u v=%u next=0x%x", it.n > 1 ? "," : "",
+		       off, it.id, it.version, it.next);
+		if (it.id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE && off + 16 <= INFO_BUF) {
+			uint32_t nr = vt_rd32(h + 8);
 
-			sb_add(sb, " IOVA_RANGE nr=%u rsv=0x%x", nr, rd32(h + 12));
+			sb_add(sb, " IOVA_RANGE nr=%u rsv=0x%x", nr, vt_rd32(h + 12));
 			for (uint32_t i = 0; i < nr && i < 16 &&
 			     off + 16 + 16 * (i + 1) <= INFO_BUF; i++)
 				sb_add(sb, " [0x%llx-0x%llx]",
-				       (unsigned long long)rd64(h + 16 + 16 * i),
-				       (unsigned long long)rd64(h + 24 + 16 * i));
-		} else if (id == VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION && off + 32 <= INFO_BUF) {
+				       (unsigned long long)vt_rd64(h + 16 + 16 * i),
+				       (unsigned long long)vt_rd64(h + 24 + 16 * i));
+		} else if (it.id == VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION && off + 32 <= INFO_BUF) {
 			sb_add(sb, " MIGRATION flags=0x%x pad=0x%x pgsize_bitmap=0x%llx max_dirty_bitmap_size=0x%llx",
-			       rd32(h + 8), rd32(h + 12), (unsigned long long)rd64(h + 16),
-			       (unsigned long long)rd64(h + 24));
-		} else if (id == VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL && off + 16 <= INFO_BUF) {
-			sb_add(sb, " DMA_AVAIL avail=%u pad=0x%x", rd32(h + 8), rd32(h + 12));
+			       vt_rd32(h + 8), vt_rd32(h + 12), (unsigned long long)vt_rd64(h + 16),
+			       (unsigned long long)vt_rd64(h + 24));
+		} else if (it.id == VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL && off + 16 <= INFO_BUF) {
+			sb_add(sb, " DMA_AVAIL avail=%u pad=0x%x", vt_rd32(h + 8), vt_rd32(h + 12));
 		}
 		sb_add(sb, "}");
-		n++;
-		if (next <= off)
-			break;
-		off = next;
 	}
 }
 
-static struct res info_call(int c, uint32_t argsz, uint8_t pat, uint8_t *b)
+static struct vt_res info_call(int c, uint32_t argsz, uint8_t pat, uint8_t *b)
 {
 	memset(b, pat, INFO_BUF);
 	memcpy(b, &argsz, 4);
-	return DO(ioctl(c, VFIO_IOMMU_GET_INFO, b));
+	return VT_DO(ioctl(c, VFIO_IOMMU_GET_INFO, b));
 }
 
-struct res p_info(const char *name, int c, uint32_t argsz, uint32_t *want)
+struct vt_res p_info(const char *name, int c, uint32_t argsz, uint32_t *want)
 {
 	static uint8_t b1[INFO_BUF], b2[INFO_BUF], p1[INFO_BUF], p2[INFO_BUF];
 	char wr[512], call[64];
 	struct sbuf sb;
-	struct res r, r2;
+	struct vt_res r, r2;
 
 	/*
 	 * argsz may exceed the buffer on purpose: type1 writes only what it
@@ -532,34 +428,22 @@ struct res p_info(const char *name, int c, uint32_t argsz, uint32_t *want)
 	snprintf(call, sizeof(call), "GET_INFO(argsz=%u)", argsz);
 	out(name, call, r, 0, "%s", sb.s);
 	if (want)
-		*want = r.rc >= 0 ? rd32(b1) : 0;
+		*want = r.rc >= 0 ? vt_rd32(b1) : 0;
 	return r;
 }
 
-struct res p_avail(const char *name, int c)
+struct vt_res p_avail(const char *name, int c)
 {
 	static uint8_t b[INFO_BUF];
-	uint32_t off, flags;
-	long long avail = -1;
-	struct res r = info_call(c, INFO_BUF, 0, b);
-	int n = 0;
+	struct vt_res r = info_call(c, INFO_BUF, 0, b);
+	uint32_t off = r.rc < 0 ? 0 :
+		vt_info_cap_find(b, INFO_BUF, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL,
+				 sizeof(struct vfio_iommu_type1_info_dma_avail));
 
-	flags = rd32(b + 4);
-	off = rd32(b + 16);
-	while (r.rc >= 0 && (flags & VFIO_IOMMU_INFO_CAPS) && off >= 24 &&
-	       off + 16 <= INFO_BUF && n++ < 8) {
-		if (rd16(b + off) == VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL) {
-			avail = rd32(b + off + 8);
-			break;
-		}
-		if (rd32(b + off + 4) <= off)
-			break;
-		off = rd32(b + off + 4);
-	}
-	if (avail < 0)
+	if (!off)
 		out(name, "GET_INFO(DMA_AVAIL)", r, 0, "avail=none");
 	else
-		out(name, "GET_INFO(DMA_AVAIL)", r, 0, "avail=%lld", avail);
+		out(name, "GET_INFO(DMA_AVAIL)", r, 0, "avail=%u", vt_rd32(b + off + 8));
 	return r;
 }
 
@@ -567,17 +451,17 @@ struct res p_avail(const char *name, int c)
 
 int stage_up(struct stage *s, int upto, int type)
 {
-	struct res r;
+	struct vt_res r;
 
 	s->c = s->g = -1;
 	s->type = type;
-	r = DO(s->c = open_container());
+	r = VT_DO(s->c = open_container());
 	out("setup.open_container", "open(container)", r, 1, NULL);
 	if (r.rc < 0)
 		return -1;
 	if (upto < ST_GROUP)
 		return 0;
-	r = DO(s->g = open_group(edu_group()));
+	r = VT_DO(s->g = open_group(vt_edu_group()));
 	out("setup.open_group", "open(group)", r, 1, NULL);
 	if (r.rc < 0)
 		return -1;
@@ -593,7 +477,7 @@ int stage_up(struct stage *s, int upto, int type)
 void stage_down(struct stage *s)
 {
 	if (s->g >= 0) {
-		unset_container(s->g);
+		vt_group_unset_container(s->g);
 		close(s->g);
 	}
 	if (s->c >= 0)
@@ -612,35 +496,4 @@ int conf_drop_cap(int cap)
 	d[cap / 32].permitted &= ~(1u << (cap % 32));
 	d[cap / 32].inheritable &= ~(1u << (cap % 32));
 	return syscall(SYS_capset, &h, d);
-}
-
-int conf_send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))], byte = 'c';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	fflush(stdout);
-	return sendmsg(sock, &mh, 0) == 1 ? 0 : -1;
-}
-
-int conf_recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))], byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
-	int fd = -1;
-
-	if (recvmsg(sock, &mh, 0) == 1 && (cm = CMSG_FIRSTHDR(&mh)) &&
-	    cm->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
 }

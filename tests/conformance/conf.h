@@ -15,27 +15,11 @@
 #ifndef CONF_H
 #define CONF_H
 
-#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Result of one call, errno captured right after it (never in an argument list). */
-struct res {
-	long rc;
-	int err;
-};
-
-/*
- * Evaluate a call and capture errno before anything else can clobber it.
- * errno is cleared first so a success never reports a stale value.
- */
-#define DO(expr) ({						\
-	errno = 0;						\
-	long _rc = (long)(expr);				\
-	int _e = errno;						\
-	(struct res){ .rc = _rc, .err = _rc < 0 ? _e : 0 };	\
-})
+#include "vfiotest.h"	/* struct vt_res, VT_DO(), the container calls */
 
 /* ---- case names ---- */
 
@@ -50,7 +34,7 @@ const char *conf_get_prefix(void);
  * @is_fd prints a non-negative rc as "fd".  @extra (printf format) adds
  * the output fields.
  */
-void out(const char *name, const char *call, struct res r, int is_fd,
+void out(const char *name, const char *call, struct vt_res r, int is_fd,
 	 const char *extra, ...) __attribute__((format(printf, 5, 6)));
 /* A line that is not a call (a derived observation, e.g. "data=match"). */
 void note(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -76,45 +60,33 @@ const char *va_name(uint64_t va, char *tmp, size_t n);
 /* Byte ranges that differ between @a and @b, as "[0-3,8-15]" or "none". */
 void diff_ranges(const void *a, const void *b, size_t n, char *out, size_t outn);
 
-/* ---- environment ---- */
-const char *container_path(void);	/* CONF_CONTAINER, default /dev/vfio/vfio */
-int edu_group(void);			/* VM_EDU_GROUP, or derived from VM_EDU_BDF */
-const char *edu_bdf(void);		/* VM_EDU_BDF */
-int nic_group(void);			/* VM_NIC_GROUP or from VM_NIC_BDF; -1 if none */
-const char *nic_bdf(void);
-int group_of_bdf(const char *bdf);
-
-/* ---- container API wrappers (print nothing) ---- */
-int open_container(void);
-int open_group(int group);
-struct res set_container(int g, int c);
-struct res unset_container(int g);
-struct res set_iommu(int c, unsigned long type);
-struct res get_device_fd(int g, const char *bdf);
+/* ---- the container and group as every case opens them ---- */
+int open_container(void);	/* CONF_CONTAINER, default /dev/vfio/vfio; O_CLOEXEC */
+int open_group(int group);	/* /dev/vfio/<group>, O_CLOEXEC */
 
 /* ---- type1 ioctls that print their canonical line ---- */
-struct res p_map(const char *name, int c, uint32_t argsz, uint32_t flags,
+struct vt_res p_map(const char *name, int c, uint32_t argsz, uint32_t flags,
 		 uint64_t vaddr, uint64_t iova, uint64_t size);
 /* Plain RW map with full argsz. */
-struct res p_map_rw(const char *name, int c, void *va, uint64_t iova, uint64_t size);
+struct vt_res p_map_rw(const char *name, int c, void *va, uint64_t iova, uint64_t size);
 /* Unmap; the written-back size is returned through @out_size (may be NULL). */
-struct res p_unmap(const char *name, int c, uint32_t argsz, uint32_t flags,
+struct vt_res p_unmap(const char *name, int c, uint32_t argsz, uint32_t flags,
 		   uint64_t iova, uint64_t size, uint64_t *out_size);
-struct res p_unmap_simple(const char *name, int c, uint64_t iova, uint64_t size);
-struct res p_unmap_all(const char *name, int c);
-struct res p_ext(const char *name, int c, unsigned long ext);
-struct res p_set_iommu(const char *name, int c, unsigned long type);
-struct res p_set_container(const char *name, int g, int c);
-struct res p_unset_container(const char *name, int g);
+struct vt_res p_unmap_simple(const char *name, int c, uint64_t iova, uint64_t size);
+struct vt_res p_unmap_all(const char *name, int c);
+struct vt_res p_ext(const char *name, int c, unsigned long ext);
+struct vt_res p_set_iommu(const char *name, int c, unsigned long type);
+struct vt_res p_set_container(const char *name, int g, int c);
+struct vt_res p_unset_container(const char *name, int g);
 /*
  * GET_INFO with the given argsz into a pattern-filled buffer (run twice with
  * two patterns so that bytes written with the pattern value are still seen),
  * printing written ranges, header and decoded caps.  Returns the argsz the
  * kernel reported (0 on failure) through @want.
  */
-struct res p_info(const char *name, int c, uint32_t argsz, uint32_t *want);
+struct vt_res p_info(const char *name, int c, uint32_t argsz, uint32_t *want);
 /* GET_INFO and print only the DMA_AVAIL cap (for the entry-limit cases). */
-struct res p_avail(const char *name, int c);
+struct vt_res p_avail(const char *name, int c);
 
 /* Stage a container: open, (group attach), (SET_IOMMU).  Prints setup lines. */
 struct stage {
@@ -122,9 +94,6 @@ struct stage {
 };
 enum { ST_OPEN, ST_GROUP, ST_IOMMU };
 int stage_up(struct stage *s, int upto, int type);
-/* Pass an fd over a unix socket with SCM_RIGHTS: 0 or -1; the fd or -1. */
-int conf_send_fd(int sock, int fd);
-int conf_recv_fd(int sock);
 /* Drop a capability from this process (effective, permitted, inheritable). */
 int conf_drop_cap(int cap);
 void stage_down(struct stage *s);

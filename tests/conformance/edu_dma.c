@@ -17,7 +17,7 @@
  * a transfer that ends exactly at the end of edu's buffer trips an
  * off-by-one that aborts QEMU, so transfers are 2 KiB.
  *
- * Environment: CONF_CONTAINER, VM_EDU_GROUP/VM_EDU_BDF (see conf.h).
+ * Environment: CONF_CONTAINER, VM_EDU_GROUP/VM_EDU_BDF (see type1_conf.c).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -149,19 +149,19 @@ static int edu_open(struct edu *e, int g)
 	struct vfio_region_info cfg = { .argsz = sizeof(cfg), .index = VFIO_PCI_CONFIG_REGION_INDEX };
 	struct vfio_region_info bar = { .argsz = sizeof(bar), .index = VFIO_PCI_BAR0_REGION_INDEX };
 	uint16_t cmd = 0;
-	struct res r;
+	struct vt_res r;
 	void *p;
 
 	e->bar0 = NULL;
-	r = get_device_fd(g, edu_bdf());
+	r = VT_DO(vt_group_get_device_fd(g, vt_edu_bdf()));
 	out("get_device_fd", "GROUP_GET_DEVICE_FD(edu)", r, 1, NULL);
 	if (r.rc < 0)
 		return -1;
 	e->fd = r.rc;
-	r = DO(ioctl(e->fd, VFIO_DEVICE_GET_REGION_INFO, &cfg));
+	r = VT_DO(ioctl(e->fd, VFIO_DEVICE_GET_REGION_INFO, &cfg));
 	out("region_config", "DEVICE_GET_REGION_INFO(config)", r, 0, "size=0x%llx flags=0x%x",
 	    (unsigned long long)cfg.size, cfg.flags);
-	r = DO(ioctl(e->fd, VFIO_DEVICE_GET_REGION_INFO, &bar));
+	r = VT_DO(ioctl(e->fd, VFIO_DEVICE_GET_REGION_INFO, &bar));
 	out("region_bar0", "DEVICE_GET_REGION_INFO(BAR0)", r, 0, "size=0x%llx flags=0x%x",
 	    (unsigned long long)bar.size, bar.flags);
 	if (r.rc < 0 || !(bar.flags & VFIO_REGION_INFO_FLAG_MMAP))
@@ -205,7 +205,7 @@ static pid_t scm_receiver(int sock, uint8_t *mem, int type)
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
-		int c = conf_recv_fd(sock);
+		int c = vt_recv_fd(sock);
 
 		conf_prefix("%s.dma.scm_child", type == VFIO_TYPE1_IOMMU ? "t1" : "t2");
 		if (c >= 0)
@@ -218,7 +218,7 @@ static pid_t scm_receiver(int sock, uint8_t *mem, int type)
 
 static void scm_send(int sock, int fd)
 {
-	if (conf_send_fd(sock, fd))
+	if (vt_send_fd(sock, fd))
 		note("scm_send", "sendmsg failed");
 }
 
@@ -414,7 +414,7 @@ static void run_memlock(int type)
 
 int main(void)
 {
-	if (edu_group() < 0 || !edu_bdf()) {
+	if (vt_edu_group() < 0 || !vt_edu_bdf()) {
 		fprintf(stderr, "edu_dma: set VM_EDU_BDF (and VM_EDU_GROUP)\n");
 		return 2;
 	}

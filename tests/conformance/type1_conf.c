@@ -76,11 +76,11 @@ static void sec_api(void)
 {
 	struct stage s;
 	uint8_t buf[64] = { 0 };
-	struct res r;
+	struct vt_res r;
 
 	if (stage_up(&s, ST_OPEN, cur_type))
 		return;
-	r = DO(ioctl(s.c, VFIO_GET_API_VERSION));
+	r = VT_DO(ioctl(s.c, VFIO_GET_API_VERSION));
 	out("get_api_version", "GET_API_VERSION()", r, 0, NULL);
 	{
 		/* what an application checking the fd's identity sees (SPDK reads the link) */
@@ -88,10 +88,10 @@ static void sec_api(void)
 		struct stat sb;
 
 		snprintf(link, sizeof(link), "/proc/self/fd/%d", s.c);
-		r = DO(readlink(link, tgt, sizeof(tgt) - 1));
+		r = VT_DO(readlink(link, tgt, sizeof(tgt) - 1));
 		out("readlink_fd", "readlink(/proc/self/fd/container)", r, 0, "target=%s",
 		    r.rc >= 0 ? tgt : "-");
-		r = DO(fstat(s.c, &sb));
+		r = VT_DO(fstat(s.c, &sb));
 		out("fstat", "fstat(container)", r, 0, "type=%s rdev=%u:%u",
 		    S_ISCHR(sb.st_mode) ? "chr" : "other", major(sb.st_rdev), minor(sb.st_rdev));
 	}
@@ -105,10 +105,10 @@ static void sec_api(void)
 		struct vfio_iommu_type1_dirty_bitmap d = {
 			.argsz = sizeof(d), .flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_START };
 
-		r = DO(ioctl(s.c, VFIO_IOMMU_DIRTY_PAGES, &d));
+		r = VT_DO(ioctl(s.c, VFIO_IOMMU_DIRTY_PAGES, &d));
 		out("dirty_start_no_group", "DIRTY_PAGES(START)", r, 0, NULL);
 	}
-	r = DO(ioctl(s.c, VFIO_IOMMU_ENABLE, buf));
+	r = VT_DO(ioctl(s.c, VFIO_IOMMU_ENABLE, buf));
 	out("spapr_enable_no_group", "IOMMU_ENABLE()", r, 0, NULL);
 	stage_down(&s);
 }
@@ -134,13 +134,13 @@ static void ext_sweep(const char *phase, int c)
 static void sec_ext(void)
 {
 	struct stage s;
-	struct res r;
+	struct vt_res r;
 	int dev;
 
 	if (stage_up(&s, ST_OPEN, cur_type))
 		return;
 	ext_sweep("pre", s.c);
-	r = DO(s.g = open_group(edu_group()));
+	r = VT_DO(s.g = open_group(vt_edu_group()));
 	out("open_group", "open(group)", r, 1, NULL);
 	if (p_set_container("set_container", s.g, s.c).rc < 0)
 		goto done;
@@ -148,7 +148,7 @@ static void sec_ext(void)
 	if (p_set_iommu("set_iommu", s.c, cur_type).rc < 0)
 		goto done;
 	ext_sweep("iommu", s.c);
-	r = get_device_fd(s.g, edu_bdf());
+	r = VT_DO(vt_group_get_device_fd(s.g, vt_edu_bdf()));
 	out("get_device_fd", "GROUP_GET_DEVICE_FD(edu)", r, 1, NULL);
 	dev = r.rc;
 	ext_sweep("device", s.c);
@@ -219,7 +219,7 @@ static void sec_info(void)
 {
 	uint32_t want = 0, full;
 	struct stage s;
-	struct res r;
+	struct vt_res r;
 	uint8_t *a;
 	char n[64];
 	int dev;
@@ -255,7 +255,7 @@ static void sec_info(void)
 	p_info("after_unmap", s.c, 512, NULL);
 
 	/* type1 attached the domain at SET_IOMMU: a device fd changes nothing */
-	r = get_device_fd(s.g, edu_bdf());
+	r = VT_DO(vt_group_get_device_fd(s.g, vt_edu_bdf()));
 	out("get_device_fd", "GROUP_GET_DEVICE_FD(edu)", r, 1, NULL);
 	dev = r.rc;
 	p_info("device_open", s.c, 512, NULL);
@@ -448,11 +448,11 @@ static void sec_unmap(void)
 
 /* ------------------------------------------------------------------ dirty pages */
 
-static struct res dirty_flags(const char *name, int c, uint32_t argsz, uint32_t flags)
+static struct vt_res dirty_flags(const char *name, int c, uint32_t argsz, uint32_t flags)
 {
 	struct vfio_iommu_type1_dirty_bitmap d = { .argsz = argsz, .flags = flags };
 	char call[96];
-	struct res r = DO(ioctl(c, VFIO_IOMMU_DIRTY_PAGES, &d));
+	struct vt_res r = VT_DO(ioctl(c, VFIO_IOMMU_DIRTY_PAGES, &d));
 
 	snprintf(call, sizeof(call), "DIRTY_PAGES(argsz=%u,flags=0x%x)", argsz, flags);
 	out(name, call, r, 0, NULL);
@@ -474,7 +474,7 @@ static void sb_add_bitmap(struct sbuf *sb, const uint64_t bm[BM_WORDS])
  * writes whole u64 words per mapping and ORs the low bits it shifts over,
  * so the final words show exactly which user bits it kept.
  */
-static struct res dirty_get(const char *name, int c, int argsz_delta,
+static struct vt_res dirty_get(const char *name, int c, int argsz_delta,
 			    uint64_t iova, uint64_t size, uint64_t pgsize,
 			    uint64_t bmsize, int null_data, uint64_t fill)
 {
@@ -485,7 +485,7 @@ static struct res dirty_get(const char *name, int c, int argsz_delta,
 	uint64_t bm[BM_WORDS];
 	struct sbuf sb;
 	char call[192];
-	struct res r;
+	struct vt_res r;
 
 	for (int i = 0; i < BM_WORDS; i++)
 		bm[i] = fill;
@@ -497,7 +497,7 @@ static struct res dirty_get(const char *name, int c, int argsz_delta,
 	q.g.bitmap.pgsize = pgsize;
 	q.g.bitmap.size = bmsize;
 	q.g.bitmap.data = null_data ? NULL : (void *)bm;
-	r = DO(ioctl(c, VFIO_IOMMU_DIRTY_PAGES, &q));
+	r = VT_DO(ioctl(c, VFIO_IOMMU_DIRTY_PAGES, &q));
 	snprintf(call, sizeof(call),
 		 "DIRTY_PAGES(GET_BITMAP,argsz=%u,iova=0x%llx,size=0x%llx,pgsize=0x%llx,bmsize=0x%llx%s)",
 		 q.d.argsz, (unsigned long long)iova, (unsigned long long)size,
@@ -510,7 +510,7 @@ static struct res dirty_get(const char *name, int c, int argsz_delta,
 	return r;
 }
 
-static struct res unmap_dirty(const char *name, int c, uint32_t flags, uint64_t iova,
+static struct vt_res unmap_dirty(const char *name, int c, uint32_t flags, uint64_t iova,
 			      uint64_t size, uint64_t pgsize, uint64_t bmsize)
 {
 	struct {
@@ -520,7 +520,7 @@ static struct res unmap_dirty(const char *name, int c, uint32_t flags, uint64_t 
 	uint64_t bm[BM_WORDS];
 	struct sbuf sb;
 	char call[192];
-	struct res r;
+	struct vt_res r;
 
 	for (int i = 0; i < BM_WORDS; i++)
 		bm[i] = PAT;
@@ -532,7 +532,7 @@ static struct res unmap_dirty(const char *name, int c, uint32_t flags, uint64_t 
 	q.b.pgsize = pgsize;
 	q.b.size = bmsize;
 	q.b.data = (void *)bm;
-	r = DO(ioctl(c, VFIO_IOMMU_UNMAP_DMA, &q));
+	r = VT_DO(ioctl(c, VFIO_IOMMU_UNMAP_DMA, &q));
 	snprintf(call, sizeof(call),
 		 "UNMAP_DMA(argsz=%u,flags=0x%x,iova=0x%llx,size=0x%llx,pgsize=0x%llx,bmsize=0x%llx)",
 		 q.u.argsz, flags, (unsigned long long)iova, (unsigned long long)size,
@@ -609,12 +609,11 @@ static void sec_dirty(void)
 		    B + 66 * PG, 3 * PG, PG, 8);
 	{
 		/* argsz too short to hold the vfio_bitmap */
-		struct vfio_iommu_type1_dma_unmap u = {
-			.argsz = sizeof(u), .flags = F_UD, .iova = B, .size = 4 * PG };
-		struct res r = DO(ioctl(s.c, VFIO_IOMMU_UNMAP_DMA, &u));
+		uint64_t size;
+		struct vt_res r = VT_DO(vt_dma_unmap(s.c, B, 4 * PG, F_UD, &size));
 
 		out("unmap_dirty_argsz_short", "UNMAP_DMA(argsz=24,flags=0x1)", r, 0,
-		    "size=0x%llx", (unsigned long long)u.size);
+		    "size=0x%llx", (unsigned long long)size);
 	}
 	unmap_dirty("unmap_dirty_map2", s.c, F_UD, B + 66 * PG, 3 * PG, PG, 8);
 	unmap_dirty("unmap_dirty_window", s.c, F_UD, B, 128 * PG, PG, 16);
@@ -710,10 +709,8 @@ static void sec_limit(void)
 	p_avail("avail_start", s.c);
 	/* n single-page mappings one page apart (never adjacent), same vaddr */
 	for (long i = 0; i < n; i++) {
-		struct vfio_iommu_type1_dma_map m = {
-			.argsz = sizeof(m), .flags = RW, .vaddr = (uintptr_t)a,
-			.iova = IOVA_A + (uint64_t)i * 2 * PG, .size = PG };
-		struct res r = DO(ioctl(s.c, VFIO_IOMMU_MAP_DMA, &m));
+		uint64_t iova = IOVA_A + (uint64_t)i * 2 * PG;
+		struct vt_res r = VT_DO(vt_dma_map(s.c, iova, PG, a, RW));
 
 		if (r.rc == 0) {
 			ok++;
@@ -755,11 +752,11 @@ static void sec_memlock(void)
 	struct rlimit rl = { lim, lim };
 	struct stage s;
 	uint8_t *x, *y, *z;
-	struct res r;
+	struct vt_res r;
 
-	r = DO(drop_ipc_lock());
+	r = VT_DO(drop_ipc_lock());
 	out("drop_cap_ipc_lock", "capset(-CAP_IPC_LOCK)", r, 0, NULL);
-	r = DO(setrlimit(RLIMIT_MEMLOCK, &rl));
+	r = VT_DO(setrlimit(RLIMIT_MEMLOCK, &rl));
 	out("setrlimit", "setrlimit(MEMLOCK,1MiB)", r, 0, NULL);
 	if (stage_up(&s, ST_IOMMU, cur_type))
 		return;
@@ -837,14 +834,14 @@ static void memlock_users(const char *flavour, int unpriv)
 	if (a == 0) {
 		close(go[0]);
 		close(hold[1]);
-		memlock_proc("proc_a", edu_group(), -1, go[1], hold[0], unpriv);
+		memlock_proc("proc_a", vt_edu_group(), -1, go[1], hold[0], unpriv);
 	}
 	b = fork();
 	if (b == 0) {
 		close(go[1]);
 		close(hold[0]);
 		close(hold[1]);
-		memlock_proc("proc_b", nic_group(), go[0], -1, -1, unpriv);
+		memlock_proc("proc_b", vt_nic_group(), go[0], -1, -1, unpriv);
 	}
 	close(go[0]);
 	close(go[1]);
@@ -859,7 +856,7 @@ static void memlock_users(const char *flavour, int unpriv)
 
 static void sec_memlock_users(void)
 {
-	if (nic_group() < 0) {
+	if (vt_nic_group() < 0) {
 		note("skipped", "no second group (VM_NIC_GROUP)");
 		return;
 	}
@@ -872,7 +869,7 @@ static void sec_memlock_users(void)
 static void sec_lifecycle(void)
 {
 	struct stage s;
-	struct res r;
+	struct vt_res r;
 	uint8_t *a;
 	int dev, c2, d;
 
@@ -882,14 +879,14 @@ static void sec_lifecycle(void)
 
 	/* group ioctls on the container side of the contract */
 	p_set_container("set_container_twice", s.g, s.c);
-	r = get_device_fd(s.g, edu_bdf());
+	r = VT_DO(vt_group_get_device_fd(s.g, vt_edu_bdf()));
 	out("get_device_fd_before_set_iommu", "GROUP_GET_DEVICE_FD(edu)", r, 1, NULL);
 	if (r.rc >= 0)
 		close(r.rc);
 	if (p_set_iommu("set_iommu", s.c, cur_type).rc < 0)
 		goto done;
 	p_map_rw("map1", s.c, a, IOVA_A, 4 * PG);
-	r = get_device_fd(s.g, edu_bdf());
+	r = VT_DO(vt_group_get_device_fd(s.g, vt_edu_bdf()));
 	out("get_device_fd", "GROUP_GET_DEVICE_FD(edu)", r, 1, NULL);
 	dev = r.rc;
 	p_unset_container("unset_with_device_open", s.g);
@@ -909,7 +906,7 @@ static void sec_lifecycle(void)
 	p_ext("ext_vaddr_after_unset", s.c, VFIO_UPDATE_VADDR);
 	p_ext("ext_cc_after_unset", s.c, VFIO_DMA_CC_IOMMU);
 	p_set_iommu("set_iommu_after_unset", s.c, cur_type);
-	r = DO(ioctl(s.c, _IO(VFIO_TYPE, VFIO_BASE + 50)));
+	r = VT_DO(ioctl(s.c, _IO(VFIO_TYPE, VFIO_BASE + 50)));
 	out("unknown_ioctl_after_unset", "ioctl(_IO(';',150))", r, 0, NULL);
 	p_unset_container("unset_again", s.g);
 
@@ -925,7 +922,7 @@ static void sec_lifecycle(void)
 	close(s.g);
 	note("close_group", "close(group)");
 	p_map_rw("map_after_group_close", s.c, a, IOVA_B, PG);
-	r = DO(s.g = open_group(edu_group()));
+	r = VT_DO(s.g = open_group(vt_edu_group()));
 	out("reopen_group", "open(group)", r, 1, NULL);
 	p_set_container("reopen_set_container", s.g, s.c);
 	p_set_iommu("reopen_set_iommu", s.c, cur_type);
@@ -933,7 +930,7 @@ static void sec_lifecycle(void)
 	p_map_rw("reopen_map1", s.c, a, IOVA_A, 4 * PG);
 
 	/* a dup of the container is the same container */
-	r = DO(d = dup(s.c));
+	r = VT_DO(d = dup(s.c));
 	out("dup", "dup(container)", r, 1, NULL);
 	p_avail("dup_avail", d);
 	p_map_rw("dup_map", d, a, IOVA_B, PG);
@@ -950,9 +947,9 @@ static void sec_lifecycle(void)
 	 */
 	close(s.c);
 	note("close_container_group_attached", "close(container)");
-	r = DO(c2 = open_container());
+	r = VT_DO(c2 = open_container());
 	out("open_container2", "open(container)", r, 1, NULL);
-	r = DO(ioctl(c2, VFIO_GET_API_VERSION));
+	r = VT_DO(ioctl(c2, VFIO_GET_API_VERSION));
 	out("container2_api", "GET_API_VERSION()", r, 0, NULL);
 	p_set_container("container2_set_busy_group", s.g, c2);
 	p_unset_container("unset_old_container", s.g);
@@ -965,7 +962,7 @@ static void sec_lifecycle(void)
 	/* close and reopen with nothing attached */
 	p_unset_container("unset_container2", s.g);
 	close(s.c);
-	r = DO(s.c = open_container());
+	r = VT_DO(s.c = open_container());
 	out("reopen_container", "open(container)", r, 1, NULL);
 	p_set_container("reopen_container_set", s.g, s.c);
 	p_set_iommu("reopen_container_set_iommu", s.c, cur_type);
@@ -980,31 +977,31 @@ done:
 static void sec_group(void)
 {
 	struct stage s;
-	struct res r;
+	struct vt_res r;
 	int null_fd, bad = -1;
 
 	if (stage_up(&s, ST_OPEN, cur_type))
 		return;
-	r = DO(s.g = open_group(edu_group()));
+	r = VT_DO(s.g = open_group(vt_edu_group()));
 	out("open_group", "open(group)", r, 1, NULL);
 	{
 		struct vfio_group_status st = { .argsz = sizeof(st) };
 
-		r = DO(ioctl(s.g, VFIO_GROUP_GET_STATUS, &st));
+		r = VT_DO(ioctl(s.g, VFIO_GROUP_GET_STATUS, &st));
 		out("status_before", "GROUP_GET_STATUS()", r, 0, "flags=0x%x", st.flags);
 	}
 	p_unset_container("unset_not_set", s.g);
 	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	r = DO(ioctl(s.g, VFIO_GROUP_SET_CONTAINER, &null_fd));
+	r = VT_DO(ioctl(s.g, VFIO_GROUP_SET_CONTAINER, &null_fd));
 	out("set_container_devnull", "GROUP_SET_CONTAINER(/dev/null)", r, 0, NULL);
 	close(null_fd);
-	r = DO(ioctl(s.g, VFIO_GROUP_SET_CONTAINER, &bad));
+	r = VT_DO(ioctl(s.g, VFIO_GROUP_SET_CONTAINER, &bad));
 	out("set_container_badfd", "GROUP_SET_CONTAINER(-1)", r, 0, NULL);
 	p_set_container("set_container", s.g, s.c);
 	{
 		struct vfio_group_status st = { .argsz = sizeof(st) };
 
-		r = DO(ioctl(s.g, VFIO_GROUP_GET_STATUS, &st));
+		r = VT_DO(ioctl(s.g, VFIO_GROUP_GET_STATUS, &st));
 		out("status_after", "GROUP_GET_STATUS()", r, 0, "flags=0x%x", st.flags);
 	}
 	p_set_container("set_container_twice", s.g, s.c);
@@ -1019,7 +1016,7 @@ static void sec_group(void)
 	{
 		struct vfio_group_status st = { .argsz = sizeof(st) };
 
-		r = DO(ioctl(s.g, VFIO_GROUP_GET_STATUS, &st));
+		r = VT_DO(ioctl(s.g, VFIO_GROUP_GET_STATUS, &st));
 		out("status_unset", "GROUP_GET_STATUS()", r, 0, "flags=0x%x", st.flags);
 	}
 	stage_down(&s);
@@ -1031,11 +1028,11 @@ static void sec_multi(void)
 {
 	const uint32_t usz = sizeof(struct vfio_iommu_type1_dma_unmap);
 	struct stage s;
-	struct res r;
+	struct vt_res r;
 	uint8_t *a;
 	int g2, c2;
 
-	if (nic_group() < 0) {
+	if (vt_nic_group() < 0) {
 		note("skipped", "no second group (VM_NIC_GROUP)");
 		return;
 	}
@@ -1043,7 +1040,7 @@ static void sec_multi(void)
 		return;
 	a = buf_new("A", 0x100000, PROT_READ | PROT_WRITE);
 	p_map_rw("map1", s.c, a, IOVA_A, 4 * PG);
-	r = DO(g2 = open_group(nic_group()));
+	r = VT_DO(g2 = open_group(vt_nic_group()));
 	out("open_group2", "open(group2)", r, 1, NULL);
 	p_set_container("set_container2", g2, s.c);
 	p_ext("ext_cc_two_groups", s.c, VFIO_DMA_CC_IOMMU);
@@ -1212,7 +1209,7 @@ static void sec_scm(void)
 		int c;
 
 		close(sv[0]);
-		c = conf_recv_fd(sv[1]);
+		c = vt_recv_fd(sv[1]);
 		snprintf(parent, sizeof(parent), "%s", conf_get_prefix());
 		conf_prefix("%s.child", parent);
 		note("received", "fd=%s", c >= 0 ? "yes" : "no");
@@ -1225,7 +1222,7 @@ static void sec_scm(void)
 	if (stage_up(&s, ST_IOMMU, cur_type) == 0) {
 		a = buf_new("A", 0x100000, PROT_READ | PROT_WRITE);
 		p_map_rw("parent_map1", s.c, a, IOVA_A, 0x10000);
-		if (conf_send_fd(sv[0], s.c))
+		if (vt_send_fd(sv[0], s.c))
 			note("sendmsg", "failed");
 	}
 	close(sv[0]);
@@ -1254,18 +1251,13 @@ static void *worker_fn(void *p)
 	uint64_t iova = IOVA_A + (uint64_t)w->idx * 0x100000;
 
 	for (int i = 0; i < ROUNDS; i++) {
-		uint64_t sz = PG * (1 + (uint64_t)(i % 4));
-		struct vfio_iommu_type1_dma_map m = {
-			.argsz = sizeof(m), .flags = RW, .vaddr = (uintptr_t)w->buf,
-			.iova = iova, .size = sz };
-		struct vfio_iommu_type1_dma_unmap u = {
-			.argsz = sizeof(u), .iova = iova, .size = sz };
+		uint64_t sz = PG * (1 + (uint64_t)(i % 4)), done;
 
-		if (ioctl(w->c, VFIO_IOMMU_MAP_DMA, &m))
+		if (vt_dma_map(w->c, iova, sz, w->buf, RW))
 			w->map_fail++;
-		if (ioctl(w->c, VFIO_IOMMU_UNMAP_DMA, &u))
+		if (vt_dma_unmap(w->c, iova, sz, 0, &done))
 			w->unmap_fail++;
-		else if (u.size != sz)
+		else if (done != sz)
 			w->size_wrong++;
 	}
 	return NULL;
@@ -1339,12 +1331,12 @@ static void sec_badptr(void)
 		char name[64];
 
 		snprintf(name, sizeof(name), "%s_null", reqs[i].name);
-		out(name, "ioctl(NULL)", DO(ioctl(s.c, reqs[i].req, NULL)), 0, "%s", "");
+		out(name, "ioctl(NULL)", VT_DO(ioctl(s.c, reqs[i].req, NULL)), 0, "%s", "");
 		snprintf(name, sizeof(name), "%s_addr_1", reqs[i].name);
-		out(name, "ioctl(0x1)", DO(ioctl(s.c, reqs[i].req, (void *)1)), 0, "%s", "");
+		out(name, "ioctl(0x1)", VT_DO(ioctl(s.c, reqs[i].req, (void *)1)), 0, "%s", "");
 		snprintf(name, sizeof(name), "%s_unmapped", reqs[i].name);
 		out(name, "ioctl(PROT_NONE page)",
-		    DO(ioctl(s.c, reqs[i].req, none)), 0, "%s", "");
+		    VT_DO(ioctl(s.c, reqs[i].req, none)), 0, "%s", "");
 	}
 	/* a MAP_DMA struct whose last 16 bytes are on a PROT_NONE page */
 	mtail = (void *)(two + pg - 16);
@@ -1352,13 +1344,13 @@ static void sec_badptr(void)
 	mtail->flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
 	mtail->vaddr = (uintptr_t)a;
 	out("map_struct_crosses_into_prot_none", "MAP_DMA(argsz=32 at page end - 16)",
-	    DO(ioctl(s.c, VFIO_IOMMU_MAP_DMA, mtail)), 0, "%s", "");
+	    VT_DO(ioctl(s.c, VFIO_IOMMU_MAP_DMA, mtail)), 0, "%s", "");
 	/* GET_INFO: the header fits before the PROT_NONE page, the caps do not */
 	itail = (void *)(two + pg - 24);
 	memset(itail, 0, 24);
 	itail->argsz = 512;
 	out("get_info_caps_cross_into_prot_none", "GET_INFO(argsz=512 at page end - 24)",
-	    DO(ioctl(s.c, VFIO_IOMMU_GET_INFO, itail)), 0, "argsz_after=%u",
+	    VT_DO(ioctl(s.c, VFIO_IOMMU_GET_INFO, itail)), 0, "argsz_after=%u",
 	    itail->argsz);
 	/* read-only structs: read fine, the write back fails */
 	p_map_rw("setup.map", s.c, a, IOVA_A, 0x10000);
@@ -1366,7 +1358,7 @@ static void sec_badptr(void)
 	((struct vfio_iommu_type1_info *)ro)->argsz = 256;
 	mprotect(ro, pg, PROT_READ);
 	out("get_info_read_only", "GET_INFO(read-only, argsz=256)",
-	    DO(ioctl(s.c, VFIO_IOMMU_GET_INFO, ro)), 0, "%s", "");
+	    VT_DO(ioctl(s.c, VFIO_IOMMU_GET_INFO, ro)), 0, "%s", "");
 	mprotect(ro, pg, PROT_READ | PROT_WRITE);
 	{
 		struct vfio_iommu_type1_dma_map *m = (void *)ro;
@@ -1379,7 +1371,7 @@ static void sec_badptr(void)
 		m->size = 0x10000;
 		mprotect(ro, pg, PROT_READ);
 		out("map_read_only", "MAP_DMA(read-only struct)",
-		    DO(ioctl(s.c, VFIO_IOMMU_MAP_DMA, ro)), 0, "%s", "");
+		    VT_DO(ioctl(s.c, VFIO_IOMMU_MAP_DMA, ro)), 0, "%s", "");
 		mprotect(ro, pg, PROT_READ | PROT_WRITE);
 	}
 	u = (void *)ro;
@@ -1389,7 +1381,7 @@ static void sec_badptr(void)
 	u->size = 0x10000;
 	mprotect(ro, pg, PROT_READ);
 	out("unmap_read_only", "UNMAP_DMA(read-only struct)",
-	    DO(ioctl(s.c, VFIO_IOMMU_UNMAP_DMA, ro)), 0, "%s", "");
+	    VT_DO(ioctl(s.c, VFIO_IOMMU_UNMAP_DMA, ro)), 0, "%s", "");
 	mprotect(ro, pg, PROT_READ | PROT_WRITE);
 	/* was it unmapped before the failed write back? */
 	p_unmap_simple("after_unmap_read_only", s.c, IOVA_A, 0x10000);
@@ -1434,13 +1426,13 @@ static void uioc_sweep(const char *phase, int c)
 		 */
 		uint32_t arg[16], before[16];
 		char n[96], call[96], wr[128];
-		struct res r;
+		struct vt_res r;
 
 		memset(arg, 0, sizeof(arg));
 		arg[0] = 24;
 		arg[1] = 0xfffffff0;
 		memcpy(before, arg, sizeof(arg));
-		r = DO(ioctl(c, uiocs[i].req, arg));
+		r = VT_DO(ioctl(c, uiocs[i].req, arg));
 		diff_ranges(before, arg, sizeof(arg), wr, sizeof(wr));
 		snprintf(n, sizeof(n), "%s.%s", phase, uiocs[i].name);
 		snprintf(call, sizeof(call), "ioctl(0x%lx)", uiocs[i].req);
@@ -1451,22 +1443,22 @@ static void uioc_sweep(const char *phase, int c)
 static void sec_ioctl(void)
 {
 	struct stage s;
-	struct res r;
+	struct vt_res r;
 	int flag = 0;
 
 	if (stage_up(&s, ST_OPEN, cur_type))
 		return;
 	uioc_sweep("no_group", s.c);
-	r = DO(s.g = open_group(edu_group()));
+	r = VT_DO(s.g = open_group(vt_edu_group()));
 	out("open_group", "open(group)", r, 1, NULL);
 	p_set_container("set_container", s.g, s.c);
 	uioc_sweep("group", s.c);
 	p_set_iommu("set_iommu", s.c, cur_type);
 	uioc_sweep("iommu", s.c);
 	/* generic ioctls the VFS answers itself */
-	r = DO(ioctl(s.c, FIONBIO, &flag));
+	r = VT_DO(ioctl(s.c, FIONBIO, &flag));
 	out("fionbio", "ioctl(FIONBIO,0)", r, 0, NULL);
-	r = DO(ioctl(s.c, FIOCLEX));
+	r = VT_DO(ioctl(s.c, FIOCLEX));
 	out("fioclex", "ioctl(FIOCLEX)", r, 0, NULL);
 	stage_down(&s);
 }
@@ -1571,7 +1563,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (edu_group() < 0) {
+	if (vt_edu_group() < 0) {
 		fprintf(stderr, "type1_conf: set VM_EDU_GROUP or VM_EDU_BDF\n");
 		return 2;
 	}

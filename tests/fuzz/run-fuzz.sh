@@ -7,6 +7,11 @@ set -eu
 src=$1
 bin=$2/fuzz
 secs=${3:-60}
+# a fuzz run that cannot build is a failure, not a skip
+command -v clang >/dev/null || {
+	echo 'clang not found: install it (scripts/setup-deps)'
+	exit 1
+}
 CC=clang cmake -S "$src" -B "$bin" -DVFIOCOMPAT_FUZZ=ON >/dev/null
 cmake --build "$bin" -j"$(nproc)" --target fuzz_container >/dev/null
 corpus=$bin/corpus

@@ -7,79 +7,48 @@
  * left behind. Runs the same on real type1 (without the shim) as under it.
  *   lifecycle GROUP_NUMBER
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <linux/vfio.h>
 
-#include "check.h"
+#include "vfiotest.h"
 
 #define SZ 0x10000
 
 extern char **environ;
 static uint8_t *mem;
 
-
-static int count_fds(void)
+/* 0 or -errno */
+static long map(int c, uint64_t iova)
 {
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
+	return VT_NEG(vt_dma_map(c, iova, SZ, mem, VT_RW));
 }
 
-static int map(int c, uint64_t iova)
-{
-	struct vfio_iommu_type1_dma_map m = {
-		.argsz = sizeof(m),
-		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)mem,
-		.iova = iova,
-		.size = SZ,
-	};
-
-	return ioctl(c, VFIO_IOMMU_MAP_DMA, &m) ? -errno : 0;
-}
-
+/* the size unmapped, or -errno */
 static long unmap(int c, uint64_t iova)
 {
-	struct vfio_iommu_type1_dma_unmap u = {
-		.argsz = sizeof(u), .iova = iova, .size = SZ,
-	};
+	uint64_t size;
 
-	return ioctl(c, VFIO_IOMMU_UNMAP_DMA, &u) ? -errno : (long)u.size;
-}
-
-static uint64_t pgsizes(int c)
-{
-	union {
-		struct vfio_iommu_type1_info i;
-		uint8_t raw[512];
-	} info = { .i = { .argsz = sizeof(info) } };
-
-	return ioctl(c, VFIO_IOMMU_GET_INFO, &info) ? 0 : info.i.iova_pgsizes;
+	if (vt_dma_unmap(c, iova, SZ, 0, &size))
+		return -errno;
+	return (long)size;
 }
 
 /* Child of posix_spawn: the container fd came across exec. */
 static int adopt_child(int c)
 {
-	if (ioctl(c, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
+	if (vt_get_api_version(c) != VFIO_API_VERSION)
 		return 10;
-	if (ioctl(c, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) != 1)
+	if (vt_check_extension(c, VFIO_TYPE1v2_IOMMU) != 1)
 		return 11;
 	return map(c, 0x30000000) ? 12 : 0;
 }
@@ -87,7 +56,8 @@ static int adopt_child(int c)
 int main(int argc, char **argv)
 {
 	int before, c, g, c2, sv[2], status, null;
-	char path[64], arg[16];
+	struct vt_container vc;
+	char arg[16];
 	pid_t pid;
 
 	mem = mmap(NULL, SZ, PROT_READ | PROT_WRITE,
@@ -98,22 +68,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: lifecycle GROUP\n");
 		return 2;
 	}
-	before = count_fds();
-	snprintf(path, sizeof(path), "/dev/vfio/%s", argv[1]);
-	c = open("/dev/vfio/vfio", O_RDWR); /* not O_CLOEXEC, as DPDK */
-	g = open(path, O_RDWR);
-	CHECK(c >= 0 && g >= 0 && !ioctl(g, VFIO_GROUP_SET_CONTAINER, &c) &&
-		      !ioctl(c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU),
-	      "container set up");
+	before = vt_count_fds();
+	/* not O_CLOEXEC, as DPDK */
+	VT_CHECK(!vt_container_setup(&vc, "/dev/vfio/vfio", O_RDWR, atoi(argv[1]),
+				     VFIO_TYPE1v2_IOMMU),
+		 "container set up");
+	c = vc.container;
+	g = vc.group;
 
 	/* fork: the child's mapping is the parent's to unmap */
 	pid = fork();
 	if (pid == 0)
 		_exit(map(c, 0x10000000) ? 1 : 0);
 	waitpid(pid, &status, 0);
-	CHECK(WIFEXITED(status) && !WEXITSTATUS(status), "fork child maps");
-	CHECK(unmap(c, 0x10000000) == SZ, "parent unmaps the fork child's mapping");
-	CHECK(unmap(c, 0x10000000) == 0, "and then it is gone");
+	VT_CHECK(WIFEXITED(status) && !WEXITSTATUS(status), "fork child maps");
+	VT_CHECK(unmap(c, 0x10000000) == SZ, "parent unmaps the fork child's mapping");
+	VT_CHECK(unmap(c, 0x10000000) == 0, "and then it is gone");
 
 	/* vfork + exec: nothing of the parent's changes */
 	pid = vfork();
@@ -123,8 +93,8 @@ int main(int argc, char **argv)
 		_exit(127);
 	}
 	waitpid(pid, &status, 0);
-	CHECK(map(c, 0x11000000) == 0 && unmap(c, 0x11000000) == SZ,
-	      "container works after vfork + exec");
+	VT_CHECK(map(c, 0x11000000) == 0 && unmap(c, 0x11000000) == SZ,
+		 "container works after vfork + exec");
 
 	/* posix_spawn: the container survives exec and is adopted */
 	snprintf(arg, sizeof(arg), "%d", c);
@@ -132,74 +102,54 @@ int main(int argc, char **argv)
 		char adopt[] = "--adopt";
 		char *args[] = { argv[0], adopt, arg, NULL };
 
-		CHECK(!posix_spawn(&pid, "/proc/self/exe", NULL, NULL, args,
+		VT_CHECK(!posix_spawn(&pid, "/proc/self/exe", NULL, NULL, args,
 				   environ),
-		      "posix_spawn");
+			 "posix_spawn");
 	}
 	waitpid(pid, &status, 0);
-	CHECK(WIFEXITED(status) && !WEXITSTATUS(status),
-	      "spawned child uses the inherited container (exit %d)",
-	      WEXITSTATUS(status));
-	CHECK(unmap(c, 0x30000000) == SZ, "parent unmaps the spawned child's mapping");
+	VT_CHECK(WIFEXITED(status) && !WEXITSTATUS(status),
+		 "spawned child uses the inherited container (exit %d)",
+		 WEXITSTATUS(status));
+	VT_CHECK(unmap(c, 0x30000000) == SZ, "parent unmaps the spawned child's mapping");
 
 	/* SCM_RIGHTS */
 	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
 	pid = fork();
 	if (pid == 0) {
-		char byte;
-		char cbuf[CMSG_SPACE(sizeof(int))];
-		struct iovec iov = { &byte, 1 };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-				      .msg_control = cbuf,
-				      .msg_controllen = sizeof(cbuf) };
-		int fd;
+		int fd = vt_recv_fd(sv[1]);
 
-		if (recvmsg(sv[1], &msg, 0) != 1)
+		if (fd < 0)
 			_exit(1);
-		memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof(fd));
 		_exit(map(fd, 0x31000000) ? 2 : 0);
-	} else {
-		char byte = 0;
-		char cbuf[CMSG_SPACE(sizeof(int))];
-		struct iovec iov = { &byte, 1 };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-				      .msg_control = cbuf,
-				      .msg_controllen = sizeof(cbuf) };
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &c, sizeof(c));
-		sendmsg(sv[0], &msg, 0);
-		waitpid(pid, &status, 0);
 	}
-	CHECK(WIFEXITED(status) && !WEXITSTATUS(status),
-	      "SCM_RIGHTS receiver maps");
-	CHECK(unmap(c, 0x31000000) == SZ, "sender unmaps the receiver's mapping");
+	vt_send_fd(sv[0], c);
+	waitpid(pid, &status, 0);
+	VT_CHECK(WIFEXITED(status) && !WEXITSTATUS(status),
+		 "SCM_RIGHTS receiver maps");
+	VT_CHECK(unmap(c, 0x31000000) == SZ, "sender unmaps the receiver's mapping");
 	close(sv[0]);
 	close(sv[1]);
 
 	/* close_range / closefrom over everything above the container */
 	c2 = open("/dev/vfio/vfio", O_RDWR);
-	CHECK(c2 > c, "second container above the first");
+	VT_CHECK(c2 > c, "second container above the first");
 	close_range(c2, ~0U, 0);
 	errno = 0;
-	CHECK(ioctl(c2, VFIO_GET_API_VERSION) == -1 && errno == EBADF,
-	      "close_range closed the second container");
+	VT_CHECK(vt_get_api_version(c2) == -1 && errno == EBADF,
+		 "close_range closed the second container");
 	closefrom(g + 1);
-	CHECK(pgsizes(c) == pgsizes(c) && pgsizes(c) != 0 &&
-		      map(c, 0x12000000) == 0 && unmap(c, 0x12000000) == SZ,
-	      "closefrom above the group leaves the container working (pgsizes %#llx)",
-	      (unsigned long long)pgsizes(c));
+	VT_CHECK(vt_iommu_pgsizes(c) == vt_iommu_pgsizes(c) && vt_iommu_pgsizes(c) != 0 &&
+			 map(c, 0x12000000) == 0 && unmap(c, 0x12000000) == SZ,
+		 "closefrom above the group leaves the container working (pgsizes %#llx)",
+		 (unsigned long long)vt_iommu_pgsizes(c));
 
 	/* dup2 over a container: it is forgotten */
 	c2 = open("/dev/vfio/vfio", O_RDWR);
 	null = open("/dev/null", O_RDONLY);
 	dup2(null, c2);
 	errno = 0;
-	CHECK(ioctl(c2, VFIO_GET_API_VERSION) == -1 && errno == ENOTTY,
-	      "dup2(/dev/null) over a container: the number is /dev/null's");
+	VT_CHECK(vt_get_api_version(c2) == -1 && errno == ENOTTY,
+		 "dup2(/dev/null) over a container: the number is /dev/null's");
 	close(c2);
 	close(null);
 
@@ -218,37 +168,37 @@ int main(int argc, char **argv)
 		close(fd);
 		for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 			fd = open(names[i], O_RDWR);
-			CHECK(fd >= 0 && !fstat(fd, &st) &&
-				      st.st_rdev == ref.st_rdev,
-			      "%s opens the container", names[i]);
+			VT_CHECK(fd >= 0 && !fstat(fd, &st) &&
+					 st.st_rdev == ref.st_rdev,
+				 "%s opens the container", names[i]);
 			close(fd);
 		}
 		if (!chdir("/dev")) {
 			fd = open("vfio/vfio", O_RDWR);
-			CHECK(fd >= 0 && !fstat(fd, &st) &&
-				      st.st_rdev == ref.st_rdev,
-			      "vfio/vfio relative to the cwd /dev");
+			VT_CHECK(fd >= 0 && !fstat(fd, &st) &&
+					 st.st_rdev == ref.st_rdev,
+				 "vfio/vfio relative to the cwd /dev");
 			close(fd);
 			if (fchdir(cwd))
 				return 2;
 		}
 		dfd = open("/dev/vfio", O_RDONLY | O_DIRECTORY);
 		fd = openat(dfd, "vfio", O_RDWR);
-		CHECK(fd >= 0 && !fstat(fd, &st) && st.st_rdev == ref.st_rdev,
-		      "openat(dirfd of /dev/vfio, \"vfio\")");
+		VT_CHECK(fd >= 0 && !fstat(fd, &st) && st.st_rdev == ref.st_rdev,
+			 "openat(dirfd of /dev/vfio, \"vfio\")");
 		close(fd);
 		fd = openat(dfd, "../vfio/./vfio", O_RDWR);
-		CHECK(fd >= 0 && !fstat(fd, &st) && st.st_rdev == ref.st_rdev,
-		      "openat(dirfd of /dev/vfio, \"../vfio/./vfio\")");
+		VT_CHECK(fd >= 0 && !fstat(fd, &st) && st.st_rdev == ref.st_rdev,
+			 "openat(dirfd of /dev/vfio, \"../vfio/./vfio\")");
 		close(fd);
 		close(dfd);
 		close(cwd);
 	}
 
 	/* nothing left behind */
-	CHECK(!ioctl(g, VFIO_GROUP_UNSET_CONTAINER), "unset container");
+	VT_CHECK(!vt_group_unset_container(g), "unset container");
 	close(g);
 	close(c);
-	CHECK(count_fds() == before, "fds after = before (%d)", before);
-	return failures ? 1 : 0;
+	VT_CHECK(vt_count_fds() == before, "fds after = before (%d)", before);
+	return vt_failures ? 1 : 0;
 }

@@ -9,7 +9,6 @@
  * race is a TSan report.
  *   stress GROUP_NUMBER SECONDS
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -17,11 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/vfio.h>
+
+#include "vfiotest.h"
 
 #define MAPPERS 8
 #define SZ 0x10000
@@ -44,37 +43,28 @@ static void *mapper(void *p)
 	int i = 0;
 
 	while (!atomic_load(&stop)) {
-		struct vfio_iommu_type1_dma_map m = {
-			.argsz = sizeof(m),
-			.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-			.vaddr = (uintptr_t)mem + (uintptr_t)p * SZ,
-			.iova = base + (uint64_t)(i % 16) * SZ,
-			.size = SZ,
-		};
-		struct vfio_iommu_type1_dma_unmap u = {
-			.argsz = sizeof(u), .iova = m.iova, .size = SZ,
-		};
+		uint64_t iova = base + (uint64_t)(i % 16) * SZ, size;
+		void *va = mem + (uintptr_t)p * SZ;
 		union {
 			struct vfio_iommu_type1_info i;
 			uint8_t raw[256];
-		} info = { .i = { .argsz = sizeof(info) } };
+		} info;
 		long rc;
 
-		rc = ioctl(container, VFIO_IOMMU_MAP_DMA, &m);
+		rc = vt_dma_map(container, iova, SZ, va, VT_RW);
 		if (rc)
 			bad("map", rc, errno);
-		rc = ioctl(container, VFIO_IOMMU_MAP_DMA, &m);
+		rc = vt_dma_map(container, iova, SZ, va, VT_RW);
 		if (rc != -1 || errno != EEXIST)
 			bad("map again (EEXIST)", rc, errno);
-		rc = ioctl(container, VFIO_IOMMU_GET_INFO, &info);
+		rc = vt_iommu_get_info(container, &info, sizeof(info));
 		if (rc || !(info.i.flags & VFIO_IOMMU_INFO_CAPS))
 			bad("get_info", rc, errno);
-		rc = ioctl(container, VFIO_IOMMU_UNMAP_DMA, &u);
-		if (rc || u.size != SZ)
+		rc = vt_dma_unmap(container, iova, SZ, 0, &size);
+		if (rc || size != SZ)
 			bad("unmap", rc, errno);
-		u.size = SZ;
-		rc = ioctl(container, VFIO_IOMMU_UNMAP_DMA, &u);
-		if (rc || u.size != 0)
+		rc = vt_dma_unmap(container, iova, SZ, 0, &size);
+		if (rc || size != 0)
 			bad("unmap again (size 0)", rc, errno);
 		i++;
 		atomic_fetch_add(&ops, 5);
@@ -92,7 +82,7 @@ static void *duper(void *p)
 			bad("dup", fd, errno);
 			continue;
 		}
-		if (ioctl(fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
+		if (vt_get_api_version(fd) != VFIO_API_VERSION)
 			bad("api version on a dup", -1, errno);
 		fd2 = fcntl(fd, F_DUPFD_CLOEXEC, 50);
 		if (fd2 >= 0)
@@ -107,15 +97,14 @@ static void *reopener(void *p)
 {
 	(void)p;
 	while (!atomic_load(&stop)) {
-		int fd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+		int fd = vt_open_container("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 
 		if (fd < 0) {
 			bad("open container", fd, errno);
 			continue;
 		}
 		/* no group: type1 refuses, whatever the fd number was before */
-		if (ioctl(fd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) != -1 ||
-		    errno != EINVAL)
+		if (vt_set_iommu(fd, VFIO_TYPE1v2_IOMMU) != -1 || errno != EINVAL)
 			bad("set_iommu without group", -1, errno);
 		close(fd);
 		atomic_fetch_add(&ops, 2);
@@ -130,7 +119,7 @@ static void *churner(void *p)
 		int fd = open("/dev/null", O_RDONLY);
 
 		/* a VFIO request on a reused number must reach the kernel */
-		if (ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) != -1 ||
+		if (vt_check_extension(fd, VFIO_TYPE1v2_IOMMU) != -1 ||
 		    errno != ENOTTY)
 			bad("VFIO request on /dev/null", -1, errno);
 		close(fd);
@@ -142,8 +131,8 @@ static void *churner(void *p)
 int main(int argc, char **argv)
 {
 	pthread_t t[MAPPERS + 6];
-	char path[64];
-	int group, n = 0, i, secs;
+	struct vt_container vc;
+	int n = 0, i, secs;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: stress GROUP SECONDS\n");
@@ -152,15 +141,17 @@ int main(int argc, char **argv)
 	secs = atoi(argv[2]);
 	mem = mmap(NULL, MAPPERS * SZ, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	snprintf(path, sizeof(path), "/dev/vfio/%s", argv[1]);
-	container = open("/dev/vfio/vfio", O_RDWR);
-	group = open(path, O_RDWR);
-	if (mem == MAP_FAILED || container < 0 || group < 0 ||
-	    ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) ||
-	    ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU)) {
-		perror("stress: setup");
+	if (mem == MAP_FAILED) {
+		perror("stress: mmap");
 		return 2;
 	}
+	if (vt_container_setup(&vc, "/dev/vfio/vfio", O_RDWR, atoi(argv[1]),
+			       VFIO_TYPE1v2_IOMMU)) {
+		fprintf(stderr, "stress: setup: %s: %s\n", vc.failed,
+			strerror(errno));
+		return 2;
+	}
+	container = vc.container;
 	for (i = 0; i < MAPPERS; i++)
 		pthread_create(&t[n++], NULL, mapper, (void *)(uintptr_t)i);
 	pthread_create(&t[n++], NULL, duper, NULL);
@@ -174,7 +165,7 @@ int main(int argc, char **argv)
 		pthread_join(t[i], NULL);
 	printf("stress: %ld operations, %ld wrong answers\n", atomic_load(&ops),
 	       atomic_load(&wrong));
-	close(group);
-	close(container);
+	close(vc.group);
+	close(vc.container);
 	return atomic_load(&wrong) ? 1 : 0;
 }

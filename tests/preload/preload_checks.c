@@ -14,19 +14,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-static int failures;
-
-#define CHECK(cond, ...)                                   \
-	do {                                               \
-		if (!(cond)) {                             \
-			printf("FAIL: " __VA_ARGS__);      \
-			printf("\n");                      \
-			failures++;                        \
-		} else {                                   \
-			printf("ok: " __VA_ARGS__);        \
-			printf("\n");                      \
-		}                                          \
-	} while (0)
+#include "vfiotest.h"
 
 /*
  * The log file the shim opened (VFIOCOMPAT_LOG_FILE=path): append-only,
@@ -50,7 +38,7 @@ static int check_log_fd(const char *path)
 		if (!strcmp(target, path))
 			found = fd;
 	}
-	CHECK(found >= 0, "the shim holds its log file %s open", path);
+	VT_CHECK(found >= 0, "the shim holds its log file %s open", path);
 	if (found < 0)
 		return 1;
 	snprintf(fdinfo, sizeof(fdinfo), "/proc/self/fdinfo/%d", found);
@@ -60,9 +48,9 @@ static int check_log_fd(const char *path)
 			flags = strtoul(line + 6, NULL, 8);
 	if (f)
 		fclose(f);
-	CHECK(flags & O_APPEND, "log fd is O_APPEND (flags %#lo)", flags);
-	CHECK(flags & O_CLOEXEC, "log fd is O_CLOEXEC");
-	return failures ? 1 : 0;
+	VT_CHECK(flags & O_APPEND, "log fd is O_APPEND (flags %#lo)", flags);
+	VT_CHECK(flags & O_CLOEXEC, "log fd is O_CLOEXEC");
+	return vt_failures ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -78,24 +66,24 @@ int main(int argc, char **argv)
 		/* set by tests/preload/early_ctor.c, preloaded beside the shim */
 		const char *r = dlsym(RTLD_DEFAULT, "early_result");
 
-		CHECK(r && !strcmp(r, "open=ok dup=ok fionread=3 readlink=ok"),
-		      "a constructor running before or after the shim's: %s",
-		      r ? r : "(not loaded)");
-		return failures ? 1 : 0;
+		VT_CHECK(r && !strcmp(r, "open=ok dup=ok fionread=3 readlink=ok"),
+			 "a constructor running before or after the shim's: %s",
+			 r ? r : "(not loaded)");
+		return vt_failures ? 1 : 0;
 	}
 
-	CHECK(version && strlen(version()) > 0, "vfiocompat_version() = %s",
-	      version ? version() : "(missing)");
+	VT_CHECK(version && strlen(version()) > 0, "vfiocompat_version() = %s",
+		 version ? version() : "(missing)");
 	if (pipe(p))
 		return 2;
 	errno = 4242;
-	CHECK(ioctl(p[0], FIONREAD, &n) == 0 && errno == 4242,
-	      "errno untouched by a successful pass-through ioctl");
+	VT_CHECK(ioctl(p[0], FIONREAD, &n) == 0 && errno == 4242,
+		 "errno untouched by a successful pass-through ioctl");
 	errno = 4242;
-	CHECK(ioctl(p[0], _IO(';', 100)) == -1 && errno == ENOTTY,
-	      "VFIO request on a pipe: the kernel's ENOTTY");
+	VT_CHECK(ioctl(p[0], _IO(';', 100)) == -1 && errno == ENOTTY,
+		 "VFIO request on a pipe: the kernel's ENOTTY");
 	errno = 4242;
-	CHECK(close(dup(p[0])) == 0 && errno == 4242, "errno untouched by dup+close");
+	VT_CHECK(close(dup(p[0])) == 0 && errno == 4242, "errno untouched by dup+close");
 
 	if (access("/dev/iommu", F_OK) == 0) {
 		printf("skip: this host has /dev/iommu; fallback checks need a host without it\n");
@@ -103,21 +91,21 @@ int main(int argc, char **argv)
 		errno = 0;
 		fd = open("/dev/vfio/vfio", O_RDWR);
 		e = errno;
-		CHECK(fd == -1 && e == ENOENT,
-		      "FALLBACK=never: open fails with /dev/iommu's errno (%s)",
-		      strerrorname_np(e));
+		VT_CHECK(fd == -1 && e == ENOENT,
+			 "FALLBACK=never: open fails with /dev/iommu's errno (%s)",
+			 strerrorname_np(e));
 	} else {
 		errno = 0;
 		fd = open("/dev/vfio/vfio", O_RDWR);
 		e = errno;
 		/* the real container's own answer: here, no such device */
-		CHECK(fd >= 0 || e == ENOENT || e == ENODEV,
-		      "FALLBACK=auto: the real container opened or its errno (%s)",
-		      fd >= 0 ? "opened" : strerrorname_np(e));
+		VT_CHECK(fd >= 0 || e == ENOENT || e == ENODEV,
+			 "FALLBACK=auto: the real container opened or its errno (%s)",
+			 fd >= 0 ? "opened" : strerrorname_np(e));
 		if (fd >= 0)
 			close(fd);
 	}
 	close(p[0]);
 	close(p[1]);
-	return failures ? 1 : 0;
+	return vt_failures ? 1 : 0;
 }

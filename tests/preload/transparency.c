@@ -6,7 +6,6 @@
  * with _FORTIFY_SOURCE + _FILE_OFFSET_BITS=64, which route open() through
  * __open64_2 / open64 / openat64.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pty.h>
@@ -19,36 +18,23 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "vfiotest.h"
+
 /* not a constant: fortify then calls __open_2 / __open64_2 */
 int volatile_flags;
 
 #define SHOW(name, expr)                                                  \
 	do {                                                              \
-		long r_;                                                  \
-		int e_;                                                   \
-		errno = 0;                                                \
-		r_ = (long)(expr);                                        \
-		e_ = errno;                                               \
-		printf("%-28s = %ld errno=%s\n", name, r_ >= 0 ? 0 : r_, \
-		       r_ < 0 ? strerrorname_np(e_) : "-");               \
+		struct vt_res r_ = VT_DO(expr);                           \
+		printf("%-28s = %ld errno=%s\n", name,                    \
+		       r_.rc >= 0 ? 0 : r_.rc,                            \
+		       r_.rc < 0 ? strerrorname_np(r_.err) : "-");        \
 	} while (0)
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *de;
-	int n = 0;
-
-	while ((de = readdir(d)))
-		n++;
-	closedir(d);
-	return n;
-}
 
 int main(int argc, char **argv)
 {
 	char tmpl[] = "/tmp/vfiocompat-transp-XXXXXX", path[256], buf[64];
-	int fds_before = count_fds(), p[2], fd, fd2, n, mfd, sfd;
+	int fds_before = vt_count_fds(), p[2], fd, fd2, n, mfd, sfd;
 	struct termios tio;
 	struct stat st;
 	pid_t pid;
@@ -151,6 +137,6 @@ int main(int argc, char **argv)
 	close(fd2);
 	unlink(path);
 	rmdir(tmpl);
-	printf("fds before=%d after=%d\n", fds_before, count_fds());
+	printf("fds before=%d after=%d\n", fds_before, vt_count_fds());
 	return 0;
 }
