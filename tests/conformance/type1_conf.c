@@ -394,6 +394,15 @@ static void sec_unmap(void)
 	p_unmap("exact_again", s.c, usz, 0, IOVA_A, 4 * PG, NULL);
 
 	/*
+	 * A range ending exactly at 2^64 over a mapping: before 6.19 type1's
+	 * search wraps and finds nothing (0, size 0, the mapping stays, as the
+	 * verify shows); since 6.19 it is unmapped.
+	 */
+	p_map_rw("to_2_64.map", s.c, a, IOVA_A, 4 * PG);
+	p_unmap("to_2_64", s.c, usz, 0, IOVA_A, 0 - IOVA_A, NULL);
+	p_unmap("to_2_64.verify", s.c, usz, 0, IOVA_A, 4 * PG, NULL);
+
+	/*
 	 * Bisection.  v2: EINVAL and nothing unmapped (checked by the
 	 * following whole unmap).  v1: a request starting inside a mapping
 	 * unmaps nothing and succeeds with size 0; one covering the first
