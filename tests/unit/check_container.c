@@ -16,6 +16,7 @@
 #include "container.h"
 #include "fake_kernel.h"
 #include "group.h"
+#include "vfiotest.h"
 
 #define GFD (FAKE_GROUP_FD_BASE + 3)
 #define SZ_4K 0x1000ull
@@ -299,43 +300,31 @@ END_TEST
 /* ---- GET_INFO ------------------------------------------------------- */
 
 /*
- * The cap of that id in info's chain (offsets from the start of info, each
- * within argsz and 8-byte aligned, as type1 lays them out), or NULL.
+ * The cap of that id in info's chain, walked as every test walks it
+ * (tests/lib: forward only, within argsz), each cap 8-byte aligned as type1
+ * lays them out; NULL if absent.
  */
-static const struct vfio_info_cap_header *
-find_cap(const struct vfio_iommu_type1_info *info, uint16_t id)
+static const void *find_cap(const struct vfio_iommu_type1_info *info,
+			    uint16_t id, size_t size)
 {
-	const struct vfio_info_cap_header *h;
-	uint32_t off = info->cap_offset, hops = 0;
+	uint32_t off = vt_info_cap_find(info, info->argsz, id, size);
 
-	if (!(info->flags & VFIO_IOMMU_INFO_CAPS))
+	if (!off)
 		return NULL;
-	while (off) {
-		ck_assert_uint_ge(off, sizeof(*info));
-		ck_assert_uint_le(off + sizeof(*h), info->argsz);
-		ck_assert_uint_eq(off % 8, 0);
-		ck_assert_uint_lt(hops++, 8);
-		h = (const void *)((const char *)info + off);
-		if (h->id == id)
-			return h;
-		ck_assert_uint_gt(h->next, off); /* no loops */
-		off = h->next;
-	}
-	return NULL;
+	ck_assert_uint_eq(off % 8, 0);
+	return (const char *)info + off;
 }
 
 /* The ids along info's chain, in order. */
 static int cap_ids(const struct vfio_iommu_type1_info *info, uint16_t *ids,
 		   int max)
 {
-	const struct vfio_info_cap_header *h;
-	uint32_t off = info->cap_offset;
+	struct vt_caps it;
 	int n = 0;
 
-	while (off && n < max) {
-		h = (const void *)((const char *)info + off);
-		ids[n++] = h->id;
-		off = h->next;
+	for (vt_caps_init(&it, info, info->argsz); n < max && vt_caps_next(&it);) {
+		ck_assert_uint_eq(it.off % 8, 0);
+		ids[n++] = it.id;
 	}
 	return n;
 }
@@ -365,14 +354,14 @@ START_TEST(test_get_info_layout)
 	ck_assert_uint_eq(ids[0], VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION);
 	ck_assert_uint_eq(ids[1], VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
 	ck_assert_uint_eq(ids[2], VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
-	mig = (const void *)find_cap(info, VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION);
+	mig = find_cap(info, VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION, sizeof(*mig));
 	ck_assert_ptr_nonnull(mig);
 	ck_assert_uint_eq(mig->header.version, 1);
 	ck_assert_uint_eq(mig->pgsize_bitmap, 4096);
-	avail = (const void *)find_cap(info, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
+	avail = find_cap(info, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, sizeof(*avail));
 	ck_assert_ptr_nonnull(avail);
 	ck_assert_uint_eq(avail->avail, 65534);
-	r = (const void *)find_cap(info, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE);
+	r = find_cap(info, VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, sizeof(*r));
 	ck_assert_ptr_nonnull(r);
 	ck_assert_uint_eq(r->header.next, 0);
 	ck_assert_uint_eq(r->nr_iovas, 2);
@@ -515,7 +504,7 @@ START_TEST(test_map_entry_limit_enospc)
 	ck_assert_int_eq(map_rw(0x100000, SZ_4K), -EEXIST);
 	info->argsz = sizeof(buf);
 	ck_assert_int_eq(ioc(VFIO_IOMMU_GET_INFO, info), 0);
-	avail = (const void *)find_cap(info, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL);
+	avail = find_cap(info, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, sizeof(*avail));
 	ck_assert_ptr_nonnull(avail);
 	ck_assert_uint_eq(avail->avail, 0);
 	ck_assert_int_eq(unmap(0x100000, SZ_4K, 0, NULL), 0);
