@@ -27,7 +27,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 # of the background job is the DPDK program's)
 # shellcheck disable=SC2054 # commas in --log trace,iommufd are the shim's syntax
 shim_launcher() { launcher=("$runner" --lib "$lib" --fallback never --log trace,iommufd --log-file "$out/shim-$1.log" --); }
-EAL=(-l 0-1 -n 1 -a "$VM_NIC_BDF")
+# the PCI bus's debug level: since DPDK 23.x "Probe PCI driver: net_e1000_em" is a debug message
+EAL=(-l 0-1 -n 1 -a "$VM_NIC_BDF" --log-level=bus.pci:debug)
 TPARGS=(--stats-period=1 --total-num-mbufs=2048)
 fail=0
 
