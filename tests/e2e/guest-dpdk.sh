@@ -12,7 +12,7 @@
 #     Columns 2 and 3 show which IOMMU page sizes the same v1 maps get there (their NIC DMA
 #     is seen by the vIOMMU trace too). The host's pcap must hold the three TX-totals' sum.
 #   guest-dpdk.sh secondary OUTDIR RUNNER LIB SECS
-#     dpdk-testpmd txonly under RUNNER (primary), then dpdk-proc-info --proc-type=secondary
+#     dpdk-testpmd txonly under RUNNER (primary), then dpdk-proc-info (always a secondary)
 #     under RUNNER while it forwards: the secondary gets the container fd over DPDK's mp socket
 #     and must print the port's TX stats.
 # Writes testpmd-*.log, procinfo.log, *.fds, shim-*.log and ktrace-*.txt to OUTDIR.
@@ -114,7 +114,9 @@ secondary)
 	t0=$(e2e_now)
 	ktrace_mark "dpdk-secondary start"
 	shim_launcher secondary
-	"${launcher[@]}" dpdk-proc-info --proc-type=secondary -- --stats >"$out/procinfo.log" 2>&1 &
+	# dpdk-proc-info adds --proc-type=secondary to its EAL arguments itself; DPDK 25.11's
+	# argument parser refuses it given twice
+	"${launcher[@]}" dpdk-proc-info -- --stats >"$out/procinfo.log" 2>&1 &
 	sp=$!
 	echo $sp >"$out/secondary.pid"
 	# what the secondary holds, seen from outside while it runs (every 0.1 s)
