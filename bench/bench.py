@@ -279,6 +279,15 @@ def guest_params(a):
 
 
 def section_guest(a, want):
+    """sections 4 and 5 in the first kernel's guest, section 2 in every kernel's guest
+    (each against that kernel's own type1 and compat)"""
+    for i, kernel in enumerate(a.kernels):
+        parts = sorted(want & ({2, 4, 5} if i == 0 else {2}))
+        if parts:
+            guest_run(a, kernel, parts)
+
+
+def guest_run(a, kernel, parts):
     gp = guest_params(a)
     vmrun = os.path.join(TOP, "tests", "vm", "vm-run")
     out = a.out
@@ -289,41 +298,47 @@ def section_guest(a, want):
     if os.path.exists(trace):
         os.unlink(trace)
     lib = os.path.join(a.build, "shim", "libvfiocompat.so")
-    argv = [vmrun, "--mem", "3072", "--hugepages", "520", "--out", a.build,
-            "--timeout", "900" if not a.smoke else "400",
-            "--qemu-arg", "-trace", "--qemu-arg", "enable=vtd_iotlb_page_*,file=" + trace,
-            "--", os.path.join(out, "guest.sh"), os.path.join(a.build, "bench"), lib, out,
-            str(gp["rounds"]), gp["rows"], str(gp["count"]), str(gp["srounds"]), "512"]
-    log("guest: %s" % " ".join(argv[:12]) + " ...")
+    argv = [vmrun, "--kernel", kernel, "--mem", "3072", "--hugepages", "520", "--out", a.build,
+            "--timeout", "900" if not a.smoke else "400"]
+    if 4 in parts:
+        argv += ["--qemu-arg", "-trace", "--qemu-arg", "enable=vtd_iotlb_page_*,file=" + trace]
+    argv += ["--", os.path.join(out, "guest.sh"), os.path.join(a.build, "bench"), lib, out,
+             str(gp["rounds"]), gp["rows"], str(gp["count"]), str(gp["srounds"]), "512",
+             ",".join(str(x) for x in parts)]
+    log("guest %s (sections %s): %s" % (kernel, ",".join(map(str, parts)), " ".join(argv[:4]) + " ..."))
     t0 = time.monotonic()
     p = subprocess.run(argv, cwd=out, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        universal_newlines=True)
-    log("guest: exit %d after %.0f s" % (p.returncode, time.monotonic() - t0))
-    with open(os.path.join(out, "guest.log"), "w") as f:
+    log("guest %s: exit %d after %.0f s; %s" % (kernel, p.returncode, time.monotonic() - t0,
+                                               (p.stderr.splitlines() or ["no vm-run line"])[0]))
+    glog = os.path.join(out, "guest-%s.log" % kernel)
+    with open(glog, "w") as f:
         f.write(p.stdout + "\n--- stderr ---\n" + p.stderr)
     if p.returncode == 125:
-        failures.append("guest rig failed: " + p.stderr.strip().splitlines()[-1]
-                        if p.stderr.strip() else "guest rig failed")
+        failures.append("guest %s rig failed: " % kernel + p.stderr.strip().splitlines()[-1]
+                        if p.stderr.strip() else "guest %s rig failed" % kernel)
     elif p.returncode:
-        failures.append("guest: exit %d (see %s)" % (p.returncode, os.path.join(out, "guest.log")))
+        failures.append("guest %s: exit %d (see %s)" % (kernel, p.returncode, glog))
     lines = p.stdout.splitlines()
     info = {}
     for l in lines:
         m = re.match(r"guest kernel (\S+) cpus (\d+) mem_kib (\d+)", l)
         if m:
             info = {"kernel": m.group(1), "cpus": int(m.group(2)), "mem_kib": int(m.group(3))}
-    a.guest_info = info
-    if 2 in want:
-        guest_translate(lines, gp)
-        guest_count(lines, gp)
-        guest_syscost(lines)
-    if 4 in want:
+    a.guest_info[kernel] = info
+    # section 2's rows name the kernel they ran on
+    kp = "[%s] " % kernel
+    if 2 in parts:
+        guest_translate(lines, gp, kp)
+        guest_count(lines, gp, kp)
+        guest_syscost(lines, kp)
+    if 4 in parts:
         guest_pgsize(lines, trace)
-    if 5 in want:
+    if 5 in parts:
         guest_startup(lines)
 
 
-def guest_translate(lines, gp):
+def guest_translate(lines, gp, kp=""):
     samples, medians = {}, {}  # per (mode, row): each round's fastest and median sample
     for l in lines:
         m = re.match(r"translate (\w+) (\d+) row (\w+) ops (\d+) samples (\d+) ns_per_op (\d+) "
@@ -332,14 +347,15 @@ def guest_translate(lines, gp):
             samples.setdefault((m.group(1), m.group(3)), []).append(int(m.group(6)))
             medians.setdefault((m.group(1), m.group(3)), []).append(int(m.group(7)))
         elif l.startswith("translate ") and " fail" in l:
-            failures.append("2 " + l)
+            failures.append("2 " + kp + l)
     for key, label in TROWS:
+        label = kp + label
         # the best round: the host is shared, and interference only ever adds time
         med = {mo: best(samples.get((mo, key), [])) for mo in MODES}
         us = {mo: (med[mo] / 1000.0 if med[mo] is not None else None) for mo in MODES}
         r = ratio(us["vfiocompat"], us["compat"])
         if any(us[mo] is None for mo in MODES):
-            failures.append("2 %s: not measured" % key)
+            failures.append("2 %s%s: not measured" % (kp, key))
         nd = 1 if key in ("4k", "2m") else 0
         add(2, label, "µs/op", us["type1"], us["compat"], us["vfiocompat"], r, "≤ 1.05× compat",
             r is not None and r <= 1.05,
@@ -361,7 +377,7 @@ def guest_translate(lines, gp):
                           "compat IOAS, no shim (the floor for a shim that issues IOAS calls)")):
             v = best(samples.get((mo, key), []))
             if v is None:
-                failures.append("2 4k %s: not measured" % mo)
+                failures.append("2 %s4k %s: not measured" % (kp, mo))
                 continue
             r = ratio(v / 1000.0, us["compat"])
             notes.append("%s, reference: %s: %s µs/op%s" % (
@@ -401,7 +417,7 @@ IOCTL_NAMES = {"0x3b71": "VFIO_IOMMU_MAP_DMA", "0x3b72": "VFIO_IOMMU_UNMAP_DMA",
                "0x3b85": "IOMMU_IOAS_MAP", "0x3b86": "IOMMU_IOAS_UNMAP"}
 
 
-def guest_count(lines, gp):
+def guest_count(lines, gp, kp=""):
     files = {}
     for l in lines:
         m = re.match(r"count (\w+) (\S+)$", l)
@@ -413,7 +429,7 @@ def guest_count(lines, gp):
         try:
             per[mo] = parse_strace(files[mo])
         except (KeyError, OSError) as e:
-            failures.append("2 count %s: %s" % (mo, e))
+            failures.append("2 %scount %s: %s" % (kp, mo, e))
             per[mo] = None
     for i, what in enumerate(("MAP", "UNMAP")):
         def ioctls(mo):
@@ -432,14 +448,14 @@ def guest_count(lines, gp):
             return ", ".join("%s %g" % (IOCTL_NAMES.get(n.split()[-1], n) if n.startswith("ioctl")
                                         else n, v / k) for n, v in sorted(per[mo][i].items()))
         vi = ioctls("vfiocompat")
-        add(2, "kernel ioctls per %s_DMA (strace)" % what, "ioctls", ioctls("type1"),
+        add(2, kp + "kernel ioctls per %s_DMA (strace)" % what, "ioctls", ioctls("type1"),
             ioctls("compat"), vi, None, "= 1", vi == 1,
             cells={"a": fmt_num(ioctls("type1"), 2) if per["type1"] else "fail",
                    "b": fmt_num(ioctls("compat"), 2) if per["compat"] else "fail",
                    "vfiocompat": fmt_num(vi, 2) if vi is not None else "fail"},
             detail={mo: names(mo) for mo in MODES})
         vo = others("vfiocompat")
-        add(2, "other syscalls per %s_DMA (strace)" % what, "syscalls", others("type1"),
+        add(2, kp + "other syscalls per %s_DMA (strace)" % what, "syscalls", others("type1"),
             others("compat"), vo, None, "", None,
             cells={"vfiocompat": "%s (%s)" % (fmt_num(vo, 2), ", ".join(
                 "%s %g" % (n, v / k) for n, v in sorted(per["vfiocompat"][i].items())
@@ -447,17 +463,17 @@ def guest_count(lines, gp):
                 "a": fmt_num(others("type1"), 2), "b": fmt_num(others("compat"), 2)})
 
 
-def guest_syscost(lines):
+def guest_syscost(lines, kp=""):
     for l in lines:
         m = re.match(r"syscost process_vm_readv (\d+) getppid (\d+)", l)
         if m:
             rv, gp = int(m.group(1)) / 1000.0, int(m.group(2)) / 1000.0
-            add(2, "one process_vm_readv of 32 B in this guest (the shim's copy of a struct that is "
+            add(2, kp + "one process_vm_readv of 32 B in this guest (the shim's copy of a struct that is "
                 "not on the caller's stack; getppid for scale)", "µs",
                 None, None, rv, None, "", None,
                 cells={"vfiocompat": "%.2f (getppid %.2f)" % (rv, gp)})
             return
-    failures.append("2 syscost: not measured")
+    failures.append("2 %ssyscost: not measured" % kp)
 
 
 def guest_pgsize(lines, trace):
@@ -624,6 +640,9 @@ def main():
     ap.add_argument("--smoke", action="store_true", help="small counts: does every row run")
     ap.add_argument("--only", default="1,2,3,4,5", help="sections to run, e.g. 1,3")
     ap.add_argument("--host-only", action="store_true", help="skip the guest sections (2, 4, 5)")
+    ap.add_argument("--kernels", default="6.12,7.2",
+                    help="guest kernels (tests/vm/vm-run --kernel): section 2 runs in each, "
+                         "sections 4 and 5 in the first")
     ap.add_argument("--command", default="", help=argparse.SUPPRESS)
     a = ap.parse_args()
     a.build = os.path.abspath(a.build)
@@ -631,6 +650,7 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     a.tmp = tempfile.mkdtemp(prefix="vfiocompat-bench-")
     a.guest_info = {}
+    a.kernels = [k.strip() for k in a.kernels.split(",") if k.strip()]
     want = {int(x) for x in a.only.split(",") if x.strip()}
     if a.host_only:
         want -= {2, 4, 5}
@@ -660,7 +680,7 @@ def main():
               " (SMOKE: small counts, figures not meaningful)" if a.smoke else "",
               meta["date"], mach.get("cpu", "?"), mach.get("cores"), mach.get("mem_gib"),
               mach.get("os", "?"), mach.get("kernel"), mach.get("qemu-system-x86", "?"),
-              a.guest_info.get("kernel", "—")))
+              ", ".join(i.get("kernel", k + "?") for k, i in a.guest_info.items()) or "—"))
     print()
     print(table_md())
     print()

@@ -3,7 +3,10 @@
 # guest.sh: the real-kernel part of scripts/bench, run inside the tests/vm guest
 # (scripts/bench starts it through tests/vm/vm-run; not meant to be run by hand).
 #
-#   guest.sh BINDIR SHIMLIB OUTDIR ROUNDS ROWS COUNT_K STARTUP_ROUNDS STARTUP_MEM
+#   guest.sh BINDIR SHIMLIB OUTDIR ROUNDS ROWS COUNT_K STARTUP_ROUNDS STARTUP_MEM [SECTIONS]
+#
+# SECTIONS: the bench sections to run here, e.g. "2" or "2,4,5" (the default): 2 = translation,
+# call counts and the argument copy's cost; 4 = IOMMU page sizes; 5 = QEMU startup.
 #
 # Three containers, one program: (a) type1 = /dev/vfio/vfio, (b) the kernel's
 # compat = /dev/iommu opened as the container, pinned pages charged per process
@@ -19,7 +22,8 @@
 #   startup MODE SECONDS                               nested QEMU, exec -> query-pci lists edu
 #   phase NAME SECONDS                                 guest time since the start, after each part
 set -u
-BIN=$1 LIB=$2 OUT=$3 ROUNDS=$4 ROWS=$5 COUNT_K=$6 SROUNDS=$7 SMEM=$8
+BIN=$1 LIB=$2 OUT=$3 ROUNDS=$4 ROWS=$5 COUNT_K=$6 SROUNDS=$7 SMEM=$8 SECTIONS=${9:-2,4,5}
+want() { case ",$SECTIONS," in *",$1,"*) return 0 ;; esac; return 1; }
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
@@ -47,6 +51,7 @@ echo "guest kernel $(uname -r) cpus $(nproc) mem_kib $(awk '/MemTotal/{print $2}
 
 # 1. translation throughput, interleaved
 r=1
+want 2 || r=$((ROUNDS + 1))
 while [ "$r" -le "$ROUNDS" ]; do
 	case $((r % 3)) in
 	1) order="type1 compat vfiocompat" ;;
@@ -72,7 +77,9 @@ rm -f "$OUT/translate.tmp"
 phase translate
 
 # 2. kernel calls per MAP and per UNMAP
-if command -v strace > /dev/null 2>&1; then
+if ! want 2; then
+	:
+elif command -v strace > /dev/null 2>&1; then
 	for m in type1 compat vfiocompat; do
 		f=$OUT/strace-$m.txt
 		# the preload reaches the traced program only (strace itself runs plain)
@@ -89,10 +96,12 @@ fi
 
 phase count
 # what one of the shim's argument copies costs here, for reading the rows above
-"$BIN/bench_translate" syscost "$COUNT_K" || rc=1
+if want 2; then "$BIN/bench_translate" syscost "$COUNT_K" || rc=1; fi
 
 # 3. IOMMU page size of DPDK-style v1 hugepage maps (read from the host's vtd trace)
-for mb in type1:0x2000000 compat:0x4000000 vfiocompat:0x6000000; do
+want 4 || set --
+want 4 && set -- type1:0x2000000 compat:0x4000000 vfiocompat:0x6000000
+for mb in "$@"; do
 	m=${mb%%:*} base=${mb#*:}
 	run_mode "$m" "$BIN/bench_pgsize" "$base" > "$OUT/pgsize.tmp" 2> "$OUT/pgsize-$m.err" || {
 		echo "pgsize $m $base fail $(tail -1 "$OUT/pgsize-$m.err")"
@@ -105,8 +114,9 @@ phase pgsize
 
 # 4. QEMU startup with a vfio-pci device (nested QEMU, TCG in TCG); one unmeasured
 # start first, so no mode pays for loading QEMU's files over 9p
-"$PY" "$HERE/qemu_startup.py" warmup "$VM_EDU_BDF" "$SMEM" > /dev/null || true
+want 5 && "$PY" "$HERE/qemu_startup.py" warmup "$VM_EDU_BDF" "$SMEM" > /dev/null
 r=1
+want 5 || r=$((SROUNDS + 1))
 while [ "$r" -le "$SROUNDS" ]; do
 	if [ $((r % 2)) = 1 ]; then order="type1 vfiocompat"; else order="vfiocompat type1"; fi
 	for m in $order; do

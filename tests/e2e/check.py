@@ -144,6 +144,18 @@ def page_sizes(evs):
     return c
 
 
+def kprobes(out):
+    """the kprobes the guest could define on its kernel (guest-lib.sh writes kprobes.txt)"""
+    p = os.path.join(out, "kprobes.txt")
+    return {l.strip().split("/")[-1] for l in open(p)} if os.path.exists(p) else set()
+
+
+def guest_kernel(out):
+    p = os.path.join(out, "guest.env")
+    env = dict(l.strip().split("=", 1) for l in open(p) if "=" in l) if os.path.exists(p) else {}
+    return env.get("VM_KERNEL", "?")
+
+
 def fmt_pages(c):
     return ", ".join("%s in %s pages" % (size(b), size(p)) for p, b in sorted(c.items(), reverse=True)) or "none"
 
@@ -174,7 +186,39 @@ def shim_log(path):
 
 
 # QEMU's own words when a MAP_DMA fails: vfio_dma_map(container, iova, size, vaddr) = -errno
-QEMU_MAPFAIL = re.compile(r"vfio_dma_map\(0x[0-9a-f]+, (0x[0-9a-f]+), (0x[0-9a-f]+), 0x[0-9a-f]+\) = (-\d+)")
+# (QEMU 7.2: vfio_dma_map(...); QEMU 10+: a warning "vfio_container_dma_map(...)", once per process)
+QEMU_MAPFAIL = re.compile(r"vfio(?:_container)?_dma_map\(0x[0-9a-f]+, (0x[0-9a-f]+), (0x[0-9a-f]+), 0x[0-9a-f]+\) = (-\d+)")
+# VFIO_CHECK_EXTENSION numbers QEMU 10.1+ asks besides the IOMMU types
+EXT = {9: "VFIO_UNMAP_ALL", 10: "VFIO_UPDATE_VADDR"}
+
+
+def type1_check_extension(evs):
+    """[(extension, type1's answer)] in call order, from the vioctl kprobe and its kretprobe
+    (an ioctl's return follows its entry on the same thread)"""
+    pend, out = {}, []
+    for e in evs:
+        if e.ev == "vioctl":
+            pend[e.pid] = e
+        elif e.ev == "vioctlret" and e.pid in pend:
+            c = pend.pop(e.pid)
+            if c.f.get("cmd") == 0x3b65:
+                out.append((c.f.get("arg"), e.f.get("ret")))
+    return out
+
+
+def shim_check_extension(lines):
+    """[(extension, the shim's answer)] from its trace"""
+    out = []
+    for l in lines:
+        m = re.search(r"VFIO_CHECK_EXTENSION\((\d+)\) = (\S+)", l)
+        if m:
+            out.append((int(m[1]), int(m[2]) if m[2].lstrip("-").isdigit() else m[2]))
+    return out
+
+
+def unmap_flags(evs, kind):
+    """flags of every UNMAP_DMA the kernel received on KIND (vioctl: type1, fdioctl: /dev/iommu)"""
+    return [e.f["w0"] >> 32 for e in evs if e.ev == kind and e.f.get("cmd") == 0x3b72 and isinstance(e.f.get("w0"), int)]
 
 
 # ------------------------------------------------------------------ scenario: qemu
@@ -213,8 +257,12 @@ def check_qemu(out):
             if col == "shim":
                 ok("/dev/vfio/vfio" not in allfds and any("/dev/iommu" in v for v in o["fds"].values()),
                    "%s: /proc/PID/fd shows /dev/iommu, never /dev/vfio/vfio (%s)" % (tag, ", ".join(sorted(allfds))))
-                ok(not vopen, "%s: the real container /dev/vfio/vfio was opened %d times (kernel probe)" % (tag, len(vopen)))
                 lines, served, failed = shim_log(os.path.join(out, "shim-%s.log" % mode))
+                fdio = [e for e in seg if e.ev == "fdioctl"]
+                ok(not vopen and fdio and lines and o["steps"] and o["steps"][0]["ok"],
+                   "%s: the real container /dev/vfio/vfio was opened %d times (kernel probe) while QEMU ran: "
+                   "QMP answered, %d /dev/iommu ioctls reached the kernel, %d shim trace lines"
+                   % (tag, len(vopen), len(fdio), len(lines)))
                 ops[col] = container_ops(seg)
                 nmap = sum(1 for x in ops[col] if x[0] == "map")
                 ok(served > 0 and served + len(failed) == nmap,
@@ -236,7 +284,9 @@ def check_qemu(out):
                    "%s: /proc/PID/fd shows /dev/vfio/vfio (%s)" % (tag, ", ".join(sorted(allfds))))
                 qe = os.path.join(out, "qemu-%s.stderr" % tag)
                 qerr = QEMU_MAPFAIL.findall(open(qe, errors="replace").read()) if os.path.exists(qe) else []
-                ok(not qerr, "%s: no MAP_DMA failed (%s)" % (tag, qerr or "QEMU logged none"))
+                vmaps = [e for e in seg if e.ev == "vioctl" and e.f.get("cmd") == 0x3b71]
+                ok(not qerr and vmaps and os.path.exists(qe),
+                   "%s: no MAP_DMA failed (%s; type1 got %d MAP_DMA)" % (tag, qerr or "QEMU logged none", len(vmaps)))
                 ok(len(vopen) >= 1, "%s: the real container was opened %d times" % (tag, len(vopen)))
                 ops[col] = container_ops(seg)
                 info("%s: container ioctls: %s" % (tag, ", ".join("%s %d" % kv for kv in sorted(ioctl_names(seg, "vioctl").items()))))
@@ -274,6 +324,31 @@ def check_qemu(out):
         if "type1" in ops and "shim" in ops:
             ok(ops["type1"] == ops["shim"], "%s: the shim's DMA map/unmap sequence equals type1's (%d calls)"
                % (mode, len(ops["type1"])))
+            # CHECK_EXTENSION: each extension's first answer, type1 (kernel) vs the shim (its trace);
+            # 10 (VFIO_UPDATE_VADDR) is the listed difference: the shim says 0
+            t1 = type1_check_extension(res["type1-" + mode][1])
+            sh = shim_check_extension(shim_log(os.path.join(out, "shim-%s.log" % mode))[0])
+            first = lambda xs: {n: r for n, r in reversed(xs)}
+            f1, fs = first(t1), first(sh)
+            diff = {n for n in fs if f1.get(n) != fs[n]}
+            listed = {10} if f1.get(10) == 1 and fs.get(10) == 0 else set()
+            ok(t1 and sh and set(fs) <= set(f1) and diff <= listed,
+               "%s: CHECK_EXTENSION answered as type1 on %s: type1 %s; shim %s%s" % (
+                   mode, guest_kernel(out), " ".join("%d=%s" % x for x in t1) or "none seen",
+                   " ".join("%d=%s" % x for x in sh) or "none seen",
+                   "; differs in %s%s" % (",".join(map(str, sorted(diff))),
+                                          " (the listed VFIO_UPDATE_VADDR: type1 1, shim 0)" if diff == listed else "")
+                   if diff else ""))
+            for n, name in sorted(EXT.items()):
+                if n in f1 or n in fs:
+                    info("%s: QEMU asked CHECK_EXTENSION(%d) %s: type1 %d times (answer %s), shim %d times (answer %s)" % (
+                        mode, n, name, sum(1 for x, _ in t1 if x == n), f1.get(n), sum(1 for x, _ in sh if x == n), fs.get(n)))
+            u1 = unmap_flags(res["type1-" + mode][1], "vioctl")
+            us = [int(m[1], 16) for m in (re.search(r"VFIO_IOMMU_UNMAP_DMA\(.*flags=(0x[0-9a-f]+|0)", l)
+                                            for l in shim_log(os.path.join(out, "shim-%s.log" % mode))[0]) if m]
+            a1, as_ = sum(1 for f in u1 if f & 2), sum(1 for f in us if f & 2)
+            ok(len(u1) == len(us) and a1 == as_, "%s: UNMAP_DMA calls type1 %d, shim %d; with VFIO_DMA_UNMAP_FLAG_ALL: "
+               "type1 %d, shim %d" % (mode, len(u1), len(us), a1, as_))
             a, b = res["type1-" + mode][0], res["shim-" + mode][0]
             strip = lambda o: [{k: v for k, v in s.items() if k != "t"} for s in o["steps"]]
             ok(strip(a) == strip(b), "%s: QMP observations equal in both columns: %s" %
@@ -348,10 +423,12 @@ def check_dpdk(out):
     pin = re.search(r"VmPin:\s*(\d+)", fds)
     evs = read_trace(os.path.join(out, "ktrace-dpdk-shim.txt"))
     seg = between(evs, "E2E dpdk-shim start", "E2E dpdk-shim stopped")
-    ok(not [e for e in seg if e.ev == "vopen"], "the real container /dev/vfio/vfio was never opened (kernel probe)")
     lines, served, _ = shim_log(os.path.join(out, "shim-shim.log"))
     ops = container_ops(seg)
     maps = [x for x in ops if x[0] == "map"]
+    ok(not [e for e in seg if e.ev == "vopen"] and maps and served,
+       "the real container /dev/vfio/vfio was never opened (kernel probe) while testpmd mapped %d times through /dev/iommu"
+       % len(maps))
     setiommu = [l for l in lines if "SET_IOMMU(" in l]
     ok(setiommu and "SET_IOMMU(1)" in setiommu[0], "DPDK chose VFIO_TYPE1_IOMMU (v1): %s" % (setiommu[0].split(": ", 1)[-1] if setiommu else "no SET_IOMMU"))
     ok(served == len(maps) and maps, "shim trace: %d MAP_DMA served by one kernel MAP_DMA on the shim's IOAS (kernel saw %d maps: %s)"
@@ -360,9 +437,17 @@ def check_dpdk(out):
     if pin:
         info("testpmd VmPin (iommufd's pinned pages) while forwarding: %s" % size(int(pin.group(1)) * 1024))
     huge = [x for x in maps if x[2] % (2 << 20) == 0 and x[1] % (2 << 20) == 0]
-    ps_shim = page_sizes(seg)
-    ok(huge and set(ps_shim) == {2 << 20}, "vfiocompat: %d v1 maps of 2 MiB hugepages -> IOMMU pages: %s"
-       % (len(huge), fmt_pages(ps_shim)))
+    # one MAP_DMA per 2 MiB hugepage since DPDK 23.07 (22.11 coalesced contiguous memsegs)
+    ok(huge and len(huge) == len(maps), "vfiocompat: %d of %d v1 maps are whole 2 MiB hugepages (sizes: %s)"
+       % (len(huge), len(maps), ", ".join(sorted(set(size(x[2]) for x in maps)))))
+    imap = "imap" in kprobes(out)
+    if imap:
+        ps_shim = page_sizes(seg)
+        ok(set(ps_shim) == {2 << 20}, "vfiocompat: the IOMMU driver mapped them in: %s" % fmt_pages(ps_shim))
+    else:
+        info("the guest's IOMMU page sizes are not observable on %s (no intel_iommu_map_pages: the generic page "
+             "table picks them inside vtdss_map_range); judged on the host from the vIOMMU's page walks below"
+             % guest_kernel(out))
     m, u = iommu_bytes(seg)
     ok(m > 0 and m == u, "IOMMU mapped %s, unmapped %s after testpmd exited" % (size(m), size(u)))
 
@@ -377,7 +462,10 @@ def check_dpdk(out):
         ps = page_sizes(cseg)
         ok("EAL: Using IOMMU type 1 (Type 1)" in clog and "Probe PCI driver: net_e1000_em" in clog and sent[col],
            "%s: testpmd started on the e1000e with v1, sent %s" % (what, sent[col]))
-        ok(cmaps and set(ps) == {want_ps}, "%s: %d v1 maps -> IOMMU pages: %s" % (what, len(cmaps), fmt_pages(ps)))
+        if imap:
+            ok(cmaps and set(ps) == {want_ps}, "%s: %d v1 maps -> IOMMU pages: %s" % (what, len(cmaps), fmt_pages(ps)))
+        else:
+            ok(cmaps, "%s: %d v1 maps (IOMMU pages: on the host, below)" % (what, len(cmaps)))
         if col == "compat":
             opened = [e for e in cseg if e.ev == "vopen"]
             ok(not opened and any(e.ev == "fdioctl" and e.f.get("cmd") == 0x3b71 for e in cseg),
@@ -430,7 +518,7 @@ def check_secondary(out):
     p = os.path.join(out, "procinfo.log")
     pi = open(p, errors="replace").read() if os.path.exists(p) else ""
     m = re.search(r"TX-packets:\s*(\d+)", pi)
-    ok(m and int(m.group(1)) > 0, "dpdk-proc-info --proc-type=secondary read the port's stats: TX-packets %s"
+    ok(m and int(m.group(1)) > 0, "dpdk-proc-info (a secondary) read the port's stats: TX-packets %s"
        % (m.group(1) if m else "none"))
     sfd = open(os.path.join(out, "secondary.fds")).read() if os.path.exists(os.path.join(out, "secondary.fds")) else ""
     held = sorted(set(l.split(" -> ")[1] for l in sfd.splitlines() if " -> /dev/" in l and ("vfio" in l or "iommu" in l)))
@@ -444,13 +532,25 @@ def check_secondary(out):
        "the secondary received the primary's container over DPDK's mp socket: a /dev/iommu fd "
        "(received: %s; /dev/iommu opened by it: %d)" % (", ".join(got) or "none", len(opened)))
     info("vfio fds seen in the secondary's /proc/PID/fd while it ran: %s" % (", ".join(held) or "none sampled"))
-    ok("/dev/vfio/vfio" not in held, "the secondary never held /dev/vfio/vfio")
-    ok(not [e for e in evs if e.ev == "vopen"], "nobody opened the real /dev/vfio/vfio (kernel probe)")
+    # a fd of the real container could only come in by open (vopen) or over the socket (rfd:
+    # vfio_fops); the kernel probes see both, the 0.1 s fd samples may miss a short run
+    vopen_s = [e for e in seg if e.ev == "vopen" and e.tgid in spid]
+    ok(spid and "iommufd_fops" in got and "vfio_fops" not in got and not vopen_s,
+       "the secondary never held /dev/vfio/vfio: received %s, opened /dev/vfio/vfio %d times (kernel probes)"
+       % (", ".join(got) or "none", len(vopen_s)))
+    if held:
+        ok("/dev/vfio/vfio" not in held, "the secondary's fd samples show no /dev/vfio/vfio (%s)" % ", ".join(held))
+    popen = [e for e in evs if e.ev == "fdopen"]
+    ok(popen and not [e for e in evs if e.ev == "vopen"],
+       "nobody opened the real /dev/vfio/vfio (kernel probe; /dev/iommu was opened %d times)" % len(popen))
     sec_fd = ioctl_names([e for e in seg if e.tgid in spid], "fdioctl")
     lines, _, _ = shim_log(os.path.join(out, "shim-secondary.log"))
     calls = [l for l in lines if re.search(r": fd \d+ [A-Z_]+\(", l)]
     bad = [l for l in calls if re.search(r"= E[A-Z0-9]+$", l)]
-    ok(not bad, "secondary's container calls through the shim: %d (%s)" % (len(calls), "; ".join(bad[:3]) or "all ok"))
+    if calls:
+        ok(not bad, "secondary's container calls through the shim: %d (%s)" % (len(calls), "; ".join(bad[:3]) or "all ok"))
+    else:
+        info("the secondary made no container call through the shim (nothing to judge there)")
     info("secondary's /dev/iommu ioctls (kernel probe): %s" %
          (", ".join("%s %d" % kv for kv in sorted(sec_fd.items())) or "none (DPDK's secondary makes no container call: "
           "the received fd is adopted lazily, only if used)"))

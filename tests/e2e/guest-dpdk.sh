@@ -12,7 +12,7 @@
 #     Columns 2 and 3 show which IOMMU page sizes the same v1 maps get there (their NIC DMA
 #     is seen by the vIOMMU trace too). The host's pcap must hold the three TX-totals' sum.
 #   guest-dpdk.sh secondary OUTDIR RUNNER LIB SECS
-#     dpdk-testpmd txonly under RUNNER (primary), then dpdk-proc-info --proc-type=secondary
+#     dpdk-testpmd txonly under RUNNER (primary), then dpdk-proc-info (always a secondary)
 #     under RUNNER while it forwards: the secondary gets the container fd over DPDK's mp socket
 #     and must print the port's TX stats.
 # Writes testpmd-*.log, procinfo.log, *.fds, shim-*.log and ktrace-*.txt to OUTDIR.
@@ -27,7 +27,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 # of the background job is the DPDK program's)
 # shellcheck disable=SC2054 # commas in --log trace,iommufd are the shim's syntax
 shim_launcher() { launcher=("$runner" --lib "$lib" --fallback never --log trace,iommufd --log-file "$out/shim-$1.log" --); }
-EAL=(-l 0-1 -n 1 -a "$VM_NIC_BDF")
+# the PCI bus's debug level: since DPDK 23.x "Probe PCI driver: net_e1000_em" is a debug message
+EAL=(-l 0-1 -n 1 -a "$VM_NIC_BDF" --log-level=bus.pci:debug)
 TPARGS=(--stats-period=1 --total-num-mbufs=2048)
 fail=0
 
@@ -113,7 +114,9 @@ secondary)
 	t0=$(e2e_now)
 	ktrace_mark "dpdk-secondary start"
 	shim_launcher secondary
-	"${launcher[@]}" dpdk-proc-info --proc-type=secondary -- --stats >"$out/procinfo.log" 2>&1 &
+	# dpdk-proc-info adds --proc-type=secondary to its EAL arguments itself; DPDK 25.11's
+	# argument parser refuses it given twice
+	"${launcher[@]}" dpdk-proc-info -- --stats >"$out/procinfo.log" 2>&1 &
 	sp=$!
 	echo $sp >"$out/secondary.pid"
 	# what the secondary holds, seen from outside while it runs (every 0.1 s)
