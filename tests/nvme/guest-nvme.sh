@@ -63,7 +63,7 @@ qio() {
 		timeout -k 5 45 "$@" </dev/null >"$out/$tag.out" 2>"$out/$tag.err"
 		rc=$?
 		ktrace_mark "end $tag"
-		[ "$rc" = 124 ] && [ "$try" -lt 4 ] || break
+		if [ "$rc" != 124 ] || [ "$try" = 4 ]; then break; fi
 		say "$tag: RETRY: qemu-io hung for 45 s (attempt $try); running it again"
 		echo "$tag" >>"$out/retried"
 	done
