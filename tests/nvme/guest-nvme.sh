@@ -47,28 +47,50 @@ echo $limit >$param || exit 125
 # column PATTERN_OWN PATTERN_OTHER OFFSET_OWN OFFSET_OTHER: qemu-io writes its own pattern
 # in several requests of different sizes (each buffer mapped for DMA by the driver), reads
 # it back, and reads the other column's region (written earlier, or zeros).
-# qio TAG CMD...: one qemu-io run, traced between markers. Under TCG the driver's wait for
-# the controller's first completion sometimes never ends, on plain type1 as under the shim,
-# with QEMU 7.2 and 11.1, on 6.12 and 7.2 (qemu-io sleeps in ppoll/io_uring_enter after
-# mapping its admin queues; a run that gets past that takes about 1 s; while it hangs the
-# guest's vfio-msix interrupt count of the controller is 0: the emulated controller's MSI-X
-# never reached the guest kernel, a problem of the rig, not of either column). Such a run is killed
-# after 45 s and run again, up to 4 times in all; each retry is said in the output and
-# counted by nvme-check.py.
+# qio TAG CMD...: one qemu-io run, traced between markers.
+# Under TCG the emulated controller's first MSI-X sometimes never reaches the guest kernel
+# (its vfio-msix count stays 0), on plain type1 as under the shim, with QEMU 7.2 and 11.1, on
+# 6.12 and 7.2: the driver then waits forever for a completion already in its queue. While
+# that count is 0, qemu-io's eventfds are signalled once every 3 s (kick-eventfds.py), which
+# wakes its loop; each kick is counted and reported. A run still stuck after 60 s is killed and
+# run once more (also reported).
+qemu_io_pid() {
+	local p
+	for p in /proc/[0-9]*; do
+		[ "$(cat "$p/comm" 2>/dev/null)" = qemu-io ] && { echo "${p#/proc/}"; return 0; }
+	done
+	return 1
+}
+msix_count() { # interrupts the guest kernel took from the controller's vfio-msix vectors
+	awk -v b="($bdf)" 'index($0, "vfio-msix") && index($0, b) {
+		for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i } END { print n + 0 }' /proc/interrupts
+}
 qio() {
-	local tag=$1 rc try
+	local tag=$1 rc try job t pid kicks
 	shift
-	for try in 1 2 3 4; do
+	for try in 1 2; do
 		ktrace_mark "begin $tag"
-		timeout -k 5 45 "$@" </dev/null >"$out/$tag.out" 2>"$out/$tag.err"
+		timeout -k 5 60 "$@" </dev/null >"$out/$tag.out" 2>"$out/$tag.err" &
+		job=$!
+		t=0
+		while kill -0 "$job" 2>/dev/null; do
+			sleep 1
+			t=$((t + 1))
+			if [ $((t % 3)) = 0 ] && [ "$(msix_count)" = 0 ] && pid=$(qemu_io_pid); then
+				python3 "$here/kick-eventfds.py" "$pid" >/dev/null 2>>"$out/$tag.kick.err" &&
+					echo "$tag" >>"$out/kicked"
+			fi
+		done
+		wait "$job"
 		rc=$?
 		ktrace_mark "end $tag"
-		if [ "$rc" != 124 ] || [ "$try" = 4 ]; then break; fi
-		say "$tag: RETRY: qemu-io hung for 45 s (attempt $try); running it again"
+		if [ "$rc" != 124 ] || [ "$try" = 2 ]; then break; fi
+		say "$tag: RETRY: qemu-io hung for 60 s (attempt $try); running it again"
 		echo "$tag" >>"$out/retried"
 	done
 	echo "$rc" >"$out/$tag.rc"
-	say "$tag: exit $rc"
+	kicks=$(grep -c -x "$tag" "$out/kicked" 2>/dev/null) || kicks=0
+	say "$tag: exit $rc; eventfd kicks for a lost first interrupt: $kicks"
 	return "$rc"
 }
 # cmds PATTERN OFFSET: sets CMDS to qemu-io -c options writing PATTERN at OFFSET in requests
