@@ -566,6 +566,16 @@ fcntl_container_flags(int (*fn)(int, int, ...), int fd, int cmd, void *arg)
 	return rc < 0 ? rc : rc & ~CONTAINER_MARK;
 }
 
+/* fcntl and fcntl64: the same bookkeeping around each's real function */
+static inline int fcntl_through(int (*fn)(int, int, ...), int fd, int cmd,
+				void *arg)
+{
+	if (unlikely((cmd == F_GETFL || cmd == F_SETFL) &&
+		     fdtable_kind(fd) == SHIM_CONTAINER))
+		return fcntl_container_flags(fn, fd, cmd, arg);
+	return after_fcntl(fd, cmd, fn(fd, cmd, arg));
+}
+
 SHIM_EXPORT int fcntl(int fd, int cmd, ...)
 {
 	va_list ap;
@@ -574,10 +584,7 @@ SHIM_EXPORT int fcntl(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	if (unlikely((cmd == F_GETFL || cmd == F_SETFL) &&
-		     fdtable_kind(fd) == SHIM_CONTAINER))
-		return fcntl_container_flags(real.fcntl, fd, cmd, arg);
-	return after_fcntl(fd, cmd, real.fcntl(fd, cmd, arg));
+	return fcntl_through(real.fcntl, fd, cmd, arg);
 }
 
 SHIM_EXPORT int fcntl64(int fd, int cmd, ...)
@@ -588,10 +595,7 @@ SHIM_EXPORT int fcntl64(int fd, int cmd, ...)
 	va_start(ap, cmd);
 	arg = va_arg(ap, void *);
 	va_end(ap);
-	if (unlikely((cmd == F_GETFL || cmd == F_SETFL) &&
-		     fdtable_kind(fd) == SHIM_CONTAINER))
-		return fcntl_container_flags(real.fcntl64, fd, cmd, arg);
-	return after_fcntl(fd, cmd, real.fcntl64(fd, cmd, arg));
+	return fcntl_through(real.fcntl64, fd, cmd, arg);
 }
 
 /*

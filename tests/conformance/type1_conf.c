@@ -94,6 +94,15 @@ static void sec_api(void)
 		r = VT_DO(fstat(s.c, &sb));
 		out("fstat", "fstat(container)", r, 0, "type=%s rdev=%u:%u",
 		    S_ISCHR(sb.st_mode) ? "chr" : "other", major(sb.st_rdev), minor(sb.st_rdev));
+		/* the open file's status flags, and a change of them */
+		r = VT_DO(fcntl(s.c, F_GETFL));
+		out("getfl", "fcntl(container, F_GETFL)", r, 0, NULL);
+		r = VT_DO(fcntl(s.c, F_SETFL, O_NONBLOCK));
+		out("setfl_nonblock", "fcntl(container, F_SETFL, O_NONBLOCK)", r, 0, NULL);
+		r = VT_DO(fcntl(s.c, F_GETFL));
+		out("getfl_nonblock", "fcntl(container, F_GETFL)", r, 0, NULL);
+		r = VT_DO(fcntl(s.c, F_SETFL, 0));
+		out("setfl_0", "fcntl(container, F_SETFL, 0)", r, 0, NULL);
 	}
 	p_set_iommu("set_iommu_no_group", s.c, cur_type);
 	p_set_iommu("set_iommu_no_group_badtype", s.c, 0);
