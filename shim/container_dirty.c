@@ -122,7 +122,7 @@ static int dirty_get_bitmap(struct container *c, void *arg, size_t minsz)
 	if (type1_since(6, 19)) {
 		if (!range.size)
 			return -EINVAL;
-		if (range.iova + (range.size - 1) < range.iova)
+		if (wraps(range.iova, range.size))
 			return -EOVERFLOW;
 	} else if (range.iova + range.size < range.iova) {
 		/* before 6.19 a range ending exactly at 2^64 is refused too */

@@ -56,12 +56,6 @@ static int map_dma_over_record(struct container *c, int fd,
 	return 0;
 }
 
-/* Does [start, start + size) run past 2^64? (size 0 never does) */
-static inline bool wraps(uint64_t start, uint64_t size)
-{
-	return size && start + size - 1 < start;
-}
-
 /*
  * A MAP_DMA the common case below does not take: type1's answer, its checks
  * in the order of the kernel being answered as (6.19 moved the wrap checks

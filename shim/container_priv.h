@@ -51,6 +51,12 @@ static inline bool iova_valid(const struct container *c, uint64_t start,
 	return false;
 }
 
+/* Does [start, start + size) run past 2^64? (size 0 never does) */
+static inline bool wraps(uint64_t start, uint64_t size)
+{
+	return size && start + size - 1 < start;
+}
+
 /* iommufd errnos that type1 reports as EINVAL for the same request. */
 static inline int type1_errno(int rc)
 {

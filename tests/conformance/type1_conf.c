@@ -322,6 +322,9 @@ static void sec_map(void)
 	p_map("iova_wrap", s.c, msz, RW, A, 0xfffffffffffff000ULL, 2 * PG);
 	p_map("iova_top_page", s.c, msz, RW, A, 0xfffffffffffff000ULL, PG);
 	p_map("vaddr_wrap", s.c, msz, RW, 0xfffffffffffff000ULL, IOVA_A, 2 * PG);
+	/* which check comes first: 6.19 checks the wrap before the flags and alignment */
+	p_map("iova_wrap_flags_0", s.c, msz, 0, A, 0xfffffffffffff000ULL, 2 * PG);
+	p_map("iova_wrap_misaligned", s.c, msz, RW, A, 0xfffffffffffff800ULL, 2 * PG);
 	p_map("size_huge", s.c, msz, RW, A, IOVA_A, 0x8000000000000000ULL);
 	p_map("iova_msi_window", s.c, msz, RW, A, 0xfee00000ULL, PG);
 	p_map("iova_2p57", s.c, msz, RW, A, 1ULL << 57, PG);
@@ -616,6 +619,8 @@ static void sec_dirty(void)
 	dirty_get("get_size_0", s.c, 0, B, 0, PG, 8, 0, PAT);
 	dirty_get("get_size_misaligned", s.c, 0, B, 4 * PG + 1, PG, 8, 0, PAT);
 	dirty_get("get_wrap", s.c, 0, 0xfffffffffffff000ULL, 2 * PG, PG, 8, 0, PAT);
+	/* a range ending exactly at 2^64: refused before 6.19 */
+	dirty_get("get_to_2_64", s.c, 0, 0xfffffffffffff000ULL, PG, PG, 8, 0, PAT);
 	dirty_get("get_bitmap_small", s.c, 0, B, 128 * PG, PG, 8, 0, PAT);
 	dirty_get("get_bitmap_0", s.c, 0, B, 4 * PG, PG, 0, 0, PAT);
 	dirty_get("get_data_null", s.c, 0, B, 4 * PG, PG, 8, 1, PAT);
