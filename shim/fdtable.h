@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sigdefer.h"
+
 enum shim_kind {
 	SHIM_NONE = 0,
 	SHIM_CONTAINER,	/* a /dev/iommu fd serving the VFIO container API */
@@ -65,10 +67,16 @@ extern atomic_int shim_lock_word;
 void shim_lock_wait(void);
 void shim_lock_wake(void);
 
+/*
+ * The thread is inside the shim from before it asks for the lock until after
+ * it let go: a handler of the program that lands in between is deferred
+ * (sigdefer.h), as it could otherwise wait for the lock its thread holds.
+ */
 static inline void shim_lock(void)
 {
 	int unlocked = 0;
 
+	sigdefer_enter();
 	if (!atomic_compare_exchange_strong_explicit(
 		    &shim_lock_word, &unlocked, 1, memory_order_acquire,
 		    memory_order_relaxed))
@@ -80,6 +88,7 @@ static inline void shim_unlock(void)
 	if (atomic_exchange_explicit(&shim_lock_word, 0,
 				     memory_order_release) != 1)
 		shim_lock_wake();
+	sigdefer_leave();
 }
 
 /* For pthread_atfork: after fork the child owns a fresh, unlocked lock. */

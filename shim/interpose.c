@@ -32,6 +32,7 @@
 #include "path.h"
 #include "report.h"
 #include "request.h"
+#include "sigdefer.h"
 #include "trap.h"
 #include "uaccess.h"
 
@@ -74,6 +75,7 @@ static void atfork_child(void)
 	pid_t pid = getpid();
 
 	shim_lock_reinit();
+	sigdefer_fork_child();
 	fdlife_set_pid(pid);
 	uaccess_set_pid(pid);
 }
@@ -134,9 +136,15 @@ static void do_init(void)
 	errno = saved;
 }
 
+/*
+ * A handler that lands during the set-up and calls in would wait for it
+ * (pthread_once) on its own thread: it is deferred like any other.
+ */
 static void shim_init(void)
 {
+	sigdefer_enter();
 	pthread_once(&init_once, do_init);
+	sigdefer_leave();
 }
 
 __attribute__((constructor)) static void shim_constructor(void)
@@ -680,22 +688,53 @@ SHIM_EXPORT ssize_t __readlinkat_chk(int dirfd, const char *path, char *buf,
 	return real.readlinkat_chk(dirfd, path, buf, len, buflen);
 }
 
-/* ---- trap mode: the program's own SIGSYS handler is chained to -------- */
+/* ---- signal handlers: deferred while the shim runs (sigdefer.h) ------ */
 
 SHIM_EXPORT SHIM_NO_TSAN int sigaction(int sig, const struct sigaction *act,
 				       struct sigaction *old)
 {
+	/* trap mode chains the program's own SIGSYS handler */
 	if (unlikely(sig == SIGSYS) && trap_active())
 		return trap_sigaction(act, old);
-	return real.sigaction(sig, act, old);
+	/* a vfork child shares our memory but not our dispositions */
+	if (unlikely(in_vfork_child()))
+		return real.sigaction(sig, act, old);
+	return sigdefer_sigaction(sig, act, old);
+}
+
+sighandler_t bsd_signal(int sig, sighandler_t handler);
+
+/* signal(), bsd_signal() and sysv_signal() as glibc defines them */
+static sighandler_t signal_as(int sig, sighandler_t handler, int flags,
+			      bool mask_self)
+{
+	struct sigaction act = { .sa_handler = handler, .sa_flags = flags };
+	struct sigaction old;
+
+	if (sig < 1 || sig >= NSIG || handler == SIG_ERR) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
+	sigemptyset(&act.sa_mask);
+	if (mask_self)
+		sigaddset(&act.sa_mask, sig);
+	if (sigaction(sig, &act, &old))
+		return SIG_ERR;
+	return old.sa_handler;
 }
 
 SHIM_EXPORT SHIM_NO_TSAN sighandler_t signal(int sig, sighandler_t handler)
 {
-	struct sigaction act = { .sa_handler = handler }, old;
+	return signal_as(sig, handler, SA_RESTART, true);
+}
 
-	if (likely(sig != SIGSYS) || !trap_active())
-		return real.signal(sig, handler);
-	trap_sigaction(&act, &old);
-	return old.sa_handler;
+SHIM_EXPORT SHIM_NO_TSAN sighandler_t bsd_signal(int sig, sighandler_t handler)
+{
+	return signal_as(sig, handler, SA_RESTART, true);
+}
+
+SHIM_EXPORT SHIM_NO_TSAN sighandler_t sysv_signal(int sig,
+						  sighandler_t handler)
+{
+	return signal_as(sig, handler, SA_RESETHAND | SA_NODEFER, false);
 }

@@ -204,14 +204,6 @@ static SHIM_NO_TSAN int fb_sigaction(int sig, const struct sigaction *act,
 	return -1;
 }
 
-static SHIM_NO_TSAN sighandler_t fb_signal(int sig, sighandler_t handler)
-{
-	if (!resolve_once() && real.signal != fb_signal)
-		return real.signal(sig, handler);
-	errno = ENOSYS;
-	return SIG_ERR;
-}
-
 struct shim_libc real = {
 	.open = fb_open,
 	.open64 = fb_open,
@@ -235,7 +227,6 @@ struct shim_libc real = {
 	.readlink_chk = fb_readlink_chk,
 	.readlinkat_chk = fb_readlinkat_chk,
 	.sigaction = fb_sigaction,
-	.signal = fb_signal,
 };
 
 /* A symbol this libc lacks (e.g. closefrom before glibc 2.34) keeps its fallback. */
@@ -275,7 +266,6 @@ SHIM_NO_TSAN void libc_init(void)
 	RESOLVE(readlink_chk, "__readlink_chk");
 	RESOLVE(readlinkat_chk, "__readlinkat_chk");
 	RESOLVE(sigaction, "sigaction");
-	RESOLVE(signal, "signal");
 	resolving = 0;
 	errno = saved;
 }

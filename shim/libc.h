@@ -41,7 +41,6 @@ struct shim_libc {
 				  size_t len, size_t buflen);
 	int (*sigaction)(int sig, const struct sigaction *act,
 			 struct sigaction *old);
-	sighandler_t (*signal)(int sig, sighandler_t handler);
 };
 
 extern struct shim_libc real __attribute__((visibility("hidden")));

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "report.h"
 #include "request.h"
+#include "sigdefer.h"
 
 #define NREQ 64	/* VFIO_BASE + 0..63: every container request type1 refuses too */
 #define NERR 8	/* distinct errnos kept per request */
@@ -252,9 +253,9 @@ int report_write(const char *path)
 	    (unsigned long long)st.other);
 	diffs = put_differences(&b);
 	put(&b, "},\"peak_mappings\":%u,\"peak_mapped_bytes\":%llu,"
-		"\"refused\":%llu,\"differences_hit\":%llu,\"strict_ok\":%s}",
+		"\"signals_deferred\":%lu,\"refused\":%llu,\"differences_hit\":%llu,\"strict_ok\":%s}",
 	    st.peak_mappings, (unsigned long long)st.peak_bytes,
-	    (unsigned long long)refused, (unsigned long long)diffs,
+	    sigdefer_count(), (unsigned long long)refused, (unsigned long long)diffs,
 	    refused || diffs || st.fallback ? "false" : "true");
 	if (b.full)
 		return -ENOSPC;

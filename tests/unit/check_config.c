@@ -176,7 +176,7 @@ START_TEST(test_report_json_line)
 	ck_assert_ptr_nonnull(strstr(line, "\"VFIO_IOMMU_MAP_DMA\":{\"class\":\"translated\",\"count\":3,\"ok\":1,\"errors\":{\"EEXIST\":2}}"));
 	ck_assert_ptr_nonnull(strstr(line, "\"VFIO_BASE+30\":{\"class\":\"refused\",\"count\":1"));
 	ck_assert_ptr_nonnull(strstr(line, "\"update_vaddr\":1"));
-	ck_assert_ptr_nonnull(strstr(line, "\"peak_mappings\":3,\"peak_mapped_bytes\":12288"));
+	ck_assert_ptr_nonnull(strstr(line, "\"peak_mappings\":3,\"peak_mapped_bytes\":12288,\"signals_deferred\":0,"));
 	ck_assert_ptr_nonnull(strstr(line, "\"refused\":1,\"differences_hit\":1,\"strict_ok\":false}\n"));
 	/* appended: one line per write */
 	ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
