@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "container_group.h"
+#include "fdroom.h"
 #include "group.h"
 #include "log.h"
 #include "vfiodev.h"
@@ -93,6 +94,7 @@ static int bind_new(int fd, struct shim_obj *obj)
 
 int group_attach(struct group *g)
 {
+	struct fdroom room;
 	struct private_fd *p;
 	int gfd, fd, rc;
 
@@ -101,7 +103,10 @@ int group_attach(struct group *g)
 	gfd = obj_fd(&g->obj);
 	if (gfd < 0)
 		return -EBADF;
-	fd = vfiodev_open_any_device(gfd, g->no);
+	/* an fd type1 does not need: out of the program's way (fdroom.h) */
+	fdroom_enter(&room);
+	fd = fdroom_place(&room, vfiodev_open_any_device(gfd, g->no));
+	fdroom_leave(&room);
 	if (fd < 0)
 		return fd;
 	p = calloc(1, sizeof(*p));
@@ -256,12 +261,16 @@ int group_get_device_fd(struct group *g, int group_fd, const char *name)
 static void group_last_close(struct shim_obj *obj)
 {
 	struct group *g = (struct group *)obj;
+	struct fdroom room;
 	int released;
 
 	if (!g->c || g->ndevices)
 		return;
 	group_detach(g);
+	/* the probe needs an fd even when the program has none left */
+	fdroom_enter(&room);
 	released = vfiodev_group_released(g->no);
+	fdroom_leave(&room);
 	shim_dbg(SHIM_CAT_FD, "group %d: last fd closed, %s", g->no,
 		 released > 0 ? "released" : "still held elsewhere");
 	/*

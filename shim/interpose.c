@@ -212,6 +212,9 @@ static int open_container(int dirfd, const char *path, int flags, mode_t mode)
 		return fd;
 	}
 	shim_unlock();
+	/* the program's own shortage of fds: type1's open meets it too */
+	if (fd == -EMFILE || fd == -ENFILE)
+		return to_libc(fd);
 	if (shim_config.fallback == SHIM_FALLBACK_NEVER) {
 		shim_err(SHIM_CAT_INIT,
 			 "%s: /dev/iommu unusable (%s) and "

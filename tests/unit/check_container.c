@@ -13,6 +13,7 @@
 #include <linux/vfio.h>
 
 #include "config.h"
+#include "failalloc.h"
 #include "container.h"
 #include "fake_kernel.h"
 #include "group.h"
@@ -925,6 +926,78 @@ START_TEST(test_fail_nth_record_matches_kernel)
 }
 END_TEST
 
+/*
+ * Allocation failures, each allocation in turn: every call answers as
+ * without the failure or -ENOMEM (what type1 answers when it cannot
+ * allocate), and afterwards the record equals the kernel and the container
+ * still works.
+ */
+#define FA_MAPS 1030 /* past one chunk of the record's nodes */
+#define FA_OPS (FA_MAPS + 6)
+
+static void fa_sequence(long *rc)
+{
+	uint64_t bits[16] = { 0 }, size;
+	int i, k = 0;
+
+	for (i = 0; i < FA_MAPS; i++)
+		rc[k++] = map_rw(0x100000 + (uint64_t)i * SZ_4K, SZ_4K);
+	rc[k++] = dirty(VFIO_IOMMU_DIRTY_PAGES_FLAG_START);
+	rc[k++] = get_bitmap(0x100000, 64 * SZ_4K, SZ_4K, bits, sizeof(bits));
+	rc[k++] = dirty(VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP);
+	rc[k++] = unmap(0x101000, 2 * SZ_4K, 0, &size);
+	rc[k++] = map_rw(0x101000, SZ_4K);
+	rc[k++] = unmap(0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &size);
+}
+
+START_TEST(test_fail_nth_allocation)
+{
+	static long want[FA_OPS], got[FA_OPS];
+	unsigned int n, calls;
+	long rc;
+	int i;
+
+	set_iommu();
+	fa_sequence(want);
+	for (n = 1;; n++) {
+		teardown();
+		setup();
+		join();
+		/* SET_IOMMU itself: ENOMEM leaves it unset, and it can be redone */
+		failalloc_arm(n);
+		rc = ioc_val(VFIO_SET_IOMMU, fixture_type);
+		failalloc_arm(0);
+		ck_assert_msg(rc == 0 || rc == -ENOMEM, "n %u: SET_IOMMU %ld", n,
+			      rc);
+		if (rc)
+			ck_assert_int_eq(ioc_val(VFIO_SET_IOMMU, fixture_type),
+					 0);
+		failalloc_arm(n);
+		fa_sequence(got);
+		calls = failalloc_calls;
+		failalloc_arm(0);
+		for (i = 0; i < FA_OPS; i++)
+			ck_assert_msg(got[i] == want[i] || got[i] == -ENOMEM,
+				      "n %u: call %d answered %ld, not %ld or "
+				      "ENOMEM",
+				      n, i, got[i], want[i]);
+		ck_assert_msg(record_bytes(&c->maps) ==
+				      fake_mapped_bytes(c->ioas_id),
+			      "n %u: record %llu kernel %llu", n,
+			      (unsigned long long)record_bytes(&c->maps),
+			      (unsigned long long)fake_mapped_bytes(c->ioas_id));
+		ck_assert_int_eq(map_rw(0x900000, SZ_4K), 0);
+		ck_assert_int_eq(unmap(0, 0, VFIO_DMA_UNMAP_FLAG_ALL, NULL), 0);
+		ck_assert_int_eq(fake_mapped_bytes(c->ioas_id), 0);
+		/* the sequence made fewer allocations than n: every one was failed */
+		if (calls < n)
+			break;
+	}
+	/* the record's chunks and their index, the dirty bitmaps, ... */
+	ck_assert_uint_gt(n, 3);
+}
+END_TEST
+
 #define ROWS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Rows type1 answers alike for TYPE1 and TYPE1v2: run under both. */
@@ -954,6 +1027,7 @@ static void add_both_types(TCase *t)
 	tcase_add_test(t, test_group_close_held_elsewhere_keeps);
 	tcase_add_test(t, test_shared_unmap_reaches_other_process_mappings);
 	tcase_add_test(t, test_fail_nth_record_matches_kernel);
+	tcase_add_test(t, test_fail_nth_allocation);
 	tcase_set_timeout(t, 120);
 }
 
