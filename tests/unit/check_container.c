@@ -895,7 +895,7 @@ END_TEST
 
 START_TEST(test_fail_nth_record_matches_kernel)
 {
-	static const int errs[] = { ENOMEM, EFAULT, EINVAL, EBUSY };
+	static const int errs[] = { ENOMEM, EAGAIN, EFAULT, EINVAL, EBUSY };
 	unsigned int n, base;
 	size_t e;
 	int i;
