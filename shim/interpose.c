@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/vfio.h>
@@ -22,6 +23,7 @@
 #include "vfiocompat.h"
 #include "config.h"
 #include "container.h"
+#include "dmabuf.h"
 #include "fdlife.h"
 #include "fdtable.h"
 #include "group.h"
@@ -483,6 +485,47 @@ SHIM_EXPORT int ioctl(int fd, unsigned long request, ...)
 	return ioctl_vfio(fd, request, arg);
 }
 #endif
+
+/* ---- mmap: where the program maps device BARs (see dmabuf.h) ---------- */
+
+/*
+ * Another fd costs one load of the fd table; the table of device mmaps is
+ * looked at only while it holds something (a MAP_FIXED may replace one).
+ */
+static inline void *mmapped(void *p, size_t len, int flags, int fd, off_t off)
+{
+	if (unlikely(p != MAP_FAILED &&
+		     (fdtable_kind(fd) == SHIM_DEVICE ||
+		      ((flags & MAP_FIXED) &&
+		       atomic_load_explicit(&dmabuf_nmmaps,
+					    memory_order_relaxed)))))
+		dmabuf_note_mmap(p, len, fd, off);
+	return p;
+}
+
+SHIM_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
+		       off_t off)
+{
+	return mmapped(real.mmap(addr, len, prot, flags, fd, off), len, flags,
+		       fd, off);
+}
+
+SHIM_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd,
+			 off64_t off)
+{
+	return mmapped(real.mmap(addr, len, prot, flags, fd, off), len, flags,
+		       fd, off);
+}
+
+SHIM_EXPORT int munmap(void *addr, size_t len)
+{
+	int rc = real.munmap(addr, len);
+
+	if (unlikely(!rc && atomic_load_explicit(&dmabuf_nmmaps,
+						 memory_order_relaxed)))
+		dmabuf_note_munmap(addr, len);
+	return rc;
+}
 
 /* ---- fd lifetime ----------------------------------------------------- */
 
