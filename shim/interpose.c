@@ -489,16 +489,23 @@ SHIM_EXPORT int ioctl(int fd, unsigned long request, ...)
 /* ---- mmap: where the program maps device BARs (see dmabuf.h) ---------- */
 
 /*
- * Another fd costs one load of the fd table; the table of device mmaps is
- * looked at only while it holds something (a MAP_FIXED may replace one).
+ * Another fd costs one load of the fd table and a tail call; the table of
+ * device mmaps is looked at only while it holds something (a MAP_FIXED
+ * mmap may replace a noted one).
  */
-static inline void *mmapped(void *p, size_t len, int flags, int fd, off_t off)
+static inline bool mmap_noted(int flags, int fd)
 {
-	if (unlikely(p != MAP_FAILED &&
-		     (fdtable_kind(fd) == SHIM_DEVICE ||
-		      ((flags & MAP_FIXED) &&
-		       atomic_load_explicit(&dmabuf_nmmaps,
-					    memory_order_relaxed)))))
+	return fdtable_kind(fd) == SHIM_DEVICE ||
+	       ((flags & MAP_FIXED) &&
+		atomic_load_explicit(&dmabuf_nmmaps, memory_order_relaxed));
+}
+
+static __attribute__((noinline)) void *
+mmap_note(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	void *p = real.mmap(addr, len, prot, flags, fd, off);
+
+	if (p != MAP_FAILED)
 		dmabuf_note_mmap(p, len, fd, off);
 	return p;
 }
@@ -506,25 +513,33 @@ static inline void *mmapped(void *p, size_t len, int flags, int fd, off_t off)
 SHIM_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
 		       off_t off)
 {
-	return mmapped(real.mmap(addr, len, prot, flags, fd, off), len, flags,
-		       fd, off);
+	if (likely(!mmap_noted(flags, fd)))
+		return real.mmap(addr, len, prot, flags, fd, off);
+	return mmap_note(addr, len, prot, flags, fd, off);
 }
 
 SHIM_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd,
 			 off64_t off)
 {
-	return mmapped(real.mmap(addr, len, prot, flags, fd, off), len, flags,
-		       fd, off);
+	if (likely(!mmap_noted(flags, fd)))
+		return real.mmap(addr, len, prot, flags, fd, off);
+	return mmap_note(addr, len, prot, flags, fd, off);
+}
+
+static __attribute__((noinline)) int munmap_note(void *addr, size_t len)
+{
+	int rc = real.munmap(addr, len);
+
+	if (!rc)
+		dmabuf_note_munmap(addr, len);
+	return rc;
 }
 
 SHIM_EXPORT int munmap(void *addr, size_t len)
 {
-	int rc = real.munmap(addr, len);
-
-	if (unlikely(!rc && atomic_load_explicit(&dmabuf_nmmaps,
-						 memory_order_relaxed)))
-		dmabuf_note_munmap(addr, len);
-	return rc;
+	if (likely(!atomic_load_explicit(&dmabuf_nmmaps, memory_order_relaxed)))
+		return real.munmap(addr, len);
+	return munmap_note(addr, len);
 }
 
 /* ---- fd lifetime ----------------------------------------------------- */
