@@ -443,7 +443,7 @@ def check_dpdk(out):
     pin = re.search(r"VmPin:\s*(\d+)", fds)
     evs = read_trace(os.path.join(out, "ktrace-dpdk-shim.txt"))
     seg = between(evs, "E2E dpdk-shim start", "E2E dpdk-shim stopped")
-    lines, served, _ = shim_log(os.path.join(out, "shim-shim.log"))
+    lines, served, _, _ = shim_log(os.path.join(out, "shim-shim.log"))
     ops = container_ops(seg)
     maps = [x for x in ops if x[0] == "map"]
     ok(not [e for e in seg if e.ev == "vopen"] and maps and served,
@@ -564,7 +564,7 @@ def check_secondary(out):
     ok(popen and not [e for e in evs if e.ev == "vopen"],
        "nobody opened the real /dev/vfio/vfio (kernel probe; /dev/iommu was opened %d times)" % len(popen))
     sec_fd = ioctl_names([e for e in seg if e.tgid in spid], "fdioctl")
-    lines, _, _ = shim_log(os.path.join(out, "shim-secondary.log"))
+    lines, _, _, _ = shim_log(os.path.join(out, "shim-secondary.log"))
     calls = [l for l in lines if re.search(r": fd \d+ [A-Z_]+\(", l)]
     bad = [l for l in calls if re.search(r"= E[A-Z0-9]+$", l)]
     if calls:
