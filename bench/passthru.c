@@ -8,6 +8,9 @@
  *     tcgets     ioctl(TCGETS) on a pty
  *     openclose  open + close of a regular file
  *     dupclose   dup + close
+ *     mmapanon   mmap + munmap of one anonymous page
+ *     mmapfile   mmap + munmap of one page of a regular file (the shim
+ *                looks the fd up: it notes mmaps of device fds)
  *
  * Everything is set up before the loop and torn down after it, the same for
  * every N, so the difference between runs with N and 2N iterations is
@@ -23,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -42,7 +46,7 @@ int main(int argc, char **argv)
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: passthru "
-				"fionread|tcgets|openclose|dupclose N\n");
+				"fionread|tcgets|openclose|dupclose|mmapanon|mmapfile N\n");
 		return 2;
 	}
 	row = argv[1];
@@ -59,6 +63,26 @@ int main(int argc, char **argv)
 			return fail("posix_openpt");
 		for (i = 0; i < n; i++)
 			rc |= ioctl(fd, TCGETS, &t);
+	} else if (!strcmp(row, "mmapanon")) {
+		for (i = 0; i < n; i++) {
+			void *p = mmap(NULL, 4096, PROT_READ,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+			rc |= p == MAP_FAILED;
+			rc |= munmap(p, 4096);
+		}
+	} else if (!strcmp(row, "mmapfile")) {
+		FILE *f = tmpfile();
+
+		if (!f || ftruncate(fileno(f), 4096))
+			return fail("tmpfile");
+		fd = fileno(f);
+		for (i = 0; i < n; i++) {
+			void *p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+
+			rc |= p == MAP_FAILED;
+			rc |= munmap(p, 4096);
+		}
 	} else if (!strcmp(row, "openclose")) {
 		/* a regular file of our own, so nothing else changes it */
 		const char *dir = getenv("TMPDIR");

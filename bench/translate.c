@@ -8,6 +8,11 @@
  *     4k    a 4 KiB anonymous page at IOVA 4 GiB
  *     2m    one 2 MiB hugepage at IOVA 4 GiB
  *     1g    1 GiB of 2 MiB hugepages at IOVA 4 GiB
+ *     1m    1 MiB of anonymous 4 KiB pages at IOVA 4 GiB
+ *     bar   the edu device's BAR0 (1 MiB) mmapped, at IOVA 4 GiB: the
+ *           peer-to-peer map; where the container cannot map a BAR (the
+ *           kernel compat, or a kernel before 6.19 under the shim) the row
+ *           prints "row bar unsupported errno E" and the run goes on
  *     qemu  what QEMU does with 1 GiB of guest RAM: the RAM and BIOS sections
  *           of a q35 machine mapped (RAM below 768 KiB, two 128 KiB ROM
  *           shadows read-only, RAM from 1 MiB to 1 GiB, the 256 KiB BIOS
@@ -160,11 +165,31 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The edu device's BAR0 mmapped, *size its size. Exits on failure. */
+static uint8_t *map_bar0(uint64_t *size)
+{
+	struct vfio_region_info bar = {
+		.argsz = sizeof(bar),
+		.index = VFIO_PCI_BAR0_REGION_INDEX,
+	};
+	void *p;
+
+	if (ioctl(v.device, VFIO_DEVICE_GET_REGION_INFO, &bar))
+		check(-errno, "GET_REGION_INFO(BAR0)");
+	p = mmap(NULL, bar.size, PROT_READ | PROT_WRITE, MAP_SHARED, v.device,
+		 (off_t)bar.offset);
+	if (p == MAP_FAILED)
+		check(-errno, "mmap(BAR0)");
+	*size = bar.size;
+	return p;
+}
+
 static void run_row(const char *row, long k, int nsamples)
 {
 	uint64_t size = 0, t0, t1;
 	uint8_t *buf, *bios = NULL;
 	int qemu = !strcmp(row, "qemu");
+	int rc;
 	double sample[MAX_SAMPLES];
 	long i;
 	int j;
@@ -178,6 +203,19 @@ static void run_row(const char *row, long k, int nsamples)
 	} else if (!strcmp(row, "1g")) {
 		size = GiB;
 		buf = bench_alloc(size, 1);
+	} else if (!strcmp(row, "1m")) {
+		size = MiB;
+		buf = bench_alloc(size, 0);
+	} else if (!strcmp(row, "bar")) {
+		buf = map_bar0(&size);
+		rc = map(IOVA, size, buf, RW);
+		if (rc) {
+			printf("row bar unsupported errno %d\n", -rc);
+			fflush(stdout);
+			munmap(buf, size);
+			return;
+		}
+		check(unmap(IOVA, size), "UNMAP_DMA");
 	} else if (qemu) {
 		size = GiB;
 		buf = bench_alloc_ram(size);

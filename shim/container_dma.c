@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "container_priv.h"
+#include "dmabuf.h"
 #include "internal.h"
 #include "iommufd.h"
 #include "report.h"
@@ -43,6 +44,8 @@ static int map_dma_over_record(struct container *c, int fd,
 	if (!iova_valid(c, map->iova, map->iova + map->size - 1))
 		return -EINVAL;
 	rc = iommufd_compat_map_dma(fd, map);
+	if (rc == -EFAULT)
+		rc = dmabuf_map_dma(fd, c->ioas_id, map);
 	if (rc)
 		return type1_errno(rc);
 	while ((m = maptree_find(&c->maps, map->iova, map->size)))
@@ -125,6 +128,9 @@ SHIM_HOT long container_map_dma(struct container *c, int fd, void *arg)
 	}
 	/* the kernel's compat entry on our own IOAS: see iommufd.h */
 	rc = iommufd_compat_map_dma(fd, &map);
+	/* not pinnable: perhaps a device's BAR (peer-to-peer), see dmabuf.h */
+	if (unlikely(rc == -EFAULT))
+		rc = dmabuf_map_dma(fd, c->ioas_id, &map);
 	if (rc) {
 		maptree_remove(&c->maps, map.iova);
 		if (rc == -EFAULT)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/vfio.h>
@@ -22,6 +23,7 @@
 #include "vfiocompat.h"
 #include "config.h"
 #include "container.h"
+#include "dmabuf.h"
 #include "fdlife.h"
 #include "fdtable.h"
 #include "group.h"
@@ -494,6 +496,62 @@ SHIM_EXPORT int ioctl(int fd, unsigned long request, ...)
 	return ioctl_vfio(fd, request, arg);
 }
 #endif
+
+/* ---- mmap: where the program maps device BARs (see dmabuf.h) ---------- */
+
+/*
+ * Another fd costs one load of the fd table and a tail call; the table of
+ * device mmaps is looked at only while it holds something (a MAP_FIXED
+ * mmap may replace a noted one).
+ */
+static inline bool mmap_noted(int flags, int fd)
+{
+	return fdtable_kind(fd) == SHIM_DEVICE ||
+	       ((flags & MAP_FIXED) &&
+		atomic_load_explicit(&dmabuf_nmmaps, memory_order_relaxed));
+}
+
+static __attribute__((noinline)) void *
+mmap_note(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	void *p = real.mmap(addr, len, prot, flags, fd, off);
+
+	if (p != MAP_FAILED)
+		dmabuf_note_mmap(p, len, fd, off);
+	return p;
+}
+
+SHIM_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
+		       off_t off)
+{
+	if (likely(!mmap_noted(flags, fd)))
+		return real.mmap(addr, len, prot, flags, fd, off);
+	return mmap_note(addr, len, prot, flags, fd, off);
+}
+
+SHIM_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd,
+			 off64_t off)
+{
+	if (likely(!mmap_noted(flags, fd)))
+		return real.mmap(addr, len, prot, flags, fd, off);
+	return mmap_note(addr, len, prot, flags, fd, off);
+}
+
+static __attribute__((noinline)) int munmap_note(void *addr, size_t len)
+{
+	int rc = real.munmap(addr, len);
+
+	if (!rc)
+		dmabuf_note_munmap(addr, len);
+	return rc;
+}
+
+SHIM_EXPORT int munmap(void *addr, size_t len)
+{
+	if (likely(!atomic_load_explicit(&dmabuf_nmmaps, memory_order_relaxed)))
+		return real.munmap(addr, len);
+	return munmap_note(addr, len);
+}
 
 /* ---- fd lifetime ----------------------------------------------------- */
 

@@ -227,3 +227,42 @@ int iommufd_compat_cache_coherent(int fd)
 	return done(real.ioctl(fd, tagged(VFIO_CHECK_EXTENSION), VFIO_DMA_CC_IOMMU),
 		    "compat CHECK_EXTENSION(DMA_CC)");
 }
+
+/* ---- IOMMU_IOAS_MAP_FILE (6.13; a VFIO PCI dma-buf since 6.19) --------- */
+
+/*
+ * The uAPI struct, spelled here because the build's headers may predate it
+ * (command 0x8f of the ';' type, 40 bytes).
+ */
+struct ioas_map_file_cmd {
+	uint32_t size;
+	uint32_t flags;
+	uint32_t ioas_id;
+	int32_t fd;
+	uint64_t start;
+	uint64_t length;
+	uint64_t iova;
+};
+_Static_assert(sizeof(struct ioas_map_file_cmd) == 40, "map_file layout");
+
+#define SHIM_IOMMU_IOAS_MAP_FILE _IO(IOMMUFD_TYPE, 0x8f)
+
+int iommufd_ioas_map_file(int fd, uint32_t ioas_id, int file_fd,
+			  uint64_t start, uint64_t length, uint64_t iova,
+			  bool writeable)
+{
+	struct ioas_map_file_cmd cmd = {
+		.size = sizeof(cmd),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 (writeable ? IOMMU_IOAS_MAP_WRITEABLE : 0),
+		.ioas_id = ioas_id,
+		.fd = file_fd,
+		.start = start,
+		.length = length,
+		.iova = iova,
+	};
+
+	return done(real.ioctl(fd, tagged(SHIM_IOMMU_IOAS_MAP_FILE), &cmd),
+		    "IOAS_MAP_FILE(fd=%d iova=%#llx length=%#llx)", file_fd,
+		    (unsigned long long)iova, (unsigned long long)length);
+}

@@ -69,4 +69,13 @@ int iommufd_compat_unmap_dma(int fd, struct vfio_iommu_type1_dma_unmap *unmap);
 /* Whether every domain of the compat IOAS enforces cache coherency (compat CHECK_EXTENSION). */
 int iommufd_compat_cache_coherent(int fd);
 
+/*
+ * IOMMU_IOAS_MAP_FILE at a fixed iova, readable and (writeable) writable:
+ * length bytes of file_fd from byte start. The kernel keeps its own
+ * reference to the file (a dma-buf since 6.19), so the caller may close it.
+ */
+int iommufd_ioas_map_file(int fd, uint32_t ioas_id, int file_fd,
+			  uint64_t start, uint64_t length, uint64_t iova,
+			  bool writeable);
+
 #endif /* SHIM_IOMMUFD_H */

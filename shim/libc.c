@@ -195,6 +195,21 @@ static ssize_t fb_readlinkat_chk(int dirfd, const char *path, char *buf,
 	return fb_readlinkat(dirfd, path, buf, len < buflen ? len : buflen);
 }
 
+static void *fb_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		     off_t off)
+{
+	if (!resolve_once() && real.mmap != fb_mmap)
+		return real.mmap(addr, len, prot, flags, fd, off);
+	return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+}
+
+static int fb_munmap(void *addr, size_t len)
+{
+	if (!resolve_once() && real.munmap != fb_munmap)
+		return real.munmap(addr, len);
+	return syscall(SYS_munmap, addr, len);
+}
+
 static SHIM_NO_TSAN int fb_sigaction(int sig, const struct sigaction *act,
 			struct sigaction *old)
 {
@@ -226,6 +241,8 @@ struct shim_libc real = {
 	.readlinkat = fb_readlinkat,
 	.readlink_chk = fb_readlink_chk,
 	.readlinkat_chk = fb_readlinkat_chk,
+	.mmap = fb_mmap,
+	.munmap = fb_munmap,
 	.sigaction = fb_sigaction,
 };
 
@@ -265,6 +282,8 @@ SHIM_NO_TSAN void libc_init(void)
 	RESOLVE(readlinkat, "readlinkat");
 	RESOLVE(readlink_chk, "__readlink_chk");
 	RESOLVE(readlinkat_chk, "__readlinkat_chk");
+	RESOLVE(mmap, "mmap");
+	RESOLVE(munmap, "munmap");
 	RESOLVE(sigaction, "sigaction");
 	resolving = 0;
 	errno = saved;

@@ -39,6 +39,9 @@ struct shim_libc {
 				size_t buflen);
 	ssize_t (*readlinkat_chk)(int dirfd, const char *path, char *buf,
 				  size_t len, size_t buflen);
+	void *(*mmap)(void *addr, size_t len, int prot, int flags, int fd,
+		      off_t off);
+	int (*munmap)(void *addr, size_t len);
 	int (*sigaction)(int sig, const struct sigaction *act,
 			 struct sigaction *old);
 };

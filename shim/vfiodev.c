@@ -102,3 +102,68 @@ void vfiodev_close(int fd)
 {
 	real.close(fd);
 }
+
+/*
+ * The region of a device holding [offset, offset + len) of the device fd, as
+ * an mmap of it would see it: BARs only (indexes 0-5), which is all a
+ * dma-buf can export. Asked of GET_REGION_INFO rather than assumed from
+ * vfio-pci's offset layout.
+ */
+int vfiodev_bar_at(int device_fd, uint64_t offset, uint64_t len,
+		   uint32_t *index, uint64_t *bar_offset)
+{
+	struct vfio_region_info info;
+	uint32_t i;
+
+	for (i = VFIO_PCI_BAR0_REGION_INDEX; i <= VFIO_PCI_BAR5_REGION_INDEX;
+	     i++) {
+		info = (struct vfio_region_info){ .argsz = sizeof(info),
+						  .index = i };
+		if (real.ioctl(device_fd, tagged(VFIO_DEVICE_GET_REGION_INFO),
+			       &info) < 0)
+			return -errno;
+		if (offset < info.offset || offset - info.offset >= info.size ||
+		    len > info.size - (offset - info.offset))
+			continue;
+		*index = i;
+		*bar_offset = offset - info.offset;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/*
+ * VFIO_DEVICE_FEATURE_DMA_BUF (6.19, GET only): the uAPI, spelled here
+ * because the build's headers may predate it.
+ */
+#define SHIM_FEATURE_DMA_BUF 11
+
+struct feature_dma_buf {
+	struct vfio_device_feature hdr;
+	uint32_t region_index;
+	uint32_t open_flags;
+	uint32_t flags;
+	uint32_t nr_ranges;
+	struct {
+		uint64_t offset;
+		uint64_t length;
+	} range;
+};
+_Static_assert(sizeof(struct feature_dma_buf) == 8 + 16 + 16, "dma_buf layout");
+
+int vfiodev_feature_dma_buf(int device_fd, uint32_t index, uint64_t offset,
+			    uint64_t len)
+{
+	struct feature_dma_buf req = {
+		.hdr = { .argsz = sizeof(req),
+			 .flags = VFIO_DEVICE_FEATURE_GET |
+				  SHIM_FEATURE_DMA_BUF },
+		.region_index = index,
+		.open_flags = O_RDWR | O_CLOEXEC,
+		.nr_ranges = 1,
+		.range = { .offset = offset, .length = len },
+	};
+	int fd = real.ioctl(device_fd, tagged(VFIO_DEVICE_FEATURE), &req);
+
+	return fd < 0 ? -errno : fd;
+}

@@ -8,6 +8,7 @@
 #define SHIM_VFIODEV_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* The group number of a group fd, from its /dev/vfio/N path. */
 int vfiodev_group_number(int group_fd);
@@ -33,6 +34,20 @@ int vfiodev_group_unset_container(int group_fd);
  * 1 released, 0 held elsewhere, or -errno.
  */
 int vfiodev_group_released(int group_no);
+
+/*
+ * The BAR (index 0-5) of a device holding [offset, offset + len) of its fd's
+ * file offsets: its index and the offset inside it, or -ENOENT.
+ */
+int vfiodev_bar_at(int device_fd, uint64_t offset, uint64_t len,
+		   uint32_t *index, uint64_t *bar_offset);
+
+/*
+ * VFIO_DEVICE_FEATURE GET DMA_BUF (6.19): a new dma-buf fd (O_CLOEXEC) for
+ * [offset, offset + len) of BAR index, or -errno (-ENOTTY before 6.19).
+ */
+int vfiodev_feature_dma_buf(int device_fd, uint32_t index, uint64_t offset,
+			    uint64_t len);
 
 /* Close an fd the shim opened. */
 void vfiodev_close(int fd);

@@ -497,3 +497,98 @@ int conf_drop_cap(int cap)
 	d[cap / 32].inheritable &= ~(1u << (cap % 32));
 	return syscall(SYS_capset, &h, d);
 }
+
+/* ---- dirty pages ---- */
+
+struct vt_res dirty_flags(const char *name, int c, uint32_t argsz, uint32_t flags)
+{
+	struct vfio_iommu_type1_dirty_bitmap d = { .argsz = argsz, .flags = flags };
+	char call[96];
+	struct vt_res r = VT_DO(ioctl(c, VFIO_IOMMU_DIRTY_PAGES, &d));
+
+	snprintf(call, sizeof(call), "DIRTY_PAGES(argsz=%u,flags=0x%x)", argsz, flags);
+	out(name, call, r, 0, NULL);
+	return r;
+}
+
+/* The bitmap's words as type1 left them, in hex. */
+static void sb_add_bitmap(struct sbuf *sb, const uint64_t bm[BM_WORDS])
+{
+	for (int i = 0; i < BM_WORDS; i++)
+		sb_add(sb, "%s%016llx", i ? "," : "", (unsigned long long)bm[i]);
+}
+
+/*
+ * GET_BITMAP over [iova, iova+size) with a pattern-filled bitmap: type1
+ * writes whole u64 words per mapping and ORs the low bits it shifts over,
+ * so the final words show exactly which user bits it kept.
+ */
+struct vt_res dirty_get(const char *name, int c, int argsz_delta,
+			    uint64_t iova, uint64_t size, uint64_t pgsize,
+			    uint64_t bmsize, int null_data, uint64_t fill)
+{
+	struct {
+		struct vfio_iommu_type1_dirty_bitmap d;
+		struct vfio_iommu_type1_dirty_bitmap_get g;
+	} __attribute__((packed)) q;
+	uint64_t bm[BM_WORDS];
+	struct sbuf sb;
+	char call[192];
+	struct vt_res r;
+
+	for (int i = 0; i < BM_WORDS; i++)
+		bm[i] = fill;
+	memset(&q, 0, sizeof(q));
+	q.d.argsz = (uint32_t)((int)sizeof(q) + argsz_delta);
+	q.d.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
+	q.g.iova = iova;
+	q.g.size = size;
+	q.g.bitmap.pgsize = pgsize;
+	q.g.bitmap.size = bmsize;
+	q.g.bitmap.data = null_data ? NULL : (void *)bm;
+	r = VT_DO(ioctl(c, VFIO_IOMMU_DIRTY_PAGES, &q));
+	snprintf(call, sizeof(call),
+		 "DIRTY_PAGES(GET_BITMAP,argsz=%u,iova=0x%llx,size=0x%llx,pgsize=0x%llx,bmsize=0x%llx%s)",
+		 q.d.argsz, (unsigned long long)iova, (unsigned long long)size,
+		 (unsigned long long)pgsize, (unsigned long long)bmsize,
+		 null_data ? ",data=NULL" : "");
+	sb_init(&sb);
+	sb_add(&sb, "bitmap=");
+	sb_add_bitmap(&sb, bm);
+	out(name, call, r, 0, "%s", sb.s);
+	return r;
+}
+
+struct vt_res unmap_dirty(const char *name, int c, uint32_t flags, uint64_t iova,
+			      uint64_t size, uint64_t pgsize, uint64_t bmsize)
+{
+	struct {
+		struct vfio_iommu_type1_dma_unmap u;
+		struct vfio_bitmap b;
+	} __attribute__((packed)) q;
+	uint64_t bm[BM_WORDS];
+	struct sbuf sb;
+	char call[192];
+	struct vt_res r;
+
+	for (int i = 0; i < BM_WORDS; i++)
+		bm[i] = PAT;
+	memset(&q, 0, sizeof(q));
+	q.u.argsz = sizeof(q);
+	q.u.flags = flags;
+	q.u.iova = iova;
+	q.u.size = size;
+	q.b.pgsize = pgsize;
+	q.b.size = bmsize;
+	q.b.data = (void *)bm;
+	r = VT_DO(ioctl(c, VFIO_IOMMU_UNMAP_DMA, &q));
+	snprintf(call, sizeof(call),
+		 "UNMAP_DMA(argsz=%u,flags=0x%x,iova=0x%llx,size=0x%llx,pgsize=0x%llx,bmsize=0x%llx)",
+		 q.u.argsz, flags, (unsigned long long)iova, (unsigned long long)size,
+		 (unsigned long long)pgsize, (unsigned long long)bmsize);
+	sb_init(&sb);
+	sb_add(&sb, "size=0x%llx bitmap=", (unsigned long long)q.u.size);
+	sb_add_bitmap(&sb, bm);
+	out(name, call, r, 0, "%s", sb.s);
+	return r;
+}

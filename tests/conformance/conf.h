@@ -98,6 +98,19 @@ int stage_up(struct stage *s, int upto, int type);
 int conf_drop_cap(int cap);
 void stage_down(struct stage *s);
 
+/* ---- dirty pages (type1's bitmap: BM_WORDS u64 words, filled first) ---- */
+#define BM_WORDS 4
+#define PAT 0xa5a5a5a5a5a5a5a5ULL
+/* DIRTY_PAGES with only argsz and flags. */
+struct vt_res dirty_flags(const char *name, int c, uint32_t argsz, uint32_t flags);
+/* DIRTY_PAGES GET_BITMAP; prints the words as type1 left them. */
+struct vt_res dirty_get(const char *name, int c, int argsz_delta, uint64_t iova,
+			uint64_t size, uint64_t pgsize, uint64_t bmsize, int null_data,
+			uint64_t fill);
+/* UNMAP_DMA with a vfio_bitmap (GET_DIRTY_BITMAP and its misuses). */
+struct vt_res unmap_dirty(const char *name, int c, uint32_t flags, uint64_t iova,
+			  uint64_t size, uint64_t pgsize, uint64_t bmsize);
+
 extern const uint32_t RW;
 #define PG 0x1000ULL
 

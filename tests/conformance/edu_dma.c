@@ -22,6 +22,8 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,11 +146,48 @@ static void check_blocked(const char *name, struct edu *e, uint8_t *va, uint64_t
 	     is_zero(va) ? "untouched" : "written");
 }
 
+/*
+ * mmap a device region with one page of known memory after it (trailer_prot:
+ * PROT_NONE, or read-write anonymous RAM), named NAME and NAME"T", so a map
+ * that runs past the region's end meets the same thing in every column.
+ */
+static void *map_region(const char *name, int fd, uint64_t off, size_t size,
+			int trailer_prot)
+{
+	char tname[16];
+	uint8_t *r;
+
+	r = mmap(NULL, size + PG, trailer_prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (r == MAP_FAILED)
+		return NULL;
+	if (mmap(r, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, off) ==
+	    MAP_FAILED) {
+		munmap(r, size + PG);
+		return NULL;
+	}
+	if (trailer_prot != PROT_NONE)
+		memset(r + size, 0, PG);
+	snprintf(tname, sizeof(tname), "%sT", name);
+	buf_register(name, r, size);
+	buf_register(tname, r + size, PG);
+	return r;
+}
+
+/* PCI_COMMAND through the config region: set and clear bits. */
+static int pci_command(int fd, uint64_t cfg_off, uint16_t set, uint16_t clear)
+{
+	uint16_t cmd = 0;
+
+	if (pread(fd, &cmd, 2, cfg_off + 4) != 2)
+		return -1;
+	cmd = (uint16_t)((cmd | set) & ~clear);
+	return pwrite(fd, &cmd, 2, cfg_off + 4) == 2 ? 0 : -1;
+}
+
 static int edu_open(struct edu *e, int g)
 {
 	struct vfio_region_info cfg = { .argsz = sizeof(cfg), .index = VFIO_PCI_CONFIG_REGION_INDEX };
 	struct vfio_region_info bar = { .argsz = sizeof(bar), .index = VFIO_PCI_BAR0_REGION_INDEX };
-	uint16_t cmd = 0;
 	struct vt_res r;
 	void *p;
 
@@ -167,19 +206,16 @@ static int edu_open(struct edu *e, int g)
 	if (r.rc < 0 || !(bar.flags & VFIO_REGION_INFO_FLAG_MMAP))
 		return -1;
 	e->cfg_off = cfg.offset;
-	p = mmap(NULL, bar.size, PROT_READ | PROT_WRITE, MAP_SHARED, e->fd, bar.offset);
-	if (p == MAP_FAILED) {
+	/* RAM after the BAR: a map running past its end meets pinnable memory */
+	p = map_region("BAR0", e->fd, bar.offset, bar.size, PROT_READ | PROT_WRITE);
+	if (!p) {
 		note("mmap_bar0", "mmap(BAR0) failed");
 		return -1;
 	}
 	e->bar0 = p;
 	e->bar0_size = bar.size;
-	buf_register("BAR0", p, bar.size);
 	/* vfio-pci leaves memory decoding and bus mastering to the user */
-	if (pread(e->fd, &cmd, 2, e->cfg_off + 4) != 2)
-		return -1;
-	cmd |= 0x6;
-	if (pwrite(e->fd, &cmd, 2, e->cfg_off + 4) != 2)
+	if (pci_command(e->fd, e->cfg_off, 0x6, 0))
 		return -1;
 	*(volatile uint32_t *)(e->bar0 + EDU_LIVE) = 0x12345678;
 	note("edu_id", "id=0x%08x liveness=0x%08x", rd32(e, EDU_ID), rd32(e, EDU_LIVE));
@@ -189,7 +225,7 @@ static int edu_open(struct edu *e, int g)
 static void edu_close(struct edu *e)
 {
 	if (e->bar0)
-		munmap((void *)e->bar0, e->bar0_size);
+		munmap((void *)e->bar0, e->bar0_size + PG);
 	close(e->fd);
 }
 
@@ -367,6 +403,262 @@ down:
 }
 
 /*
+ * Device BARs as DMA memory (peer-to-peer): MAP_DMA of vaddrs inside mmaps
+ * of device regions, which type1 maps by PFN without pinning. edu's BAR0
+ * and the NIC's BAR0 (same region index, the NIC's group in a second
+ * container) are mapped whole, in part and read-only; edu then reads the
+ * NIC's receive-address registers (its MAC address, never zero) through
+ * the IOMMU, which shows that each IOVA reaches the right device.
+ */
+#define IOVA_BAR 0x1000000ULL	/* edu's BAR0, whole */
+#define IOVA_BP 0x1200000ULL	/* edu's BAR0, 4 pages from 0x10000 */
+#define IOVA_BR 0x1300000ULL	/* edu's BAR0, one page, read-only */
+#define IOVA_NIC 0x1400000ULL	/* the NIC's BAR0, whole */
+#define IOVA_NP 0x1500000ULL	/* the NIC's BAR0, the page at 0x5000 */
+#define IOVA_X 0x1600000ULL	/* RAM, where edu copies what it read */
+#define IOVA_B2 0x1700000ULL	/* edu's BAR0 page 0 a second time */
+#define IOVA_BT 0x1800000ULL	/* edu's last BAR0 page and the RAM after it */
+#define IOVA_NT 0x1900000ULL	/* the NIC's last BAR0 page and the PROT_NONE page after it */
+#define IOVA_NC 0x1a00000ULL	/* the NIC's BAR0 after its device fd is closed */
+#define IOVA_PF 0x1b00000ULL	/* a PFNMAP of no VFIO device */
+#define NIC_RAL0 0x5400		/* e1000e receive address 0: the MAC */
+
+struct nic {
+	int g, c, fd;
+	volatile uint8_t *bar0;
+	size_t size;
+	uint64_t cfg_off;
+};
+
+/* The NIC's group in a container of its own, its BAR0 mmapped, memory on. */
+static int nic_open(struct nic *n, int type)
+{
+	struct vfio_region_info cfg = { .argsz = sizeof(cfg), .index = VFIO_PCI_CONFIG_REGION_INDEX };
+	struct vfio_region_info bar = { .argsz = sizeof(bar), .index = VFIO_PCI_BAR0_REGION_INDEX };
+	struct vt_res r;
+
+	n->fd = -1;
+	n->bar0 = NULL;
+	r = VT_DO(n->g = open_group(vt_nic_group()));
+	out("nic.open_group", "open(nic group)", r, 1, NULL);
+	n->c = open_container();
+	p_set_container("nic.set_container", n->g, n->c);
+	p_set_iommu("nic.set_iommu", n->c, (unsigned long)type);
+	r = VT_DO(vt_group_get_device_fd(n->g, vt_nic_bdf()));
+	out("nic.get_device_fd", "GROUP_GET_DEVICE_FD(nic)", r, 1, NULL);
+	if (r.rc < 0)
+		return -1;
+	n->fd = r.rc;
+	r = VT_DO(ioctl(n->fd, VFIO_DEVICE_GET_REGION_INFO, &cfg));
+	r = VT_DO(ioctl(n->fd, VFIO_DEVICE_GET_REGION_INFO, &bar));
+	out("nic.region_bar0", "DEVICE_GET_REGION_INFO(BAR0)", r, 0, "size=0x%llx flags=0x%x",
+	    (unsigned long long)bar.size, bar.flags);
+	if (r.rc < 0 || !(bar.flags & VFIO_REGION_INFO_FLAG_MMAP))
+		return -1;
+	n->cfg_off = cfg.offset;
+	n->size = bar.size;
+	/* nothing pinnable after this BAR */
+	n->bar0 = map_region("NIC", n->fd, bar.offset, bar.size, PROT_NONE);
+	if (!n->bar0 || pci_command(n->fd, n->cfg_off, 0x2, 0)) {
+		note("nic.mmap_bar0", "mmap(BAR0) or memory enable failed");
+		return -1;
+	}
+	return 0;
+}
+
+static void nic_close(struct nic *n)
+{
+	if (n->bar0)
+		munmap((void *)n->bar0, n->size + PG);
+	if (n->fd >= 0)
+		close(n->fd);
+	close(n->g);
+	close(n->c);
+}
+
+/*
+ * edu reads 8 bytes at @iova (via its buffer, pre-filled with a pattern)
+ * and copies them to RAM at IOVA_X: "device" if they are what the CPU
+ * reads at @cpu, "blocked" if the pattern came back (nothing was read),
+ * else "other".
+ */
+static void check_read(const char *name, struct edu *e, uint64_t iova,
+		       const volatile uint8_t *cpu, uint8_t *x)
+{
+	uint32_t want[2] = { *(const volatile uint32_t *)cpu,
+			     *(const volatile uint32_t *)(cpu + 4) };
+	uint8_t pattern[8];
+	int r1, r2, r3;
+
+	fill(x);
+	memcpy(pattern, x, sizeof(pattern));
+	r1 = edu_xfer(e, IOVA_X, EDU_BUF, 0);
+	memset(x, 0, XFER);
+	r2 = edu_xfer(e, iova, EDU_BUF, 0);
+	r3 = edu_xfer(e, EDU_BUF, IOVA_X, EDU_CMD_TO_RAM);
+	note(name, "DMA(iova 0x%llx -> edu -> RAM, 8 B) done=%s data=%s",
+	     (unsigned long long)iova, r1 || r2 || r3 ? "timeout" : "yes",
+	     !memcmp(x, want, 8) ? "device" : !memcmp(x, pattern, 8) ? "blocked" : "other");
+}
+
+/*
+ * A PFNMAP of no VFIO device: a memory BAR of a PCI device no driver has
+ * claimed, through its sysfs resource file. NULL if the guest has none.
+ */
+static void *map_foreign_pfnmap(void)
+{
+	const char *dirs = "/sys/bus/pci/devices";
+	unsigned long long start, end, flags;
+	char path[320], lnk[8];
+	struct dirent *de;
+	void *p = NULL;
+	FILE *f;
+	DIR *d;
+	int i, fd;
+
+	d = opendir(dirs);
+	while (d && !p && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/driver", dirs, de->d_name);
+		if (readlink(path, lnk, sizeof(lnk)) >= 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/resource", dirs, de->d_name);
+		f = fopen(path, "r");
+		for (i = 0; f && !p && i < 6; i++) {
+			if (fscanf(f, "%llx %llx %llx", &start, &end, &flags) != 3)
+				break;
+			/* IORESOURCE_MEM, at least a page */
+			if (!(flags & 0x200) || !start || end - start + 1 < PG)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s/resource%d", dirs, de->d_name, i);
+			fd = open(path, O_RDWR | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			p = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+			close(fd);
+			if (p == MAP_FAILED)
+				p = NULL;
+		}
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return p;
+}
+
+static void run_bar(int type)
+{
+	const uint32_t msz = sizeof(struct vfio_iommu_type1_dma_map);
+	const uint32_t usz = sizeof(struct vfio_iommu_type1_dma_unmap);
+	const uint32_t F_UD = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
+	volatile uint8_t *b;
+	struct stage st;
+	struct edu e;
+	struct nic n;
+	uint8_t *x;
+	void *pf;
+
+	conf_prefix("%s.bar", type == VFIO_TYPE1_IOMMU ? "t1" : "t2");
+	buf_forget_all();
+	if (vt_nic_group() < 0 || !vt_nic_bdf()) {
+		note("skipped", "no second device (VM_NIC_GROUP/VM_NIC_BDF)");
+		return;
+	}
+	if (stage_up(&st, ST_IOMMU, type))
+		goto down;
+	x = buf_new("X", BUFSZ, PROT_READ | PROT_WRITE);
+	p_map_rw("map_x", st.c, x, IOVA_X, BUFSZ);
+	if (edu_open(&e, st.g))
+		goto down;
+	if (nic_open(&n, type)) {
+		nic_close(&n);
+		goto close_edu;
+	}
+	b = e.bar0;
+
+	/* whole, partial, read-only; the same BAR page at a second IOVA */
+	p_map_rw("map_whole", st.c, (void *)b, IOVA_BAR, e.bar0_size);
+	p_map_rw("map_partial", st.c, (void *)(b + 0x10000), IOVA_BP, 4 * PG);
+	p_map("map_readonly", st.c, msz, VFIO_DMA_MAP_FLAG_READ, (uintptr_t)(b + 0x20000),
+	      IOVA_BR, PG);
+	p_map_rw("map_same_page_again", st.c, (void *)b, IOVA_B2, PG);
+	/* refused by type1's own checks, or by the record */
+	p_map("map_unaligned_vaddr", st.c, msz, RW, (uintptr_t)(b + 0x800), IOVA_NC, PG);
+	p_map("map_unaligned_size", st.c, msz, RW, (uintptr_t)b, IOVA_NC, 0x800);
+	p_map_rw("map_overlapping_iova", st.c, (void *)(b + 0x30000), IOVA_BAR + PG, PG);
+	p_map_rw("map_overlapping_end", st.c, (void *)(b + 0x30000), IOVA_BAR - PG, 2 * PG);
+	/* past the BAR's end: RAM after edu's, nothing after the NIC's */
+	p_map_rw("map_bar_then_ram", st.c, (void *)(b + e.bar0_size - PG), IOVA_BT, 2 * PG);
+	p_map_rw("map_bar_then_nothing", st.c, (void *)(n.bar0 + n.size - PG), IOVA_NT, 2 * PG);
+
+	/* the NIC's BAR0: another device with the same region index, another container */
+	p_map_rw("map_nic_whole", st.c, (void *)n.bar0, IOVA_NIC, n.size);
+	p_map_rw("map_nic_page", st.c, (void *)(n.bar0 + 0x5000), IOVA_NP, PG);
+	check_read("read_nic_whole", &e, IOVA_NIC + NIC_RAL0, n.bar0 + NIC_RAL0, x);
+	check_read("read_nic_page", &e, IOVA_NP + (NIC_RAL0 - 0x5000), n.bar0 + NIC_RAL0, x);
+	p_avail("avail_with_bars", st.c);
+
+	/* the dirty bitmap over BAR mappings */
+	dirty_flags("dirty_start", st.c, 8, VFIO_IOMMU_DIRTY_PAGES_FLAG_START);
+	dirty_get("dirty_get_whole", st.c, 0, IOVA_BAR, 0x100000, PG, 32, 0, PAT);
+	dirty_get("dirty_get_partial", st.c, 0, IOVA_BP, 8 * PG, PG, 8, 0, PAT);
+	unmap_dirty("unmap_dirty_readonly", st.c, F_UD, IOVA_BR, PG, PG, 8);
+	dirty_flags("dirty_stop", st.c, 8, VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP);
+
+	/* v1 removes whole mappings from their start, v2 refuses to bisect */
+	p_unmap("unmap_partial_middle", st.c, usz, 0, IOVA_BP + PG, PG, NULL);
+	p_unmap("unmap_partial_first_page", st.c, usz, 0, IOVA_BP, PG, NULL);
+	p_unmap("unmap_partial_rest", st.c, usz, 0, IOVA_BP, 4 * PG, NULL);
+	p_unmap("unmap_nic_both", st.c, usz, 0, IOVA_NIC, IOVA_NP + PG - IOVA_NIC, NULL);
+	check_read("read_nic_after_unmap", &e, IOVA_NIC + NIC_RAL0, n.bar0 + NIC_RAL0, x);
+
+	/* memory decoding off and on again while the BAR is mapped */
+	p_map_rw("map_nic_again", st.c, (void *)n.bar0, IOVA_NIC, n.size);
+	check_read("read_nic_mapped_again", &e, IOVA_NIC + NIC_RAL0, n.bar0 + NIC_RAL0, x);
+	pci_command(n.fd, n.cfg_off, 0, 0x2);
+	pci_command(n.fd, n.cfg_off, 0x2, 0);
+	check_read("read_nic_after_memory_toggle", &e, IOVA_NIC + NIC_RAL0,
+		   n.bar0 + NIC_RAL0, x);
+	p_unmap_simple("unmap_nic_after_memory_toggle", st.c, IOVA_NIC, n.size);
+	/* memory decoding off: the BAR's mmap faults, so a new map cannot be made */
+	pci_command(n.fd, n.cfg_off, 0, 0x2);
+	p_map_rw("map_nic_memory_off", st.c, (void *)(n.bar0 + PG), IOVA_NC, PG);
+	pci_command(n.fd, n.cfg_off, 0x2, 0);
+	p_map_rw("map_nic_after_memory_toggle", st.c, (void *)n.bar0, IOVA_NIC, n.size);
+	check_read("read_nic_remapped", &e, IOVA_NIC + NIC_RAL0, n.bar0 + NIC_RAL0, x);
+
+	/* the device fd closed while its BAR stays mmapped and mapped */
+	close(n.fd);
+	n.fd = -1;
+	check_read("read_nic_fd_closed", &e, IOVA_NIC + NIC_RAL0, n.bar0 + NIC_RAL0, x);
+	p_map_rw("map_nic_fd_closed", st.c, (void *)(n.bar0 + PG), IOVA_NC, PG);
+	munmap((void *)n.bar0, n.size + PG);
+	n.bar0 = NULL;
+	p_unmap_simple("unmap_nic_fd_closed_munmapped", st.c, IOVA_NIC, n.size);
+
+	/* a PFNMAP range that belongs to no VFIO device */
+	pf = map_foreign_pfnmap();
+	note("foreign_pfnmap", "%s", pf ? "found" : "none in this guest");
+	if (pf) {
+		buf_register("PF", pf, PG);
+		p_map_rw("map_foreign_pfnmap", st.c, pf, IOVA_PF, PG);
+	}
+
+	/* UNMAP_ALL takes the BAR mappings with the rest */
+	p_unmap_all("unmap_all", st.c);
+	check_read("read_edu_bar_after_unmap_all", &e, IOVA_BAR, b, x);
+	if (pf)
+		munmap(pf, PG);
+	nic_close(&n);
+close_edu:
+	edu_close(&e);
+down:
+	stage_down(&st);
+}
+
+/*
  * RLIMIT_MEMLOCK lowered (CAP_IPC_LOCK dropped): a map over the budget fails
  * ENOMEM mid-sequence, and what was mapped before still translates, what was
  * refused does not, and an unmap-all removes exactly what was mapped.
@@ -420,6 +712,8 @@ int main(void)
 	}
 	run(VFIO_TYPE1_IOMMU);
 	run(VFIO_TYPE1v2_IOMMU);
+	run_bar(VFIO_TYPE1_IOMMU);
+	run_bar(VFIO_TYPE1v2_IOMMU);
 	run_memlock(VFIO_TYPE1_IOMMU);
 	run_memlock(VFIO_TYPE1v2_IOMMU);
 	conf_prefix("end");

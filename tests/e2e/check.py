@@ -53,7 +53,7 @@ VFIO = {0x3b64: "GET_API_VERSION", 0x3b65: "CHECK_EXTENSION", 0x3b66: "SET_IOMMU
         0x3b70: "IOMMU_GET_INFO", 0x3b71: "MAP_DMA", 0x3b72: "UNMAP_DMA", 0x3b75: "DIRTY_PAGES"}
 IOMMUFD = {0x3b80: "DESTROY", 0x3b81: "IOAS_ALLOC", 0x3b82: "IOAS_ALLOW_IOVAS", 0x3b83: "IOAS_COPY",
            0x3b84: "IOAS_IOVA_RANGES", 0x3b85: "IOAS_MAP", 0x3b86: "IOAS_UNMAP", 0x3b87: "OPTION",
-           0x3b88: "VFIO_IOAS", 0x3b89: "HWPT_ALLOC", 0x3b8a: "GET_HW_INFO"}
+           0x3b88: "VFIO_IOAS", 0x3b89: "HWPT_ALLOC", 0x3b8a: "GET_HW_INFO", 0x3b8f: "IOAS_MAP_FILE"}
 
 
 class Ev:
@@ -170,19 +170,24 @@ def fmt_ops(ops, limit=8):
 def shim_log(path):
     """the shim's trace: container calls and the iommufd calls they became.
     Returns (lines, MAP_DMA served by one kernel MAP (the compat MAP_DMA on the shim's own IOAS),
-    MAP_DMA answered with an error)."""
+    MAP_DMA answered with an error, MAP_DMA of a device BAR served as a dma-buf: the compat
+    MAP_DMA said EFAULT and one IOAS_MAP_FILE mapped it)."""
     if not os.path.exists(path):
-        return [], 0, []
+        return [], 0, [], 0
     lines = open(path, errors="replace").read().splitlines()
-    served, failed = 0, []
+    served, failed, bars = 0, [], 0
     for i, l in enumerate(lines):
         if "IOMMU_MAP_DMA(" in l:
             prev = lines[i - 1] if i else ""
+            prev2 = lines[i - 2] if i > 1 else ""
             if l.endswith(") = 0") and "iommufd compat MAP_DMA(" in prev and prev.endswith(") = 0"):
                 served += 1
+            elif l.endswith(") = 0") and "iommufd IOAS_MAP_FILE(" in prev and prev.endswith(") = 0") \
+                    and "iommufd compat MAP_DMA(" in prev2 and prev2.endswith("= EFAULT"):
+                bars += 1
             elif not l.endswith(") = 0"):
                 failed.append(l.rsplit("= ", 1)[-1])
-    return lines, served, failed
+    return lines, served, failed, bars
 
 
 # QEMU's own words when a MAP_DMA fails: vfio_dma_map(container, iova, size, vaddr) = -errno
@@ -226,7 +231,7 @@ def check_qemu(out):
     evs = read_trace(os.path.join(out, "ktrace-qemu.txt"))
     ok(len(evs) > 0, "kernel trace present (%d events)" % len(evs))
     res = {}
-    modes = [m for m in ("basic", "hotplug", "dma") if os.path.exists(os.path.join(out, "type1-%s.json" % m))
+    modes = [m for m in ("basic", "hotplug", "dma", "p2p") if os.path.exists(os.path.join(out, "type1-%s.json" % m))
              or os.path.exists(os.path.join(out, "shim-%s.json" % m))]
     ok("basic" in modes and "hotplug" in modes, "scenarios run: %s" % ", ".join(modes))
     for col in ("type1", "shim"):
@@ -241,7 +246,11 @@ def check_qemu(out):
             res[tag] = (o, seg, after[0] if after else "")
     what = {"basic": "realize, query-pci, pc-dimm hotplug, quit",
             "hotplug": "vfio-pci plug, unplug, re-plug on an empty root port, quit",
-            "dma": "the nested machine's firmware drives the passed-through edu's DMA engine"}
+            "dma": "the nested machine's firmware drives the passed-through edu's DMA engine",
+            "p2p": "the same with an e1000e passed through too: edu DMA into and out of its BAR (P2P)"}
+    # vfio-pci exports BARs as dma-bufs from 6.19: before, the shim answers a BAR map EFAULT
+    kv = re.match(r"(\d+)\.(\d+)", guest_kernel(out))
+    dmabuf = bool(kv) and (int(kv.group(1)), int(kv.group(2))) >= (6, 19)
     for mode in modes:
         print("e2e: --- QEMU %s: %s" % (mode, what[mode]))
         ops = {}
@@ -257,7 +266,7 @@ def check_qemu(out):
             if col == "shim":
                 ok("/dev/vfio/vfio" not in allfds and any("/dev/iommu" in v for v in o["fds"].values()),
                    "%s: /proc/PID/fd shows /dev/iommu, never /dev/vfio/vfio (%s)" % (tag, ", ".join(sorted(allfds))))
-                lines, served, failed = shim_log(os.path.join(out, "shim-%s.log" % mode))
+                lines, served, failed, bars_p2p = shim_log(os.path.join(out, "shim-%s.log" % mode))
                 fdio = [e for e in seg if e.ev == "fdioctl"]
                 ok(not vopen and fdio and lines and o["steps"] and o["steps"][0]["ok"],
                    "%s: the real container /dev/vfio/vfio was opened %d times (kernel probe) while QEMU ran: "
@@ -265,19 +274,30 @@ def check_qemu(out):
                    % (tag, len(vopen), len(fdio), len(lines)))
                 ops[col] = container_ops(seg)
                 nmap = sum(1 for x in ops[col] if x[0] == "map")
-                ok(served > 0 and served + len(failed) == nmap,
-                   "%s: shim trace: %d MAP_DMA served by one kernel MAP_DMA on the shim's IOAS%s; the kernel saw %d maps"
-                   % (tag, served, " (+%d failed: %s)" % (len(failed), ", ".join(failed)) if failed else "", nmap))
-                # the one listed difference QEMU meets: once the nested firmware enables the
-                # passed-through BAR, QEMU maps the BAR's mmap (a VM_PFNMAP range) for P2P DMA;
-                # type1 maps it, iommufd cannot pin it (README "Differences from type1")
-                qerr = QEMU_MAPFAIL.findall(open(os.path.join(out, "qemu-%s.stderr" % tag), errors="replace").read()) \
-                    if os.path.exists(os.path.join(out, "qemu-%s.stderr" % tag)) else []
+                # a BAR map (dma-buf) is one compat MAP_DMA that says EFAULT, then one IOAS_MAP_FILE
+                nfile = sum(1 for e in seg if e.ev == "fdioctl" and e.f.get("cmd") == 0x3b8f)
+                ok(served > 0 and served + len(failed) + bars_p2p == nmap and nfile == bars_p2p,
+                   "%s: shim trace: %d MAP_DMA served by one kernel MAP_DMA on the shim's IOAS%s%s; the kernel saw %d "
+                   "maps and %d IOAS_MAP_FILE" % (
+                       tag, served, " (+%d failed: %s)" % (len(failed), ", ".join(failed)) if failed else "",
+                       ", %d of a device BAR (P2P) served as a dma-buf with IOAS_MAP_FILE" % bars_p2p if bars_p2p else "",
+                       nmap, nfile))
+                # once the nested firmware enables a passed-through BAR, QEMU maps the BAR's mmap (a
+                # VM_PFNMAP range) for P2P DMA; type1 maps it; before 6.19 the shim cannot (listed
+                # difference, README "Differences from type1"), from 6.19 it maps it as a dma-buf
+                qe = os.path.join(out, "qemu-%s.stderr" % tag)
+                qtext = open(qe, errors="replace").read() if os.path.exists(qe) else ""
+                qerr = QEMU_MAPFAIL.findall(qtext)
                 bars = [(int(i, 16), int(n, 16)) for i, n, e in qerr if e == "-14" and int(i, 16) == 0xfe000000]
-                ok(len(qerr) == len(failed) == len(bars) and (mode == "dma") == bool(bars),
+                want_bars = mode in ("dma", "p2p") and not dmabuf
+                # QEMU 10+ adds "PCI peer-to-peer transactions on BARs are not supported"
+                ok(len(qerr) == len(failed) == len(bars) and want_bars == bool(bars)
+                   and (want_bars or "peer-to-peer" not in qtext)
+                   and (bars_p2p > 0) == (mode in ("dma", "p2p") and dmabuf),
                    "%s: MAP_DMA errors: %s" % (tag, "; ".join(
                        "iova %#x size %s (the edu's BAR0 mmap, P2P): EFAULT, type1 maps it (listed difference: "
-                       "MMIO/P2P), QEMU logs it and goes on" % (i, size(n)) for i, n in bars) or "none"))
+                       "MMIO/P2P before 6.19), QEMU logs it and goes on" % (i, size(n)) for i, n in bars) or
+                       ("none: QEMU logged no P2P warning" if mode in ("dma", "p2p") else "none")))
                 info("%s: /dev/iommu ioctls: %s" % (tag, ", ".join("%s %d" % kv for kv in sorted(ioctl_names(seg, "fdioctl").items()))))
             else:
                 ok("/dev/vfio/vfio" in allfds and "/dev/iommu" not in allfds,
@@ -297,7 +317,7 @@ def check_qemu(out):
             info("%s: DMA maps/unmaps: %s" % (tag, fmt_ops(ops[col])))
             info("%s: IOMMU pages: %s" % (tag, fmt_pages(page_sizes(seg))))
             # per-step evidence
-            if mode == "dma":
+            if mode in ("dma", "p2p"):
                 d = [x for x in o["steps"] if x["step"] == "nested_dma"]
                 ok(d and d[0]["ok"], "%s: %s (QEMU exit %s)" % (tag, d[0]["console"] if d else "no result",
                                                                d[0]["exit"] if d else "-"))
@@ -423,7 +443,7 @@ def check_dpdk(out):
     pin = re.search(r"VmPin:\s*(\d+)", fds)
     evs = read_trace(os.path.join(out, "ktrace-dpdk-shim.txt"))
     seg = between(evs, "E2E dpdk-shim start", "E2E dpdk-shim stopped")
-    lines, served, _ = shim_log(os.path.join(out, "shim-shim.log"))
+    lines, served, _, _ = shim_log(os.path.join(out, "shim-shim.log"))
     ops = container_ops(seg)
     maps = [x for x in ops if x[0] == "map"]
     ok(not [e for e in seg if e.ev == "vopen"] and maps and served,
@@ -544,7 +564,7 @@ def check_secondary(out):
     ok(popen and not [e for e in evs if e.ev == "vopen"],
        "nobody opened the real /dev/vfio/vfio (kernel probe; /dev/iommu was opened %d times)" % len(popen))
     sec_fd = ioctl_names([e for e in seg if e.tgid in spid], "fdioctl")
-    lines, _, _ = shim_log(os.path.join(out, "shim-secondary.log"))
+    lines, _, _, _ = shim_log(os.path.join(out, "shim-secondary.log"))
     calls = [l for l in lines if re.search(r": fd \d+ [A-Z_]+\(", l)]
     bad = [l for l in calls if re.search(r"= E[A-Z0-9]+$", l)]
     if calls:

@@ -9,12 +9,17 @@
 # scripts/vfiocompat-run with LIB, --fallback never, trace log). Each column runs the modes
 # basic (realize, query-pci, pc-dimm hotplug, quit), hotplug (plug, unplug, re-plug on an
 # empty native-hotplug root port, quit) and, with PAYLOAD (nested-dma.bin), dma (the nested
-# machine's firmware drives the edu's DMA engine through QEMU's guest RAM mappings). Writes OUTDIR/{type1,shim}-MODE.json, the shim's log,
+# machine's firmware drives the edu's DMA engine through QEMU's guest RAM mappings) and, from
+# 6.19, p2p (the e1000e passed through too: edu DMA into and out of its BAR). Writes OUTDIR/{type1,shim}-MODE.json, the shim's log,
 # QEMU's stderr, and the kernel trace OUTDIR/ktrace-qemu.txt; check.py judges them on the host.
 set -u
 out=$1 runner=$2 lib=$3 payload=${4:-}
 modes="basic hotplug"
 [ -z "$payload" ] || modes="$modes dma"
+# p2p: the e1000e passed through as well; vfio-pci exports BARs as dma-bufs from 6.19, so only
+# from then can the shim serve QEMU's P2P map of a BAR (before: EFAULT, the listed difference)
+kver=$(uname -r | awk -F. '{ printf "%d%03d", $1, $2 }')
+[ -z "$payload" ] || [ -z "${VM_NIC_BDF:-}" ] || [ "$kver" -lt 6019 ] || modes="$modes p2p"
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=guest-lib.sh
 . "$here/guest-lib.sh"
@@ -31,9 +36,10 @@ for col in type1 shim; do
 				--log-file "$out/shim-$mode.log" --)
 		fi
 		t0=$(e2e_now)
-		python3 "$here/qmp-drive.py" --mode "$mode" --bdf "$VM_EDU_BDF" --group "$VM_EDU_GROUP" --tag "$col-$mode" \
+		python3 "$here/qmp-drive.py" --mode "$mode" --bdf "$VM_EDU_BDF" --bdf2 "${VM_NIC_BDF:-}" --group2 "${VM_NIC_GROUP:-}" \
+			--group "$VM_EDU_GROUP" --tag "$col-$mode" \
 			--json "$out/$col-$mode.json" --stderr "$out/qemu-$col-$mode.stderr" \
-			--payload "$payload" --console "$out/nested-$col.txt" -- "${launcher[@]}" || fail=1
+			--payload "$payload" --console "$out/nested-$col-$mode.txt" -- "${launcher[@]}" || fail=1
 		e2e_log "$col $mode done in $(e2e_since "$t0") s"
 	done
 done

@@ -10,9 +10,17 @@
  * edu are guest-physical: with vfio-pci they are IOVAs of the container that QEMU filled with
  * its guest RAM (MAP_DMA), so a match proves those mappings carry real device DMA.
  *
+ * Peer-to-peer, when an e1000e (8086:10d3) is passed through as well: its BAR0 goes to
+ * 0x0e000000 (above the 128 MiB of RAM, inside edu's 28-bit DMA reach), memory decoding on,
+ * and QEMU maps that BAR's mmap into the container. edu's DMA engine then writes a word into
+ * the e1000e's receive-address register RAL0 (BAR0 + 0x5400) and the CPU reads it back from
+ * the BAR; the CPU writes another word there and edu's DMA reads it into RAM. Both legs cross
+ * the IOMMU from one assigned device to the other's BAR.
+ *
  * Result: text on the debug console (port 0xe9, -device isa-debugcon) and QEMU's exit status
  * through -device isa-debug-exit,iobase=0xf4 (status = value * 2 + 1):
- *   33 ok, 3 no edu on bus 0, 5 id/liveness wrong, 7 DMA never finished, 9 data mismatch.
+ *   33 ok, 3 no edu on bus 0, 5 id/liveness wrong, 7 DMA never finished, 9 data mismatch,
+ *   11 P2P write (edu -> e1000e BAR) not seen in the BAR, 13 P2P read (e1000e BAR -> edu) wrong.
  *
  * Build: cc -m32 -c nested-dma.S && ld -m elf_i386 -Ttext=0xffff0000 --oformat binary
  */
@@ -21,6 +29,10 @@
 #define DST	0x00200000
 #define EDUBUF	0x40000		/* edu's 4 KiB buffer in its DMA space */
 #define LEN	2048		/* QEMU 7.2's edu aborts on a DMA ending at its buffer's end */
+#define NICBAR	0x0e000000	/* the e1000e's BAR0, when there is one */
+#define RAL0	0x5400		/* e1000e receive address low 0: 32 bits, read-write */
+#define P2PW	0x5a3cc3a5	/* the word edu writes into the BAR */
+#define P2PR	0x1e2d3c4b	/* the word the CPU writes there for edu to read */
 
 	.code16
 	.text
@@ -117,6 +129,71 @@ pm32:
 	jmp fail
 6:	movl $msg_ok, %esi
 	call puts
+
+	/* peer-to-peer, if an e1000e is there too */
+	xorl %ebx, %ebx
+10:	movl %ebx, %eax
+	shll $11, %eax
+	orl $0x80000000, %eax
+	movl %eax, %edi
+	movw $0xcf8, %dx
+	outl %eax, %dx
+	movw $0xcfc, %dx
+	inl %dx, %eax
+	cmpl $0x10d38086, %eax
+	je 11f
+	incl %ebx
+	cmpl $32, %ebx
+	jb 10b
+	jmp done			/* no second device: the RAM test was all */
+
+11:	leal 0x10(%edi), %eax		/* BAR0 */
+	movl $NICBAR, %ecx
+	call cfg_write
+	leal 0x04(%edi), %eax		/* command: memory space */
+	movl $0x0002, %ecx
+	call cfg_write
+	movl $msg_nic, %esi
+	call puts
+
+	movl $P2PW, SRC			/* RAM -> edu -> the e1000e's BAR */
+	movl $SRC, BAR0 + 0x80
+	movl $EDUBUF, BAR0 + 0x88
+	movl $4, BAR0 + 0x90
+	movl $1, BAR0 + 0x98
+	call dma_wait
+	movl $EDUBUF, BAR0 + 0x80
+	movl $NICBAR + RAL0, BAR0 + 0x88
+	movl $4, BAR0 + 0x90
+	movl $3, BAR0 + 0x98
+	call dma_wait
+	cmpl $P2PW, NICBAR + RAL0
+	je 12f
+	movl $msg_p2pw, %esi
+	movb $5, %cl
+	jmp fail
+
+12:	movl $P2PR, NICBAR + RAL0	/* the e1000e's BAR -> edu -> RAM */
+	movl $0, DST
+	movl $NICBAR + RAL0, BAR0 + 0x80
+	movl $EDUBUF, BAR0 + 0x88
+	movl $4, BAR0 + 0x90
+	movl $1, BAR0 + 0x98
+	call dma_wait
+	movl $EDUBUF, BAR0 + 0x80
+	movl $DST, BAR0 + 0x88
+	movl $4, BAR0 + 0x90
+	movl $3, BAR0 + 0x98
+	call dma_wait
+	cmpl $P2PR, DST
+	je 13f
+	movl $msg_p2pr, %esi
+	movb $6, %cl
+	jmp fail
+13:	movl $msg_p2p, %esi
+	call puts
+
+done:
 	movb $0x10, %al
 	outb %al, $0xf4
 	jmp halt
@@ -165,6 +242,10 @@ msg_id:		.asciz "nested: FAIL edu id/liveness registers wrong\n"
 msg_timeout:	.asciz "nested: FAIL edu DMA did not finish\n"
 msg_mismatch:	.asciz "nested: FAIL DMA data mismatch\n"
 msg_ok:		.asciz "nested: DMA RAM->edu->RAM 2048 bytes at IOVA 0x100000 -> 0x200000: data matches\n"
+msg_nic:	.asciz "nested: e1000e found, BAR0 at 0x0e000000\n"
+msg_p2pw:	.asciz "nested: FAIL P2P edu DMA write into the e1000e BAR (RAL0) not read back\n"
+msg_p2pr:	.asciz "nested: FAIL P2P edu DMA read of the e1000e BAR (RAL0) wrong\n"
+msg_p2p:	.asciz "nested: P2P edu DMA -> e1000e BAR0+0x5400 and back at IOVA 0x0e005400: data matches\n"
 
 	.p2align 3
 gdt:

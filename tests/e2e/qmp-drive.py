@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Drive an unmodified qemu-system-x86_64 with a vfio-pci device over QMP (in the e2e guest).
 
-qmp-drive.py --mode basic|hotplug|dma --bdf BDF --group N --json OUT.json [--tag T]
+qmp-drive.py --mode basic|hotplug|dma|p2p --bdf BDF [--bdf2 BDF2 --group2 N2] --group N --json OUT.json [--tag T]
              [--payload nested-dma.bin --console FILE] [--] [LAUNCHER...]
 
 LAUNCHER (e.g. "scripts/vfiocompat-run --lib ... --") is put in front of QEMU's command line;
@@ -14,6 +14,9 @@ QEMU itself realizes the device and maps guest RAM for DMA.
   hotplug  native PCIe hotplug on a root port that is empty at start (the only setup in which
            QEMU completes device_del without a guest OS acking the eject): device_add vfio-pci,
            device_del (DEVICE_DELETED), device_add again; quit.
+  dma      -bios PAYLOAD (nested-dma.S): the nested firmware drives the edu's DMA engine.
+  p2p      dma with BDF2 (the e1000e) passed through too: the firmware has edu DMA into and
+           out of the e1000e's BAR (peer-to-peer through the IOMMU).
 
 Every step writes "E2E <tag> <step>" to the ftrace marker so the kernel trace can be cut into
 phases, snapshots QEMU's open fds from /proc/PID/fd, and is timed. After QEMU exits, no
@@ -32,7 +35,9 @@ MARKER = "/sys/kernel/tracing/trace_marker"
 EDU = (0x1234, 0x11e8)
 
 ap = argparse.ArgumentParser()
-ap.add_argument("--mode", required=True, choices=("basic", "hotplug", "dma"))
+ap.add_argument("--mode", required=True, choices=("basic", "hotplug", "dma", "p2p"))
+ap.add_argument("--bdf2")
+ap.add_argument("--group2")
 ap.add_argument("--payload")
 ap.add_argument("--console")
 ap.add_argument("--bdf", required=True)
@@ -68,10 +73,12 @@ qemu = ["qemu-system-x86_64", "-accel", "tcg", "-machine", "q35", "-nodefaults",
         "-S", "-qmp", "unix:%s,server=on,wait=off" % sock_path]
 if opt.mode == "basic":
     qemu += ["-m", "128,slots=2,maxmem=512M", "-device", "vfio-pci,host=%s,id=hv" % opt.bdf]
-elif opt.mode == "dma":
+elif opt.mode in ("dma", "p2p"):
     qemu += ["-m", "128", "-bios", opt.payload,
              "-chardev", "file,id=dbg,path=%s" % opt.console, "-device", "isa-debugcon,chardev=dbg,iobase=0xe9",
              "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-device", "vfio-pci,host=%s,id=hv" % opt.bdf]
+    if opt.mode == "p2p":
+        qemu += ["-device", "vfio-pci,host=%s,id=hv2" % opt.bdf2]
 else:
     qemu += ["-m", "128", "-global", "ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off",
              "-device", "pcie-root-port,id=rp1,bus=pcie.0,chassis=1"]
@@ -130,10 +137,11 @@ def finish(code):
         proc.kill()
         proc.wait()
     obs["exit"] = proc.returncode
-    obs["exit_ok"] = proc.returncode == (33 if opt.mode == "dma" else 0)
+    obs["exit_ok"] = proc.returncode == (33 if opt.mode in ("dma", "p2p") else 0)
     # what QEMU held must be free again once it is gone
     time.sleep(0.2)
-    obs["holders_after_exit"] = holders({"/dev/iommu", "/dev/vfio/vfio", "/dev/vfio/" + opt.group})
+    groups = {"/dev/vfio/" + opt.group} | ({"/dev/vfio/" + opt.group2} if opt.mode == "p2p" else set())
+    obs["holders_after_exit"] = holders({"/dev/iommu", "/dev/vfio/vfio"} | groups)
     mark("after-exit holders=%s" % json.dumps(obs["holders_after_exit"]).replace(" ", ""))
     obs["elapsed"] = el()
     with open(opt.json, "w") as f:
@@ -292,7 +300,7 @@ elif opt.mode == "hotplug":
     ok &= step("replug", "return" in r and ids == ["hv2"], t, qom=",".join(ids),
                error=r.get("error", {}).get("desc"))
 
-if opt.mode == "dma":
+if opt.mode in ("dma", "p2p"):
     # the firmware runs at once; isa-debug-exit ends QEMU with 33 if the DMA came back intact
     t = el()
     mark("cont")
@@ -306,7 +314,8 @@ if opt.mode == "dma":
     except OSError:
         con = ""
     last = [l for l in con.splitlines() if l.startswith("nested:")][-1:] or ["no output"]
-    ok &= step("nested_dma", rc == 33, t, exit=rc, console=last[0])
+    ok &= step("nested_dma", rc == 33 and (opt.mode == "dma" or last[0].startswith("nested: P2P")), t,
+               exit=rc, console=last[0])
 else:
     t = el()
     mark("quit")

@@ -419,6 +419,42 @@ int vfiodev_group_released(int group_no)
 	return fake.released;
 }
 
+/* The fake has no devices, so no BARs to export (a kernel before 6.19). */
+int vfiodev_bar_at(int device_fd, uint64_t offset, uint64_t len,
+		   uint32_t *index, uint64_t *bar_offset)
+{
+	(void)device_fd;
+	(void)offset;
+	(void)len;
+	(void)index;
+	(void)bar_offset;
+	return -ENOENT;
+}
+
+int vfiodev_feature_dma_buf(int device_fd, uint32_t index, uint64_t offset,
+			    uint64_t len)
+{
+	(void)device_fd;
+	(void)index;
+	(void)offset;
+	(void)len;
+	return -ENOTTY;
+}
+
+int iommufd_ioas_map_file(int fd, uint32_t ioas_id, int file_fd,
+			  uint64_t start, uint64_t length, uint64_t iova,
+			  bool writeable)
+{
+	(void)fd;
+	(void)ioas_id;
+	(void)file_fd;
+	(void)start;
+	(void)length;
+	(void)iova;
+	(void)writeable;
+	return -EBADF;
+}
+
 void vfiodev_close(int fd)
 {
 	if (fd == fake.attach_fd && fake.domain)
