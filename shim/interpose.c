@@ -74,6 +74,7 @@ static void atfork_child(void)
 	pid_t pid = getpid();
 
 	shim_lock_reinit();
+	record_atfork_child();
 	fdlife_set_pid(pid);
 	uaccess_set_pid(pid);
 }
