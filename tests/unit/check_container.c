@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1077,20 +1078,29 @@ static int busy_holder(struct container *h, uint64_t base)
 	return bad;
 }
 
-/* Two processes mapping and unmapping at once: serialized, one record. */
+/*
+ * Two processes mapping and unmapping at once, on interleaved pages (the
+ * same subtrees, the same free nodes): serialized, one record.
+ */
 START_TEST(test_record_two_processes_at_once)
 {
+	int go[2], st, bad;
 	pid_t pid;
-	int st, bad;
+	char g;
 
 	set_iommu();
+	ck_assert_int_eq(pipe(go), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		record_atfork_child();
-		_exit(busy_holder(c, 0x40000000) ? 1 : 0);
+		/* both start together */
+		if (read(go[0], &g, 1) != 1)
+			_exit(2);
+		_exit(busy_holder(c, 0x40001000) ? 1 : 0);
 	}
-	bad = busy_holder(c, 0x80000000);
+	ck_assert_int_eq(write(go[1], "g", 1), 1);
+	bad = busy_holder(c, 0x40000000);
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	ck_assert_int_eq(bad, 0);
@@ -1100,7 +1110,51 @@ START_TEST(test_record_two_processes_at_once)
 	ck_assert_uint_eq(maptree_count(&c->maps), 16);
 	ck_assert_uint_eq(c->s->mapped_bytes, 16 * SZ_4K);
 	ck_assert_ptr_nonnull(maptree_at(&c->maps, 0x40000000));
-	ck_assert_ptr_nonnull(maptree_at(&c->maps, 0x80000000));
+	ck_assert_ptr_nonnull(maptree_at(&c->maps, 0x40001000));
+}
+END_TEST
+
+/*
+ * The lock alone: two processes add to a shared counter by read, wait,
+ * write inside it. Without exclusion updates are lost.
+ */
+START_TEST(test_record_lock_excludes_processes)
+{
+	volatile uint64_t *ctr;
+	int go[2], st, i;
+	pid_t pid;
+	char g;
+
+	ctr = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne((void *)ctr, MAP_FAILED);
+	ck_assert_int_eq(pipe(go), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		record_atfork_child();
+		if (read(go[0], &g, 1) != 1)
+			_exit(2);
+	} else {
+		ck_assert_int_eq(write(go[1], "g", 1), 1);
+	}
+	for (i = 0; i < 20000; i++) {
+		uint64_t v;
+		int k;
+
+		if (record_lock(&c->rec))
+			_exit(3);
+		v = *ctr;
+		for (k = 0; k < 2000; k++)
+			__asm__ volatile("" ::: "memory");
+		*ctr = v + 1;
+		record_unlock(&c->rec);
+	}
+	if (pid == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_uint_eq(*ctr, 40000);
 }
 END_TEST
 
@@ -1262,6 +1316,7 @@ static void add_both_types(TCase *t)
 	tcase_add_test(t, test_record_other_holder_answers_as_type1);
 	tcase_add_test(t, test_record_fork_child_shares);
 	tcase_add_test(t, test_record_two_processes_at_once);
+	tcase_add_test(t, test_record_lock_excludes_processes);
 	tcase_add_test(t, test_record_holder_dies_mid_map);
 	tcase_add_test(t, test_record_holder_dies_mid_unmap);
 	tcase_add_test(t, test_record_damaged_is_replaced);
