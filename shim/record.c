@@ -264,6 +264,25 @@ void record_close(struct record *r)
 	r->me = 0;
 }
 
+/* Whether some process holds a slot of the record's file (it is alive). */
+static bool file_has_holder(const char *name)
+{
+	struct flock fl = {
+		.l_type = F_WRLCK,
+		.l_whence = SEEK_SET,
+		.l_start = SLOT_OFF,
+		.l_len = NSLOTS,
+	};
+	int f = real.openat(AT_FDCWD, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	bool held;
+
+	if (f < 0)
+		return false;
+	held = real.fcntl(f, F_OFD_GETLK, &fl) || fl.l_type != F_UNLCK;
+	real.close(f);
+	return held;
+}
+
 void record_sweep(int fd)
 {
 	char prefix[64], name[256];
@@ -285,7 +304,14 @@ void record_sweep(int fd)
 		key = strtoull(d->d_name + n, &end, 16);
 		if (*end || !(key & IOMMUFD_KEY_BIT) || iommufd_key_held(fd, key))
 			continue;
+		/*
+		 * No file description of our /dev/iommu holds the key; and no
+		 * holder has a slot (a container opened through another
+		 * /dev/iommu node, in another mount namespace, keeps its file).
+		 */
 		record_name(name, sizeof(name), key);
+		if (file_has_holder(name))
+			continue;
 		if (!unlink(name))
 			shim_dbg(SHIM_CAT_CONTAINER,
 				 "container record %s: container gone, removed",

@@ -1260,7 +1260,11 @@ END_TEST
 /* The record's file: the user's alone; a dead container's goes at the next open. */
 START_TEST(test_record_file_and_sweep)
 {
-	char name[300], stale[300];
+	struct flock slot = {
+		.l_type = F_WRLCK, .l_whence = SEEK_SET,
+		.l_start = (1ll << 40) + 7, .l_len = 1,
+	};
+	char name[300], stale[300], held[300];
 	struct container *c2;
 	struct stat st;
 	int fd, fd2;
@@ -1274,9 +1278,17 @@ START_TEST(test_record_file_and_sweep)
 	fd = open(stale, O_CREAT | O_WRONLY, 0600);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
+	/* one whose key no fd holds, but a live holder has a slot in it */
+	snprintf(held, sizeof(held), "%s/vfiocompat-%u-%016llx", record_dir,
+		 (unsigned int)getuid(), 0x2000000000000456ull);
+	fd = open(held, O_CREAT | O_RDWR, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fcntl(fd, F_OFD_SETLK, &slot), 0);
 	fd2 = container_open(O_RDWR, &c2);
 	ck_assert_int_ge(fd2, 0);
 	ck_assert_int_ne(stat(stale, &st), 0);
+	ck_assert_int_eq(stat(held, &st), 0);
+	close(fd);
 	/* the live containers' files stay */
 	ck_assert_int_eq(stat(name, &st), 0);
 	c2->obj.refs = 1;
