@@ -361,6 +361,7 @@ static int take_slot(struct record *r)
 		return 0;
 	}
 	for (s = 0; s < NSLOTS; s++) {
+		uint32_t owner = atomic_load(&r->h->lock) & ~RECORD_WAITERS;
 		struct flock fl = {
 			.l_type = F_WRLCK,
 			.l_whence = SEEK_SET,
@@ -368,6 +369,12 @@ static int take_slot(struct record *r)
 			.l_len = 1,
 		};
 
+		/*
+		 * Not the slot of a holder that died holding the lock: its
+		 * waiters must see that slot free to take the lock over.
+		 */
+		if (owner == (uint32_t)s + 1)
+			continue;
 		if (!real.fcntl(r->fd, F_OFD_SETLK, &fl)) {
 			r->me = (uint32_t)s + 1;
 			return 0;
