@@ -350,8 +350,7 @@ void record_atfork_child(void)
 	}
 }
 
-/* A slot of our own: the lock on its byte lives as long as we do. */
-static int take_slot(struct record *r)
+int record_register(struct record *r)
 {
 	int s;
 
@@ -425,7 +424,7 @@ int record_lock_slow(struct record *r)
 	int rc;
 
 	if (!r->me) {
-		rc = take_slot(r);
+		rc = record_register(r);
 		if (rc)
 			return rc;
 		v = 0;

@@ -103,6 +103,11 @@ void record_sweep(int fd);
 int record_grow_nodes(struct maptree *t, uint32_t cap);
 /* The tree's head fits the file (checked under the lock before use). */
 bool record_fits(const struct record *r);
+/*
+ * Take this process's slot in the record (the lock on its byte lives as
+ * long as we do): 0 or -errno. record_lock() does it on first use.
+ */
+int record_register(struct record *r);
 /* In a fork child: take our own file description (and later our own slot). */
 void record_atfork_child(void);
 

@@ -1234,6 +1234,41 @@ START_TEST(test_record_holder_dies_mid_unmap)
 }
 END_TEST
 
+/*
+ * A process that comes after a holder died holding the lock never takes
+ * the dead holder's slot: the waiters would see it alive and wait on.
+ */
+START_TEST(test_record_dead_holders_slot_not_reused)
+{
+	int p[2], st;
+	uint32_t dead, me2 = 0;
+	pid_t pid;
+
+	set_iommu();
+	die_mid_update(DIE_MID_UNMAP);
+	dead = atomic_load(&c->rec.h->lock) & ~RECORD_WAITERS;
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		record_atfork_child();
+		if (record_register(&c->rec) ||
+		    write(p[1], &c->rec.me, sizeof(c->rec.me)) !=
+			    sizeof(c->rec.me))
+			_exit(1);
+		_exit(0);
+	}
+	ck_assert_int_eq(read(p[0], &me2, sizeof(me2)), sizeof(me2));
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_uint_ne(me2, 0);
+	ck_assert_uint_ne(me2, dead);
+	/* and the dead holder's lock is taken over */
+	ck_assert_int_eq(record_lock(&c->rec), 1);
+	record_unlock(&c->rec);
+}
+END_TEST
+
 /* A record that fails validation is not trusted: a new, empty one serves. */
 START_TEST(test_record_damaged_is_replaced)
 {
@@ -1331,6 +1366,7 @@ static void add_both_types(TCase *t)
 	tcase_add_test(t, test_record_lock_excludes_processes);
 	tcase_add_test(t, test_record_holder_dies_mid_map);
 	tcase_add_test(t, test_record_holder_dies_mid_unmap);
+	tcase_add_test(t, test_record_dead_holders_slot_not_reused);
 	tcase_add_test(t, test_record_damaged_is_replaced);
 	tcase_add_test(t, test_record_file_and_sweep);
 	tcase_set_timeout(t, 120);
