@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/iommufd.h>
@@ -32,33 +33,60 @@ struct fake_state fake;
 static char record_tmp[64];
 static pid_t record_tmp_pid;
 
-static void record_tmp_remove(void)
+static void remove_dir(const char *dirname)
 {
 	struct dirent *d;
 	char path[400];
 	DIR *dir;
 
-	if (getpid() != record_tmp_pid)
-		return;
-	dir = opendir(record_tmp);
+	dir = opendir(dirname);
 	if (dir) {
 		while ((d = readdir(dir))) {
 			if (d->d_name[0] == '.')
 				continue;
-			snprintf(path, sizeof(path), "%s/%s", record_tmp,
+			snprintf(path, sizeof(path), "%s/%s", dirname,
 				 d->d_name);
 			unlink(path);
 		}
 		closedir(dir);
 	}
-	rmdir(record_tmp);
+	rmdir(dirname);
+}
+
+static void record_tmp_remove(void)
+{
+	if (getpid() == record_tmp_pid)
+		remove_dir(record_tmp);
+}
+
+/* Directories of processes that ended without exit() (_exit, a signal). */
+static void record_tmp_sweep(void)
+{
+	struct dirent *d;
+	char path[400];
+	DIR *dir;
+	long pid;
+
+	dir = opendir("/tmp");
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		if (sscanf(d->d_name, "vfiocompat-fake-%ld-", &pid) != 1 ||
+		    pid <= 0 || !kill((pid_t)pid, 0) || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof(path), "/tmp/%s", d->d_name);
+		remove_dir(path);
+	}
+	closedir(dir);
 }
 
 static void record_tmp_make(void)
 {
 	if (record_tmp_pid == getpid())
 		return;
-	snprintf(record_tmp, sizeof(record_tmp), "/tmp/vfiocompat-fake-XXXXXX");
+	record_tmp_sweep();
+	snprintf(record_tmp, sizeof(record_tmp), "/tmp/vfiocompat-fake-%d-XXXXXX",
+		 (int)getpid());
 	if (!mkdtemp(record_tmp))
 		return;
 	record_tmp_pid = getpid();
