@@ -25,15 +25,38 @@
 #include "request.h"
 #include "uaccess.h"
 
-#define MAX_RANGES 64
+/* The record's file: ours, kept off the caller's dup2() and close(). */
+struct record_fd {
+	struct shim_obj obj;
+	struct container *c;
+};
+
+static void record_fd_moved(struct shim_obj *obj, int from, int to)
+{
+	struct record_fd *p = (struct record_fd *)obj;
+
+	if (p->c->rec.fd == from)
+		p->c->rec.fd = to;
+}
+
+static void record_fd_free(struct shim_obj *obj)
+{
+	free(obj);
+}
+
+static const struct shim_obj_ops record_fd_ops = {
+	.moved = record_fd_moved,
+	.free = record_fd_free,
+};
 
 static void container_free(struct shim_obj *obj)
 {
 	struct container *c = (struct container *)obj;
 
-	dirty_free_all(c);
-	maptree_destroy(&c->maps);
-	free(c->ranges);
+	dirty_release(c);
+	if (c->rec.fd >= 0)
+		fdtable_remove(c->rec.fd);
+	record_close(&c->rec);
 	free(c->groups);
 	free(c);
 }
@@ -42,11 +65,11 @@ static const struct shim_obj_ops container_ops = {
 	.free = container_free,
 };
 
-/* c->pgsizes changed: keep the hot path's alignment mask in step. */
+/* c->s->pgsizes changed: keep the hot path's alignment mask in step. */
 static void set_pgsizes(struct container *c, uint64_t pgsizes)
 {
-	c->pgsizes = pgsizes;
-	c->pgmask = min_pgsize(c) - 1;
+	c->s->pgsizes = pgsizes;
+	c->s->pgmask = min_pgsize(c) - 1;
 }
 
 static struct container *container_new(uint32_t ioas_id)
@@ -58,10 +81,47 @@ static struct container *container_new(uint32_t ioas_id)
 	c->obj.ops = &container_ops;
 	c->obj.kind = SHIM_CONTAINER;
 	c->ioas_id = ioas_id;
-	c->dma_entry_limit = shim_config.dma_entry_limit;
-	set_pgsizes(c, 0);
-	maptree_init(&c->maps);
+	c->rec.fd = -1;
 	return c;
+}
+
+/* c->rec is open: view it, and guard its file among the caller's fds. */
+static int container_attach(struct container *c)
+{
+	struct record_fd *p;
+	int rc;
+
+	c->s = &c->rec.h->st;
+	c->dirty_epoch = c->s->dirty_epoch;
+	maptree_view(&c->maps, &c->s->maps, record_nodes(&c->rec),
+		     record_grow_nodes, &c->rec);
+	if (c->rec.fd < 0)
+		return 0;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->obj.ops = &record_fd_ops;
+	p->obj.kind = SHIM_PRIVATE;
+	p->obj.refs = 1;
+	p->c = c;
+	rc = fdtable_add(c->rec.fd, &p->obj);
+	obj_put(&p->obj);
+	return rc;
+}
+
+/* A new record for the container, keyed on fd; the caller fills it. */
+static int container_new_record(struct container *c, int fd)
+{
+	int rc = record_create(&c->rec, fd);
+
+	if (rc)
+		return rc;
+	rc = container_attach(c);
+	if (rc)
+		return rc;
+	c->s->dma_entry_limit = shim_config.dma_entry_limit;
+	set_pgsizes(c, 0);
+	return 0;
 }
 
 int container_open(int flags, struct container **out)
@@ -98,11 +158,35 @@ int container_open(int flags, struct container **out)
 		rc = -ENOMEM;
 		goto err_close_fd;
 	}
+	rc = container_new_record(c, fd);
+	if (rc) {
+		c->obj.refs = 1;
+		obj_put(&c->obj);
+		goto err_close_fd;
+	}
+	/* records of containers nobody holds any more go now */
+	record_sweep(fd);
 	*out = c;
 	return fd;
 
 err_close_fd:
 	iommufd_close(fd);
+	return rc;
+}
+
+/* The record we found, checked under its lock before anything trusts it. */
+static int container_check_record(struct container *c, int fd)
+{
+	int rc = container_attach(c);
+
+	if (rc)
+		return rc;
+	rc = container_lock(c, fd);
+	if (rc)
+		return rc;
+	if (!record_fits(&c->rec) || maptree_check(&c->maps))
+		rc = -EUCLEAN;
+	record_unlock(&c->rec);
 	return rc;
 }
 
@@ -129,13 +213,41 @@ int container_adopt(int fd, struct container **out)
 	c = container_new(ioas_id);
 	if (!c)
 		return -ENOMEM;
+	c->obj.refs = 1;
+	rc = record_open(&c->rec, fd);
+	if (!rc) {
+		rc = container_check_record(c, fd);
+		if (!rc) {
+			*out = c;
+			return 0;
+		}
+	}
 	/*
-	 * Whoever handed us the fd set it up; we cannot see how. Serve it as
-	 * a TYPE1v2 container whose mapping record the kernel completes.
+	 * No record: the fd holds no key (a shim that could make no file) or
+	 * its file is gone or not sound. Serve it from a new record, keyed on
+	 * it now so later holders share this one, as a TYPE1v2 container
+	 * whose mappings the kernel completes (listed difference).
 	 */
-	c->adopted = true;
+	if (rc == -EUCLEAN)
+		shim_warn(SHIM_CAT_CONTAINER,
+			  "container fd %d: its record is damaged; serving it "
+			  "from a new, empty record",
+			  fd);
+	if (c->rec.key)
+		iommufd_key_clear(fd, c->rec.key);
+	if (c->rec.fd >= 0)
+		fdtable_remove(c->rec.fd);
+	record_close(&c->rec);
+	c->rec.key = 0;
+	c->s = NULL;
+	rc = container_new_record(c, fd);
+	if (rc) {
+		obj_put(&c->obj);
+		return rc;
+	}
+	c->s->adopted = 1;
 	report_difference(REPORT_DIFF_ADOPTED);
-	c->type = VFIO_TYPE1v2_IOMMU;
+	c->s->type = VFIO_TYPE1v2_IOMMU;
 	set_pgsizes(c, 4096);
 	*out = c;
 	return 0;
@@ -144,22 +256,16 @@ int container_adopt(int fd, struct container **out)
 /* Page sizes and usable iova ranges of the domains now attached. */
 static void container_refresh_domain(struct container *c, int fd)
 {
-	struct iommufd_range buf[MAX_RANGES];
-	uint32_t num = MAX_RANGES;
+	struct iommufd_range buf[RECORD_MAX_RANGES];
+	uint32_t num = RECORD_MAX_RANGES;
 	uint64_t align, pgsizes;
-	struct iommufd_range *r;
 
 	if (!iommufd_compat_pgsizes(fd, &pgsizes) && pgsizes)
 		set_pgsizes(c, pgsizes);
 	if (iommufd_ioas_iova_ranges(fd, c->ioas_id, buf, &num, &align))
 		return;
-	r = malloc(num * sizeof(*r));
-	if (!r && num)
-		return;
-	memcpy(r, buf, num * sizeof(*r));
-	free(c->ranges);
-	c->ranges = r;
-	c->nranges = num;
+	memcpy(c->s->ranges, buf, num * sizeof(*buf));
+	c->s->nranges = num;
 }
 
 /* The last group left: type1 drops every mapping and the iommu driver. */
@@ -175,13 +281,11 @@ static void container_reset(struct container *c, int fd)
 	else
 		maptree_clear(&c->maps);
 	if (!maptree_count(&c->maps))
-		c->mapped_bytes = 0;
-	c->type = 0;
-	c->dirty_tracking = false;
+		c->s->mapped_bytes = 0;
+	c->s->type = 0;
+	c->s->dirty_tracking = false;
 	set_pgsizes(c, 0);
-	free(c->ranges);
-	c->ranges = NULL;
-	c->nranges = 0;
+	c->s->nranges = 0;
 }
 
 static long container_check_extension(struct container *c, int fd, void *arg)
@@ -195,13 +299,13 @@ static long container_check_extension(struct container *c, int fd, void *arg)
 	case VFIO_UNMAP_ALL:
 		return 1;
 	case VFIO_DMA_CC_IOMMU:
-		if (!c->type)
+		if (!c->s->type)
 			return 0;
 		rc = iommufd_compat_cache_coherent(fd);
 		return rc > 0 ? 1 : 0;
 	case VFIO_UPDATE_VADDR:
 		/* listed difference: vaddr updates are not supported */
-		if (c->type)
+		if (c->s->type)
 			report_difference(REPORT_DIFF_VADDR);
 		return 0;
 	case SHIM_TYPE1_NESTING_IOMMU:
@@ -219,7 +323,7 @@ static long container_set_iommu(struct container *c, int fd, void *arg)
 	uint32_t i, j;
 	int rc;
 
-	if (!c->ngroups || c->type)
+	if (!c->ngroups || c->s->type)
 		return -EINVAL;
 	switch (type) {
 	case VFIO_TYPE1_IOMMU:
@@ -244,12 +348,12 @@ static long container_set_iommu(struct container *c, int fd, void *arg)
 		if (rc)
 			goto err_detach_groups;
 	}
-	c->type = (int)type;
-	c->dma_entry_limit = shim_config.dma_entry_limit;
+	c->s->type = (int)type;
+	c->s->dma_entry_limit = shim_config.dma_entry_limit;
 	container_refresh_domain(c, fd);
 	shim_dbg(SHIM_CAT_CONTAINER, "container: %s, pgsizes %#llx, %u ranges",
 		 type == VFIO_TYPE1_IOMMU ? "TYPE1 (v1)" : "TYPE1v2",
-		 (unsigned long long)c->pgsizes, c->nranges);
+		 (unsigned long long)c->s->pgsizes, c->s->nranges);
 	return 0;
 
 err_detach_groups:
@@ -273,19 +377,19 @@ static size_t build_caps(const struct container *c, uint8_t *buf, size_t len)
 	struct vfio_iommu_type1_info_dma_avail avail = {
 		.header = { .id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL,
 			    .version = 1 },
-		.avail = c->dma_entry_limit - maptree_count(&c->maps),
+		.avail = c->s->dma_entry_limit - maptree_count(&c->maps),
 	};
 	struct vfio_iommu_type1_info_cap_iova_range range = {
 		.header = { .id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE,
 			    .version = 1 },
-		.nr_iovas = c->nranges,
+		.nr_iovas = c->s->nranges,
 	};
 	const size_t base = sizeof(struct vfio_iommu_type1_info);
 	size_t off = 0, sz_mig = (sizeof(mig) + 7) & ~7ul,
 	       sz_avail = (sizeof(avail) + 7) & ~7ul,
 	       sz_range = sizeof(range) +
-			  c->nranges * sizeof(struct vfio_iova_range);
-	size_t total = sz_mig + sz_avail + (c->nranges ? sz_range : 0);
+			  c->s->nranges * sizeof(struct vfio_iova_range);
+	size_t total = sz_mig + sz_avail + (c->s->nranges ? sz_range : 0);
 	uint32_t i;
 
 	if (!buf || len < total)
@@ -294,15 +398,15 @@ static size_t build_caps(const struct container *c, uint8_t *buf, size_t len)
 	mig.header.next = base + sz_mig;
 	memcpy(buf, &mig, sizeof(mig));
 	off += sz_mig;
-	avail.header.next = c->nranges ? base + off + sz_avail : 0;
+	avail.header.next = c->s->nranges ? base + off + sz_avail : 0;
 	memcpy(buf + off, &avail, sizeof(avail));
 	off += sz_avail;
-	if (c->nranges) {
+	if (c->s->nranges) {
 		memcpy(buf + off, &range, sizeof(range));
-		for (i = 0; i < c->nranges; i++) {
+		for (i = 0; i < c->s->nranges; i++) {
 			struct vfio_iova_range r = {
-				.start = c->ranges[i].start,
-				.end = c->ranges[i].last,
+				.start = c->s->ranges[i].start,
+				.end = c->s->ranges[i].last,
 			};
 			memcpy(buf + off + sizeof(range) + i * sizeof(r), &r,
 			       sizeof(r));
@@ -325,10 +429,10 @@ static long container_get_info(struct container *c, int fd, void *arg)
 	if (info.argsz < minsz)
 		return -EINVAL;
 	copy = info.argsz < sizeof(info) ? info.argsz : sizeof(info);
-	if (!c->adopted)
+	if (!c->s->adopted)
 		container_refresh_domain(c, fd);
 	info.flags = VFIO_IOMMU_INFO_PGSIZES;
-	info.iova_pgsizes = c->pgsizes;
+	info.iova_pgsizes = c->s->pgsizes;
 	info.cap_offset = 0;
 	info.pad = 0;
 	caps_size = build_caps(c, NULL, 0);
@@ -401,7 +505,7 @@ long container_dispatch(struct container *c, int fd, unsigned int cmd,
 	const struct container_request *req = container_request(cmd);
 
 	/* no iommu driver yet (or any more): type1's container says EINVAL */
-	if (!c->type && (!req || req->needs_iommu))
+	if (!c->s->type && (!req || req->needs_iommu))
 		return -EINVAL;
 	if (!req)
 		return -ENOTTY;
@@ -423,7 +527,7 @@ __attribute__((noinline)) long container_ioctl_slow(struct container *c,
 }
 bool container_has_iommu(const struct container *c)
 {
-	return c->type != 0;
+	return c->s->type != 0;
 }
 
 void container_get(struct container *c)
@@ -459,12 +563,17 @@ int container_group_joined(struct container *c, int cfd, struct group *g)
 	if (rc)
 		return rc;
 	/* type1 attaches a group joining a container that already has a driver */
-	if (c->type) {
+	rc = container_lock(c, cfd);
+	if (rc)
+		return rc;
+	if (c->s->type) {
 		rc = group_attach(g);
-		if (rc)
-			return rc;
-		container_refresh_domain(c, cfd);
+		if (!rc)
+			container_refresh_domain(c, cfd);
 	}
+	record_unlock(&c->rec);
+	if (rc)
+		return rc;
 	obj_get(&g->obj);
 	c->groups[c->ngroups++] = g;
 	return 0;
@@ -484,6 +593,12 @@ void container_group_left(struct container *c, struct group *g, bool detached)
 		}
 	}
 	/* the last group gone deprivileges the container: type1 drops everything */
-	if (!c->ngroups && detached)
-		container_reset(c, obj_fd(&c->obj));
+	if (!c->ngroups && detached) {
+		int fd = obj_fd(&c->obj);
+
+		if (container_lock(c, fd))
+			return;
+		container_reset(c, fd);
+		record_unlock(&c->rec);
+	}
 }

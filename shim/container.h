@@ -15,6 +15,7 @@
 #include "fdtable.h"
 #include "iommufd.h"
 #include "maptree.h"
+#include "record.h"
 
 struct group;
 
@@ -25,19 +26,26 @@ struct group;
  */
 #define SHIM_TYPE1_NESTING_IOMMU 6
 
+/* The per-process words of a dirty bitmap, by node (see container_dirty.c). */
+struct dirty_words {
+	uint32_t serial;	/* the node's use they belong to */
+	uint64_t *words;
+};
+
 struct container {
 	struct shim_obj obj;
 	uint32_t ioas_id;
-	int type;		/* 0 until VFIO_SET_IOMMU, then TYPE1 or TYPE1v2 */
-	bool adopted;		/* found by fstat: the record started empty */
-	bool dirty_tracking;
-	uint64_t pgsizes;	/* of the attached domains */
-	uint64_t pgmask;	/* the smallest of them, less one */
-	struct iommufd_range *ranges;
-	uint32_t nranges;
-	uint32_t dma_entry_limit;
-	uint64_t mapped_bytes;	/* sum of the record's sizes */
+	/*
+	 * type1's state and the mappings, in the record every holder of the
+	 * container shares (record.h): s points into it, maps views its tree.
+	 */
+	struct record rec;
+	struct record_state *s;
 	struct maptree maps;
+	/* this process's own */
+	struct dirty_words *dirty;	/* by node index */
+	uint32_t dirty_len;
+	uint32_t dirty_epoch;		/* of s->dirty_epoch they are from */
 	struct group **groups;	/* joined groups, oldest first; the container's */
 	uint32_t ngroups, groups_cap;
 };
@@ -55,7 +63,8 @@ struct container {
 int container_open(int flags, struct container **out);
 /*
  * A marked iommufd fd this process did not open (SCM_RIGHTS, exec): serve it
- * from its compat IOAS. -ENOENT if it has no mark.
+ * from the record its file description holds the key of. -ENOENT if it has
+ * no mark.
  */
 int container_adopt(int fd, struct container **out);
 

@@ -28,11 +28,62 @@ static size_t dirty_words(const struct mapping *m, unsigned int pgshift)
 	return ((m->size >> pgshift) + 63) / 64 + 1;
 }
 
-static int dirty_alloc(struct mapping *m, unsigned int pgshift)
+/*
+ * The mapping's words in this process: by node index, valid while the node
+ * is the same use of it (serial) and no holder has dropped every bitmap
+ * since (the record's epoch). A holder's bitmaps are its own; the state that
+ * decides type1's answers (tracking on or off) is the record's.
+ */
+static void dirty_sync(struct container *c)
 {
-	if (!m->dirty)
-		m->dirty = calloc(dirty_words(m, pgshift), sizeof(uint64_t));
-	return m->dirty ? 0 : -ENOMEM;
+	uint32_t i;
+
+	if (c->dirty_epoch == c->s->dirty_epoch)
+		return;
+	for (i = 0; i < c->dirty_len; i++) {
+		free(c->dirty[i].words);
+		c->dirty[i].words = NULL;
+	}
+	c->dirty_epoch = c->s->dirty_epoch;
+}
+
+static uint64_t *dirty_get(struct container *c, const struct mapping *m,
+			   unsigned int pgshift)
+{
+	uint32_t i = maptree_index(&c->maps, m);
+	struct dirty_words *d;
+
+	dirty_sync(c);
+	if (i >= c->dirty_len) {
+		uint32_t len = i + 1 > 2 * c->dirty_len ? i + 1 : 2 * c->dirty_len;
+
+		d = realloc(c->dirty, len * sizeof(*d));
+		if (!d)
+			return NULL;
+		memset(d + c->dirty_len, 0, (len - c->dirty_len) * sizeof(*d));
+		c->dirty = d;
+		c->dirty_len = len;
+	}
+	d = &c->dirty[i];
+	if (d->words && d->serial != m->serial) {
+		free(d->words);
+		d->words = NULL;
+	}
+	if (!d->words) {
+		d->words = calloc(dirty_words(m, pgshift), sizeof(uint64_t));
+		d->serial = m->serial;
+	}
+	return d->words;
+}
+
+void dirty_forget(struct container *c, const struct mapping *m)
+{
+	uint32_t i = maptree_index(&c->maps, m);
+
+	if (i < c->dirty_len && c->dirty[i].words) {
+		free(c->dirty[i].words);
+		c->dirty[i].words = NULL;
+	}
 }
 
 static void bits_set(uint64_t *b, uint64_t from, uint64_t n, bool on)
@@ -69,43 +120,51 @@ static void bits_shift_left(uint64_t *b, unsigned int shift, uint64_t nbits)
  * bits are cleared afterwards, leaving whatever the shift pushed past them
  * for the next query, as the kernel's per-mapping bitmap does.
  */
-int mark_dirty(uint64_t *bitmap, struct mapping *m, uint64_t base,
-	       unsigned int pgshift, bool clear_after)
+int mark_dirty(struct container *c, uint64_t *bitmap, const struct mapping *m,
+	       uint64_t base, unsigned int pgshift, bool clear_after)
 {
+	uint64_t *dirty;
 	uint64_t nbits = m->size >> pgshift;
 	uint64_t bit = (m->iova - base) >> pgshift;
 	uint64_t first = bit / 64, shift = bit % 64, leftover;
 	void *word = user_offset(bitmap, first * sizeof(uint64_t));
 	int rc;
 
-	rc = dirty_alloc(m, pgshift);
-	if (rc)
-		return rc;
-	bits_set(m->dirty, 0, nbits, true);
+	dirty = dirty_get(c, m, pgshift);
+	if (!dirty)
+		return -ENOMEM;
+	bits_set(dirty, 0, nbits, true);
 	if (shift) {
-		bits_shift_left(m->dirty, (unsigned int)shift, nbits + shift);
+		bits_shift_left(dirty, (unsigned int)shift, nbits + shift);
 		rc = copy_from_user(&leftover, word, sizeof(leftover));
 		if (rc)
 			return rc;
-		m->dirty[0] |= leftover;
+		dirty[0] |= leftover;
 	}
-	rc = copy_to_user(word, m->dirty, DIRTY_BITMAP_BYTES(nbits + shift));
+	rc = copy_to_user(word, dirty, DIRTY_BITMAP_BYTES(nbits + shift));
 	if (rc)
 		return rc;
 	if (clear_after)
-		bits_set(m->dirty, 0, nbits, false);
+		bits_set(dirty, 0, nbits, false);
 	return 0;
 }
 
 void dirty_free_all(struct container *c)
 {
-	const struct mapping *m;
+	/* every holder's words go: they see the epoch move */
+	c->s->dirty_epoch++;
+	dirty_sync(c);
+}
 
-	for (m = maptree_first_from(&c->maps, 0); m;
-	     m = maptree_next(&c->maps, m)) {
-		free(m->dirty);
-		((struct mapping *)m)->dirty = NULL;
-	}
+void dirty_release(struct container *c)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->dirty_len; i++)
+		free(c->dirty[i].words);
+	free(c->dirty);
+	c->dirty = NULL;
+	c->dirty_len = 0;
 }
 
 /* VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP, its struct after the header read. */
@@ -142,7 +201,7 @@ static int dirty_get_bitmap(struct container *c, void *arg, size_t minsz)
 		return -EINVAL;
 	if (!range.size || range.size & (pgsize - 1))
 		return -EINVAL;
-	if (!c->dirty_tracking)
+	if (!c->s->dirty_tracking)
 		return -EINVAL;
 	if (bisects(c, range.iova, range.size))
 		return -EINVAL;
@@ -152,9 +211,8 @@ static int dirty_get_bitmap(struct container *c, void *arg, size_t minsz)
 			continue;
 		if (m->iova > range.iova + range.size - 1)
 			break;
-		rc = mark_dirty((uint64_t *)range.bitmap.data,
-				(struct mapping *)m, range.iova, ffs64(pgsize),
-				true);
+		rc = mark_dirty(c, (uint64_t *)range.bitmap.data, m,
+				range.iova, ffs64(pgsize), true);
 		if (rc)
 			return rc;
 	}
@@ -171,7 +229,7 @@ long container_dirty_pages(struct container *c, int fd, void *arg)
 	int rc;
 
 	(void)fd; /* nothing of this reaches the kernel */
-	if (c->type != VFIO_TYPE1v2_IOMMU)
+	if (c->s->type != VFIO_TYPE1v2_IOMMU)
 		return -EACCES;
 	rc = copy_from_user(&dirty, arg, minsz);
 	if (rc)
@@ -182,14 +240,14 @@ long container_dirty_pages(struct container *c, int fd, void *arg)
 	if (!dirty.flags || (dirty.flags & (dirty.flags - 1)))
 		return -EINVAL;
 	if (dirty.flags & VFIO_IOMMU_DIRTY_PAGES_FLAG_START) {
-		c->dirty_tracking = true;
+		c->s->dirty_tracking = true;
 		return 0;
 	}
 	if (dirty.flags & VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP) {
 		/* type1 frees the per-mapping bitmaps: their state goes too */
-		if (c->dirty_tracking)
+		if (c->s->dirty_tracking)
 			dirty_free_all(c);
-		c->dirty_tracking = false;
+		c->s->dirty_tracking = false;
 		return 0;
 	}
 	if (dirty.argsz - minsz <

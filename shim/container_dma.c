@@ -16,15 +16,16 @@
 #include "dmabuf.h"
 #include "internal.h"
 #include "iommufd.h"
+#include "log.h"
 #include "report.h"
 #include "uaccess.h"
 
 /* The record's mapped bytes follow its mappings. */
 void drop_mapping(struct container *c, const struct mapping *m)
 {
-	c->mapped_bytes -= m->size;
-	if (m->dirty)
-		free(m->dirty);
+	c->s->mapped_bytes -= m->size;
+	if (unlikely(c->dirty_len))
+		dirty_forget(c, m);
 	maptree_remove_mapping(&c->maps, m);
 }
 
@@ -43,20 +44,24 @@ static int map_dma_over_record(struct container *c, int fd,
 
 	if (!iova_valid(c, map->iova, map->iova + map->size - 1))
 		return -EINVAL;
+	/* the range, not one mapping: stale entries of the record go too */
+	record_intent_range(&c->rec, map->iova, map->size);
 	rc = iommufd_compat_map_dma(fd, map);
 	if (rc == -EFAULT)
 		rc = dmabuf_map_dma(fd, c->ioas_id, map);
-	if (rc)
+	if (rc) {
+		record_commit(&c->rec);
 		return type1_errno(rc);
+	}
 	while ((m = maptree_find(&c->maps, map->iova, map->size)))
 		drop_mapping(c, m);
 	rc = maptree_insert(&c->maps, map->iova, map->size, map->vaddr, prot);
-	if (rc) {
+	if (rc)
 		iommufd_ioas_unmap(fd, c->ioas_id, map->iova, map->size, &gone);
-		return rc;
-	}
-	c->mapped_bytes += map->size;
-	return 0;
+	else
+		c->s->mapped_bytes += map->size;
+	record_commit(&c->rec);
+	return rc;
 }
 
 /*
@@ -86,7 +91,7 @@ map_dma_refused(const struct container *c,
 	/* a vaddr update has no permissions; a mapping needs some */
 	if (prot == set_vaddr)
 		return -EINVAL;
-	if (!map->size || (map->size | map->iova | map->vaddr) & c->pgmask)
+	if (!map->size || (map->size | map->iova | map->vaddr) & c->s->pgmask)
 		return -EINVAL;
 	if (wrap)
 		return -EINVAL;
@@ -95,7 +100,8 @@ map_dma_refused(const struct container *c,
 	return -EINVAL;
 }
 
-SHIM_HOT long container_map_dma(struct container *c, int fd, void *arg)
+static inline __attribute__((always_inline)) long
+map_dma(struct container *c, int fd, void *arg)
 {
 	struct vfio_iommu_type1_dma_map map;
 	size_t minsz = MAP_DMA_MINSZ;
@@ -109,21 +115,26 @@ SHIM_HOT long container_map_dma(struct container *c, int fd, void *arg)
 		return -EINVAL;
 	prot = map.flags & (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
 	if (unlikely(map.flags != prot || !prot || !map.size ||
-		     (map.size | map.iova | map.vaddr) & c->pgmask ||
+		     (map.size | map.iova | map.vaddr) & c->s->pgmask ||
 		     map.iova + map.size - 1 < map.iova ||
 		     map.vaddr + map.size - 1 < map.vaddr))
 		return map_dma_refused(c, &map);
+	/* from the new node on until it is mapped or gone: see recovery */
+	record_intent_map(&c->rec, map.iova);
 	rc = maptree_insert_new(&c->maps, map.iova, map.size, map.vaddr, prot);
-	if (rc == -EEXIST)
-		return map_dma_over_record(c, fd, &map, prot);
-	if (rc)
+	if (unlikely(rc)) {
+		record_commit(&c->rec);
+		if (rc == -EEXIST)
+			return map_dma_over_record(c, fd, &map, prot);
 		return rc;
+	}
 	/* type1's order: EEXIST above, then ENOSPC, then the iova ranges */
-	if (maptree_count(&c->maps) > c->dma_entry_limit ||
+	if (maptree_count(&c->maps) > c->s->dma_entry_limit ||
 	    !iova_valid(c, map.iova, map.iova + map.size - 1)) {
-		rc = maptree_count(&c->maps) > c->dma_entry_limit ? -ENOSPC :
+		rc = maptree_count(&c->maps) > c->s->dma_entry_limit ? -ENOSPC :
 								    -EINVAL;
 		maptree_remove(&c->maps, map.iova);
+		record_commit(&c->rec);
 		return rc;
 	}
 	/* the kernel's compat entry on our own IOAS: see iommufd.h */
@@ -133,13 +144,15 @@ SHIM_HOT long container_map_dma(struct container *c, int fd, void *arg)
 		rc = dmabuf_map_dma(fd, c->ioas_id, &map);
 	if (rc) {
 		maptree_remove(&c->maps, map.iova);
+		record_commit(&c->rec);
 		if (rc == -EFAULT)
 			report_difference(REPORT_DIFF_MAP_EFAULT);
 		return type1_errno(rc);
 	}
-	c->mapped_bytes += map.size;
+	c->s->mapped_bytes += map.size;
+	record_commit(&c->rec);
 	if (shim_config.report_file)
-		report_mappings(maptree_count(&c->maps), c->mapped_bytes);
+		report_mappings(maptree_count(&c->maps), c->s->mapped_bytes);
 	return 0;
 }
 
@@ -154,7 +167,7 @@ bool bisects(const struct container *c, uint64_t iova, uint64_t size)
 }
 
 /* Drop the record's mappings lying wholly inside [iova, iova + len). */
-static void drop_inside(struct container *c, uint64_t iova, uint64_t len)
+void drop_inside(struct container *c, uint64_t iova, uint64_t len)
 {
 	const struct mapping *m = maptree_first_from(&c->maps, iova);
 	uint64_t last = iova + len - 1;
@@ -182,10 +195,12 @@ int unmap_range(struct container *c, int fd, uint64_t iova, uint64_t len,
 	uint64_t unmapped, at = iova, msize;
 	int rc, one, err = 0;
 
+	record_intent_range(&c->rec, iova, len);
 	rc = iommufd_ioas_unmap(fd, c->ioas_id, iova, len, &unmapped);
 	if (!rc || rc == -ENOENT) {
 		*done = rc ? 0 : unmapped;
 		drop_inside(c, iova, len);
+		record_commit(&c->rec);
 		return 0;
 	}
 	*done = 0;
@@ -203,6 +218,7 @@ int unmap_range(struct container *c, int fd, uint64_t iova, uint64_t len,
 		}
 		at += msize;
 	}
+	record_commit(&c->rec);
 	return err;
 }
 
@@ -218,15 +234,19 @@ unmap_one(struct container *c, int fd, void *arg, int on_stack,
 	size_t minsz = UNMAP_DMA_MINSZ;
 	int rc;
 
+	record_intent(&c->rec, RECORD_OP_UNMAP, unmap->iova);
 	rc = iommufd_compat_unmap_dma(fd, unmap);
 	/*
-	 * -ENOENT: another process holding the fd unmapped it and mapped over
-	 * it; ours is gone all the same (size 0 is the same story without the
-	 * new mapping).
+	 * -ENOENT: a holder without the shim unmapped it and mapped over it;
+	 * ours is gone all the same (size 0 is the same story without the new
+	 * mapping).
 	 */
-	if (rc && rc != -ENOENT)
+	if (rc && rc != -ENOENT) {
+		record_commit(&c->rec);
 		return type1_errno(rc);
+	}
 	drop_mapping(c, m);
+	record_commit(&c->rec);
 	return copy_to_user_kept(arg, unmap, minsz, on_stack);
 }
 
@@ -292,9 +312,9 @@ static int unmap_check_range(const struct container *c, struct unmap_req *r)
 	} else if (wraps(r->iova, r->size)) {
 		return type1_since(6, 19) ? -EOVERFLOW : -EINVAL;
 	}
-	if (r->get_dirty && (!c->dirty_tracking || r->bitmap.pgsize != pgsize))
+	if (r->get_dirty && (!c->s->dirty_tracking || r->bitmap.pgsize != pgsize))
 		return -EINVAL;
-	if (c->type == VFIO_TYPE1v2_IOMMU && !r->all &&
+	if (c->s->type == VFIO_TYPE1v2_IOMMU && !r->all &&
 	    bisects(c, r->iova, r->size))
 		return -EINVAL;
 	return 0;
@@ -316,14 +336,14 @@ static int unmap_walk(struct container *c, const struct unmap_req *r,
 	     m = maptree_next(&c->maps, m)) {
 		if (m->iova > r->iova + (r->size - 1))
 			break;
-		if (c->type == VFIO_TYPE1_IOMMU && r->iova > m->iova) {
+		if (c->s->type == VFIO_TYPE1_IOMMU && r->iova > m->iova) {
 			*straddle = true;
 			break;
 		}
 		if (r->get_dirty) {
-			rc = mark_dirty((uint64_t *)r->bitmap.data,
-					(struct mapping *)m, r->iova,
-					ffs64(r->bitmap.pgsize), false);
+			rc = mark_dirty(c, (uint64_t *)r->bitmap.data, m,
+					r->iova, ffs64(r->bitmap.pgsize),
+					false);
 			if (rc)
 				return rc;
 		}
@@ -368,7 +388,7 @@ unmap_dma_general(struct container *c, int fd, void *arg,
 		 * to their ends. Ends are inclusive: a range may end at 2^64.
 		 */
 		last_iova = r.iova + (r.size - 1);
-		if (c->type == VFIO_TYPE1_IOMMU && count && !r.all &&
+		if (c->s->type == VFIO_TYPE1_IOMMU && count && !r.all &&
 		    last->iova + (last->size - 1) > last_iova)
 			last_iova = last->iova + (last->size - 1);
 		rc = unmap_range(c, fd, r.iova,
@@ -387,7 +407,8 @@ out:
  * no flags: one whole mapping, which v1 and v2 agree on and every check of
  * the general path passes. Anything else goes the general way.
  */
-SHIM_HOT long container_unmap_dma(struct container *c, int fd, void *arg)
+static inline __attribute__((always_inline)) long
+unmap_dma(struct container *c, int fd, void *arg)
 {
 	struct vfio_iommu_type1_dma_unmap unmap;
 	size_t minsz = UNMAP_DMA_MINSZ;
@@ -398,10 +419,125 @@ SHIM_HOT long container_unmap_dma(struct container *c, int fd, void *arg)
 	if (rc)
 		return rc;
 	if (unmap.argsz < minsz || unmap.flags || !unmap.size ||
-	    (unmap.iova | unmap.size) & c->pgmask ||
+	    (unmap.iova | unmap.size) & c->s->pgmask ||
 	    !(m = maptree_at(&c->maps, unmap.iova)) || m->size != unmap.size)
 		return unmap_dma_general(c, fd, arg, &unmap);
 	return unmap_one(c, fd, arg, on_stack, m, &unmap);
+}
+
+long container_map_dma(struct container *c, int fd, void *arg)
+{
+	return map_dma(c, fd, arg);
+}
+
+long container_unmap_dma(struct container *c, int fd, void *arg)
+{
+	return unmap_dma(c, fd, arg);
+}
+
+/*
+ * A holder died holding the record's lock: the links of the tree may be
+ * half changed, and its kernel call (the journal's intent) may or may not
+ * have happened. The tree is rebuilt from the nodes marked live; a MAP that
+ * never returned to its caller is undone (kernel and record), an UNMAP is
+ * finished. Then the record equals the kernel again.
+ */
+static __attribute__((noinline, cold)) void container_recover(struct container *c,
+							    int fd)
+{
+	struct record_intent in = c->s->intent;
+	uint64_t iova = in.word & ~RECORD_OP_MASK, gone;
+	const struct mapping *m;
+
+	if (!record_fits(&c->rec))
+		c->s->maps.cap = 0;
+	c->s->mapped_bytes = maptree_rebuild(&c->maps);
+	switch (in.word & RECORD_OP_MASK) {
+	case RECORD_OP_MAP:
+		/* undone: the caller never saw it succeed */
+		m = maptree_at(&c->maps, iova);
+		if (m && m->serial == in.serial) {
+			iommufd_ioas_unmap(fd, c->ioas_id, m->iova, m->size,
+					   &gone);
+			drop_mapping(c, m);
+		}
+		break;
+	case RECORD_OP_UNMAP:
+		/* finished: the node goes only after the kernel's unmap */
+		m = maptree_at(&c->maps, iova);
+		if (m) {
+			iommufd_ioas_unmap(fd, c->ioas_id, m->iova, m->size,
+					   &gone);
+			drop_mapping(c, m);
+		}
+		break;
+	case RECORD_OP_UNMAP_RANGE:
+		/* a range MAP over stale entries is undone the same way */
+		iommufd_ioas_unmap(fd, c->ioas_id, in.iova, in.size, &gone);
+		drop_inside(c, in.iova, in.size);
+		break;
+	default:
+		break;
+	}
+	record_commit(&c->rec);
+}
+
+/* record_lock() said recover (> 0) or failed (< 0): 0 once we hold it. */
+int container_lock_failed(struct container *c, int fd, int rc)
+{
+	if (rc < 0) {
+		shim_err(SHIM_CAT_CONTAINER,
+			 "container record: cannot take its lock (%d)", rc);
+		return rc;
+	}
+	container_recover(c, fd);
+	return 0;
+}
+
+/*
+ * MAP_DMA and UNMAP_DMA straight to their handler, inlined here (one frame),
+ * under the record's lock: the calls that come by the thousand.
+ */
+static __attribute__((noinline)) SHIM_HOT long
+map_dma_locked(struct container *c, int fd, void *arg)
+{
+	long rc = record_lock(&c->rec);
+
+	if (unlikely(rc) && (rc = container_lock_failed(c, fd, (int)rc)))
+		return rc;
+	if (likely(c->s->type))
+		rc = map_dma(c, fd, arg);
+	else
+		rc = container_ioctl_slow(c, fd, VFIO_IOMMU_MAP_DMA, arg);
+	record_unlock(&c->rec);
+	return rc;
+}
+
+static __attribute__((noinline)) SHIM_HOT long
+unmap_dma_locked(struct container *c, int fd, void *arg)
+{
+	long rc = record_lock(&c->rec);
+
+	if (unlikely(rc) && (rc = container_lock_failed(c, fd, (int)rc)))
+		return rc;
+	if (likely(c->s->type))
+		rc = unmap_dma(c, fd, arg);
+	else
+		rc = container_ioctl_slow(c, fd, VFIO_IOMMU_UNMAP_DMA, arg);
+	record_unlock(&c->rec);
+	return rc;
+}
+
+static __attribute__((noinline)) long
+ioctl_locked(struct container *c, int fd, unsigned int cmd, void *arg)
+{
+	long rc = record_lock(&c->rec);
+
+	if (unlikely(rc) && (rc = container_lock_failed(c, fd, (int)rc)))
+		return rc;
+	rc = container_ioctl_slow(c, fd, cmd, arg);
+	record_unlock(&c->rec);
+	return rc;
 }
 
 SHIM_HOT long container_ioctl(struct container *c, int fd,
@@ -410,12 +546,11 @@ SHIM_HOT long container_ioctl(struct container *c, int fd,
 	/* the kernel sees the request as a 32-bit value */
 	unsigned int cmd = (unsigned int)request;
 
-	/* the calls that come by the thousand go straight to their handler */
-	if (shim_config.quiet && c->type) {
+	if (shim_config.quiet) {
 		if (cmd == VFIO_IOMMU_MAP_DMA)
-			return container_map_dma(c, fd, arg);
+			return map_dma_locked(c, fd, arg);
 		if (cmd == VFIO_IOMMU_UNMAP_DMA)
-			return container_unmap_dma(c, fd, arg);
+			return unmap_dma_locked(c, fd, arg);
 	}
-	return container_ioctl_slow(c, fd, cmd, arg);
+	return ioctl_locked(c, fd, cmd, arg);
 }

@@ -34,7 +34,7 @@
 
 static inline uint64_t min_pgsize(const struct container *c)
 {
-	return c->pgsizes ? c->pgsizes & -c->pgsizes : 4096;
+	return c->s->pgsizes ? c->s->pgsizes & -c->s->pgsizes : 4096;
 }
 
 /* type1's vfio_iommu_iova_dma_valid(): inside one usable range. */
@@ -43,10 +43,10 @@ static inline bool iova_valid(const struct container *c, uint64_t start,
 {
 	uint32_t i;
 
-	if (!c->nranges)
+	if (!c->s->nranges)
 		return true;
-	for (i = 0; i < c->nranges; i++)
-		if (start >= c->ranges[i].start && end <= c->ranges[i].last)
+	for (i = 0; i < c->s->nranges; i++)
+		if (start >= c->s->ranges[i].start && end <= c->s->ranges[i].last)
 			return true;
 	return false;
 }
@@ -87,6 +87,19 @@ void drop_mapping(struct container *c, const struct mapping *m);
 /* Unmap [iova, iova + len) from the kernel and the record; see there. */
 int unmap_range(struct container *c, int fd, uint64_t iova, uint64_t len,
 		uint64_t count, uint64_t *done);
+/* Drop the record's mappings lying wholly inside [iova, iova + len). */
+void drop_inside(struct container *c, uint64_t iova, uint64_t len);
+/* record_lock() said recover (> 0) or failed (< 0): 0 once we hold it. */
+int container_lock_failed(struct container *c, int fd, int rc);
+
+/* The record's lock around what a group's join or leave changes. */
+static inline int container_lock(struct container *c, int fd)
+{
+	int rc = record_lock(&c->rec);
+
+	return rc ? container_lock_failed(c, fd, rc) : 0;
+}
+
 /* type1 v2 refuses a range that cuts a mapping at either end. */
 bool bisects(const struct container *c, uint64_t iova, uint64_t size);
 
@@ -94,9 +107,14 @@ bool bisects(const struct container *c, uint64_t iova, uint64_t size);
 long container_dirty_pages(struct container *c, int fd, void *arg);
 /* type1's verify_bitmap_size() */
 int verify_bitmap_size(uint64_t npages, uint64_t bitmap_size);
-int mark_dirty(uint64_t *bitmap, struct mapping *m, uint64_t base,
-	       unsigned int pgshift, bool clear_after);
+int mark_dirty(struct container *c, uint64_t *bitmap, const struct mapping *m,
+	       uint64_t base, unsigned int pgshift, bool clear_after);
+/* Every holder's bitmaps go (STOP, the last group leaving). */
 void dirty_free_all(struct container *c);
+/* This process's bitmap words of a mapping going away. */
+void dirty_forget(struct container *c, const struct mapping *m);
+/* This process lets go of the container: its words go, the record's stay. */
+void dirty_release(struct container *c);
 
 static inline unsigned int ffs64(uint64_t v)
 {

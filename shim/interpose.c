@@ -78,6 +78,7 @@ static void atfork_child(void)
 
 	shim_lock_reinit();
 	sigdefer_fork_child();
+	record_atfork_child();
 	fdlife_set_pid(pid);
 	uaccess_set_pid(pid);
 }

@@ -165,6 +165,77 @@ int iommufd_ioas_iova_ranges(int fd, uint32_t ioas_id,
 	return rc;
 }
 
+/* ---- the shared record's key on the container's file description ---- */
+
+static int key_lock(int fd, int cmd, short type, uint64_t start, uint64_t len,
+		    struct flock *out)
+{
+	struct flock fl = {
+		.l_type = type,
+		.l_whence = SEEK_SET,
+		.l_start = (off_t)start,
+		.l_len = (off_t)len,
+	};
+	int rc = real.fcntl(fd, cmd, &fl);
+
+	if (out)
+		*out = fl;
+	return rc < 0 ? -errno : 0;
+}
+
+int iommufd_key_set(int fd, uint64_t key)
+{
+	int mode = iommufd_status_flags(fd);
+
+	if (mode < 0)
+		return mode;
+	/* a read lock needs the fd readable, a write lock writable */
+	return done(key_lock(fd, F_OFD_SETLK,
+			     (mode & O_ACCMODE) == O_WRONLY ? F_WRLCK : F_RDLCK,
+			     key, 1, NULL),
+		    "OFD_SETLK(key %#llx)", (unsigned long long)key);
+}
+
+void iommufd_key_clear(int fd, uint64_t key)
+{
+	key_lock(fd, F_OFD_SETLK, F_UNLCK, key, 1, NULL);
+}
+
+int iommufd_key_get(int fd, uint64_t *key)
+{
+	uint64_t at = IOMMUFD_KEY_BIT;
+	struct flock fl;
+	int n;
+
+	/* every key lock on the device, lowest first; ours is the one that
+	 * does not conflict with our own file description */
+	for (n = 0; n < 4096 && at < 2 * IOMMUFD_KEY_BIT; n++) {
+		if (key_lock(fd, F_GETLK, F_WRLCK, at,
+			     2 * IOMMUFD_KEY_BIT - at, &fl) ||
+		    fl.l_type == F_UNLCK)
+			break;
+		if ((uint64_t)fl.l_start > at)
+			at = (uint64_t)fl.l_start;
+		if (fl.l_len == 1 && (uint64_t)fl.l_start == at &&
+		    !key_lock(fd, F_OFD_GETLK, F_WRLCK, at, 1, &fl) &&
+		    fl.l_type == F_UNLCK) {
+			*key = at;
+			return 0;
+		}
+		at++;
+	}
+	return -ENOENT;
+}
+
+bool iommufd_key_held(int fd, uint64_t key)
+{
+	struct flock fl;
+
+	if (key_lock(fd, F_GETLK, F_WRLCK, key, 1, &fl))
+		return true;	/* cannot tell: keep the file */
+	return fl.l_type != F_UNLCK;
+}
+
 _Static_assert(sizeof(struct iommufd_range) == sizeof(struct iommu_iova_range),
 	       "range layout");
 

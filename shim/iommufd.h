@@ -44,6 +44,25 @@ int iommufd_ioas_iova_ranges(int fd, uint32_t ioas_id,
 			     uint64_t *alignment);
 
 /*
+ * The key of the shim's shared record of a container (record.h), held by the
+ * container's file description itself: an open file description lock
+ * (F_OFD_SETLK) on one byte at offset key of /dev/iommu, key in
+ * [IOMMUFD_KEY_BIT, 2 * IOMMUFD_KEY_BIT). It lives exactly as long as the
+ * file description (every dup, fork child, exec'd image and SCM_RIGHTS
+ * receiver shares it) and any holder reads it back: F_GETLK from the fd
+ * reports every such lock (a POSIX lock owner is never an OFD), and of
+ * those only its own does not conflict with an F_OFD_GETLK from the fd.
+ * The iommufd state is untouched; a program's own fds carry none.
+ */
+#define IOMMUFD_KEY_BIT (1ull << 61)
+int iommufd_key_set(int fd, uint64_t key);
+void iommufd_key_clear(int fd, uint64_t key);
+/* The key fd's file description holds: 0, or -ENOENT. */
+int iommufd_key_get(int fd, uint64_t *key);
+/* Whether some file description of the device holds key. */
+bool iommufd_key_held(int fd, uint64_t key);
+
+/*
  * The IOMMU page sizes of the domains attached to the fd's compat IOAS. No
  * native iommufd ioctl reports them, so this asks the kernel's own compat
  * entry on the same fd (VFIO_IOMMU_GET_INFO, whose pgsizes come from the

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Red-black tree of DMA mappings keyed by iova; see maptree.h. */
+/* Red-black tree of DMA mappings keyed by iova, linked by index; see maptree.h. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,249 +8,283 @@
 #include "maptree.h"
 
 /*
- * Red-black tree after CLRS, with t->nil as the black sentinel: its parent
- * is written during deletion, never its children or colour.
+ * Red-black tree after CLRS, with node 0 as the black sentinel: its parent
+ * is written during deletion, never its children or colour. A link is the
+ * node's byte offset in the array (see maptree.h): one add to follow it.
  */
-#define NIL(t) (&(t)->nil)
-#define BLACK ((uintptr_t)1)
-#define PROT_SHIFT 1
-#define LOW_BITS ((uintptr_t)7)
+#define NIL 0u
+#define N(t, off) ((struct mapping *)((char *)(t)->nodes + (off)))
+#define NODE_OFF(i) ((uint32_t)((i) * sizeof(struct mapping)))
 
-_Static_assert(_Alignof(struct mapping) >= 8, "low bits of the parent link");
+_Static_assert(sizeof(struct mapping) == 48, "48 bytes a mapping");
 
-static inline struct mapping *parent(const struct mapping *n)
+static inline uint32_t idx(const struct maptree *t, const struct mapping *n)
 {
-	return (struct mapping *)(n->parent_bits & ~LOW_BITS);
+	return (uint32_t)((const char *)n - (const char *)t->nodes);
 }
 
-static inline void set_parent(struct mapping *n, const struct mapping *p)
+static inline int is_black(const struct maptree *t, uint32_t i)
 {
-	n->parent_bits = (uintptr_t)p | (n->parent_bits & LOW_BITS);
+	return N(t, i)->bits & MAPPING_BLACK;
 }
 
-static inline int is_black(const struct mapping *n)
+static inline void set_black(struct maptree *t, uint32_t i)
 {
-	return n->parent_bits & BLACK;
+	N(t, i)->bits |= MAPPING_BLACK;
 }
 
-static inline void set_black(struct mapping *n)
+static inline void set_red(struct maptree *t, uint32_t i)
 {
-	n->parent_bits |= BLACK;
+	N(t, i)->bits &= ~MAPPING_BLACK;
 }
 
-static inline void set_red(struct mapping *n)
+static inline void copy_colour(struct maptree *t, uint32_t to, uint32_t from)
 {
-	n->parent_bits &= ~BLACK;
+	N(t, to)->bits = (N(t, to)->bits & ~MAPPING_BLACK) |
+			 (N(t, from)->bits & MAPPING_BLACK);
 }
 
-static inline void copy_colour(struct mapping *to, const struct mapping *from)
+static void sentinel(struct maptree *t)
 {
-	to->parent_bits = (to->parent_bits & ~BLACK) |
-			  (from->parent_bits & BLACK);
+	memset(N(t, NIL), 0, sizeof(struct mapping));
+	N(t, NIL)->bits = MAPPING_BLACK;
+}
+
+void maptree_format(struct maptree *t)
+{
+	uint32_t cap = t->h->cap;
+
+	memset(t->h, 0, sizeof(*t->h));
+	t->h->cap = cap;
+	t->h->used = 1;
+	sentinel(t);
+}
+
+void maptree_view(struct maptree *t, struct maptree_head *h,
+		  struct mapping *nodes, maptree_grow_fn grow, void *ctx)
+{
+	memset(t, 0, sizeof(*t));
+	t->h = h;
+	t->nodes = nodes;
+	t->grow = grow;
+	t->ctx = ctx;
+}
+
+/* A private tree's array: realloc (the tree is by index, it may move). */
+static int grow_heap(struct maptree *t, uint32_t cap)
+{
+	struct mapping *p = realloc(t->nodes, (size_t)cap * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	t->nodes = p;
+	t->h->cap = cap;
+	return 0;
 }
 
 void maptree_init(struct maptree *t)
 {
 	memset(t, 0, sizeof(*t));
-	t->nil.parent_bits = BLACK;
-	t->root = NIL(t);
+	t->h = &t->own;
+	t->grow = grow_heap;
+	/* a tree that cannot get its first nodes grows on its first insert */
+	if (!grow_heap(t, MAPTREE_INIT_NODES))
+		maptree_format(t);
 }
 
 void maptree_destroy(struct maptree *t)
 {
-	uint32_t c;
-
-	for (c = 0; c < t->nchunks; c++)
-		free(t->chunks[c]);
-	free(t->chunks);
-	maptree_init(t);
+	if (t->h == &t->own)
+		free(t->nodes);
+	memset(t, 0, sizeof(*t));
 }
 
 void maptree_clear(struct maptree *t)
 {
-	t->root = NIL(t);
-	t->nil.parent_bits = BLACK;
-	t->free_list = NULL;
-	/* every chunk is free again: hand them out from the first */
-	t->chunk_used = 0;
-	t->nchunks_used = t->nchunks ? 1 : 0;
-	t->count = 0;
+	uint32_t cap = t->h->cap;
+
+	/* the nodes stay: hand them out from the first again */
+	if (cap)
+		maptree_format(t);
 }
 
 size_t maptree_bytes(const struct maptree *t)
 {
-	return (size_t)t->chunks_cap * sizeof(*t->chunks) +
-	       (size_t)t->nchunks * MAPTREE_CHUNK_NODES *
-		       sizeof(struct mapping);
+	return (size_t)t->h->cap * sizeof(struct mapping);
 }
 
-/* A node from fresh memory: the next unused one of a chunk, or a new chunk. */
-static __attribute__((noinline)) struct mapping *
-node_alloc_unused(struct maptree *t)
+/* A node from fresh memory: the next unused one, the array grown if need be. */
+static __attribute__((noinline)) uint32_t node_alloc_unused(struct maptree *t)
 {
-	struct mapping *chunk;
+	struct maptree_head *h = t->h;
 
-	if (t->nchunks_used && t->chunk_used < MAPTREE_CHUNK_NODES)
-		return &t->chunks[t->nchunks_used - 1][t->chunk_used++];
-	if (t->nchunks_used < t->nchunks) {
-		/* a chunk kept by maptree_clear() */
-		t->chunk_used = 1;
-		return &t->chunks[t->nchunks_used++][0];
+	if (!h->cap) {
+		if (t->grow(t, MAPTREE_INIT_NODES))
+			return NIL;
+		maptree_format(t);
 	}
-	if (t->nchunks == t->chunks_cap) {
-		uint32_t n = t->chunks_cap ? t->chunks_cap * 2 : 4;
-		struct mapping **p = realloc(t->chunks, n * sizeof(*p));
-
-		if (!p)
-			return NULL;
-		t->chunks = p;
-		t->chunks_cap = n;
+	if (h->used == h->cap) {
+		/*
+		 * By a quarter: a mapping never costs more than 60 bytes with
+		 * the slack. A link is 32 bits: the array stops short.
+		 */
+		if (h->cap >= MAPTREE_MAX_NODES ||
+		    t->grow(t, h->cap + h->cap / 4))
+			return NIL;
 	}
-	chunk = malloc(MAPTREE_CHUNK_NODES * sizeof(*chunk));
-	if (!chunk)
-		return NULL;
-	t->chunks[t->nchunks++] = chunk;
-	t->nchunks_used = t->nchunks;
-	t->chunk_used = 1;
-	return chunk;
+	return NODE_OFF(h->used++);
 }
 
-static inline struct mapping *node_alloc(struct maptree *t)
+static inline uint32_t node_alloc(struct maptree *t)
 {
-	struct mapping *n = t->free_list;
+	uint32_t n = t->h->free;
 
 	if (!n)
 		return node_alloc_unused(t);
-	t->free_list = n->left;
+	t->h->free = N(t, n)->left;
 	return n;
 }
 
-static inline void node_free(struct maptree *t, struct mapping *n)
+static inline void node_free(struct maptree *t, uint32_t n)
 {
-	n->left = t->free_list;
-	t->free_list = n;
+	N(t, n)->bits = 0;
+	N(t, n)->left = t->h->free;
+	t->h->free = n;
 }
 
-static void rotate_left(struct maptree *t, struct mapping *x)
+static void rotate_left(struct maptree *t, uint32_t x)
 {
-	struct mapping *y = x->right, *xp = parent(x);
+	uint32_t y = N(t, x)->right, xp = N(t, x)->parent;
 
-	x->right = y->left;
-	if (y->left != NIL(t))
-		set_parent(y->left, x);
-	set_parent(y, xp);
-	if (xp == NIL(t))
-		t->root = y;
-	else if (x == xp->left)
-		xp->left = y;
+	N(t, x)->right = N(t, y)->left;
+	if (N(t, y)->left != NIL)
+		N(t, N(t, y)->left)->parent = x;
+	N(t, y)->parent = xp;
+	if (xp == NIL)
+		t->h->root = y;
+	else if (x == N(t, xp)->left)
+		N(t, xp)->left = y;
 	else
-		xp->right = y;
-	y->left = x;
-	set_parent(x, y);
+		N(t, xp)->right = y;
+	N(t, y)->left = x;
+	N(t, x)->parent = y;
 }
 
-static void rotate_right(struct maptree *t, struct mapping *x)
+static void rotate_right(struct maptree *t, uint32_t x)
 {
-	struct mapping *y = x->left, *xp = parent(x);
+	uint32_t y = N(t, x)->left, xp = N(t, x)->parent;
 
-	x->left = y->right;
-	if (y->right != NIL(t))
-		set_parent(y->right, x);
-	set_parent(y, xp);
-	if (xp == NIL(t))
-		t->root = y;
-	else if (x == xp->right)
-		xp->right = y;
+	N(t, x)->left = N(t, y)->right;
+	if (N(t, y)->right != NIL)
+		N(t, N(t, y)->right)->parent = x;
+	N(t, y)->parent = xp;
+	if (xp == NIL)
+		t->h->root = y;
+	else if (x == N(t, xp)->right)
+		N(t, xp)->right = y;
 	else
-		xp->left = y;
-	y->right = x;
-	set_parent(x, y);
+		N(t, xp)->left = y;
+	N(t, y)->right = x;
+	N(t, x)->parent = y;
 }
 
-static void insert_fixup(struct maptree *t, struct mapping *z)
+static void insert_fixup(struct maptree *t, uint32_t z)
 {
-	struct mapping *p, *g, *y;
+	uint32_t p, g, y;
 
-	while (!is_black(p = parent(z))) {
-		g = parent(p);
-		if (p == g->left) {
-			y = g->right;
-			if (!is_black(y)) {
-				set_black(p);
-				set_black(y);
-				set_red(g);
+	while (!is_black(t, p = N(t, z)->parent)) {
+		g = N(t, p)->parent;
+		if (p == N(t, g)->left) {
+			y = N(t, g)->right;
+			if (!is_black(t, y)) {
+				set_black(t, p);
+				set_black(t, y);
+				set_red(t, g);
 				z = g;
 				continue;
 			}
-			if (z == p->right) {
+			if (z == N(t, p)->right) {
 				z = p;
 				rotate_left(t, z);
-				p = parent(z);
-				g = parent(p);
+				p = N(t, z)->parent;
+				g = N(t, p)->parent;
 			}
-			set_black(p);
-			set_red(g);
+			set_black(t, p);
+			set_red(t, g);
 			rotate_right(t, g);
 		} else {
-			y = g->left;
-			if (!is_black(y)) {
-				set_black(p);
-				set_black(y);
-				set_red(g);
+			y = N(t, g)->left;
+			if (!is_black(t, y)) {
+				set_black(t, p);
+				set_black(t, y);
+				set_red(t, g);
 				z = g;
 				continue;
 			}
-			if (z == p->left) {
+			if (z == N(t, p)->left) {
 				z = p;
 				rotate_right(t, z);
-				p = parent(z);
-				g = parent(p);
+				p = N(t, z)->parent;
+				g = N(t, p)->parent;
 			}
-			set_black(p);
-			set_red(g);
+			set_black(t, p);
+			set_red(t, g);
 			rotate_left(t, g);
 		}
 	}
-	set_black(t->root);
+	set_black(t, t->h->root);
 }
 
-/* A new red node for the mapping, linked under p on the side its key says. */
-static inline int link_new(struct maptree *t, struct mapping *p,
-			   uint64_t iova, uint64_t size, uint64_t vaddr,
-			   uint8_t prot)
+/* Link node n (its key set, red, childless) under p on the side its key says. */
+static inline void link_node(struct maptree *t, uint32_t p, uint32_t n)
 {
-	struct mapping *n = node_alloc(t);
+	struct mapping *m = N(t, n);
+
+	m->parent = p;
+	if (p == NIL)
+		t->h->root = n;
+	else if (m->iova < N(t, p)->iova)
+		N(t, p)->left = n;
+	else
+		N(t, p)->right = n;
+	/* a red child of a black parent, the common case, needs no fix-up */
+	if (!is_black(t, p))
+		insert_fixup(t, n);
+	set_black(t, t->h->root);
+	t->h->count++;
+}
+
+/*
+ * A new red node for the mapping under p. It is marked live before it is
+ * linked: a holder that dies from here on leaves a node the rebuild keeps.
+ */
+static inline int link_new(struct maptree *t, uint32_t p, uint64_t iova,
+			   uint64_t size, uint64_t vaddr, uint8_t prot)
+{
+	uint32_t n = node_alloc(t);
+	struct mapping *m;
 
 	if (!n)
 		return -ENOMEM;
-	n->iova = iova;
-	n->size = size;
-	n->vaddr = vaddr;
-	n->dirty = NULL;
-	n->left = n->right = NIL(t);
-	n->parent_bits = (uintptr_t)p | (uintptr_t)(prot & 3) << PROT_SHIFT;
-	if (p == NIL(t))
-		t->root = n;
-	else if (iova < p->iova)
-		p->left = n;
-	else
-		p->right = n;
-	/* a red child of a black parent, the common case, needs no fix-up */
-	if (!is_black(p))
-		insert_fixup(t, n);
-	set_black(t->root);
-	t->count++;
+	m = N(t, n);
+	m->iova = iova;
+	m->size = size;
+	m->vaddr = vaddr;
+	m->left = m->right = NIL;
+	m->serial = ++t->h->serial;
+	m->bits = MAPPING_LIVE | (uint32_t)(prot & 3) << MAPPING_PROT_SHIFT;
+	link_node(t, p, n);
 	return 0;
 }
 
 int maptree_insert(struct maptree *t, uint64_t iova, uint64_t size,
 		   uint64_t vaddr, uint8_t prot)
 {
-	struct mapping *p = NIL(t), *x = t->root;
+	uint32_t p = NIL, x = t->h->root;
 
-	while (x != NIL(t)) {
+	while (x != NIL) {
 		p = x;
-		x = iova < x->iova ? x->left : x->right;
+		x = iova < N(t, x)->iova ? N(t, x)->left : N(t, x)->right;
 	}
 	return link_new(t, p, iova, size, vaddr, prot);
 }
@@ -259,18 +293,20 @@ SHIM_HOT int maptree_insert_new(struct maptree *t, uint64_t iova,
 				uint64_t size, uint64_t vaddr, uint8_t prot)
 {
 	const struct mapping *pred = NULL, *succ = NULL;
-	struct mapping *p = NIL(t), *x = t->root;
+	uint32_t p = NIL, x = t->h->root;
 
 	/* the last node we went right of precedes the new one, the last we
 	 * went left of follows it: only those two can overlap it */
-	while (x != NIL(t)) {
+	while (x != NIL) {
+		const struct mapping *n = N(t, x);
+
 		p = x;
-		if (iova < x->iova) {
-			succ = x;
-			x = x->left;
+		if (iova < n->iova) {
+			succ = n;
+			x = n->left;
 		} else {
-			pred = x;
-			x = x->right;
+			pred = n;
+			x = n->right;
 		}
 	}
 	if ((pred && (pred->iova == iova || iova < pred->iova + pred->size)) ||
@@ -279,126 +315,117 @@ SHIM_HOT int maptree_insert_new(struct maptree *t, uint64_t iova,
 	return link_new(t, p, iova, size, vaddr, prot);
 }
 
-SHIM_HOT const struct mapping *maptree_at(const struct maptree *t,
-					  uint64_t iova)
+static inline void transplant(struct maptree *t, uint32_t u, uint32_t v)
 {
-	const struct mapping *n = t->root;
+	uint32_t up = N(t, u)->parent;
 
-	while (n != NIL(t)) {
-		if (iova == n->iova)
-			return n;
-		n = iova < n->iova ? n->left : n->right;
-	}
-	return NULL;
-}
-
-static inline void transplant(struct maptree *t, struct mapping *u,
-			      struct mapping *v)
-{
-	struct mapping *up = parent(u);
-
-	if (up == NIL(t))
-		t->root = v;
-	else if (u == up->left)
-		up->left = v;
+	if (up == NIL)
+		t->h->root = v;
+	else if (u == N(t, up)->left)
+		N(t, up)->left = v;
 	else
-		up->right = v;
-	set_parent(v, up);
+		N(t, up)->right = v;
+	N(t, v)->parent = up;
 }
 
-static void delete_fixup(struct maptree *t, struct mapping *x)
+static void delete_fixup(struct maptree *t, uint32_t x)
 {
-	struct mapping *p, *w;
+	uint32_t p, w;
 
-	while (x != t->root && is_black(x)) {
-		p = parent(x);
-		if (x == p->left) {
-			w = p->right;
-			if (!is_black(w)) {
-				set_black(w);
-				set_red(p);
+	while (x != t->h->root && is_black(t, x)) {
+		p = N(t, x)->parent;
+		if (x == N(t, p)->left) {
+			w = N(t, p)->right;
+			if (!is_black(t, w)) {
+				set_black(t, w);
+				set_red(t, p);
 				rotate_left(t, p);
-				w = p->right;
+				w = N(t, p)->right;
 			}
-			if (is_black(w->left) && is_black(w->right)) {
-				set_red(w);
+			if (is_black(t, N(t, w)->left) &&
+			    is_black(t, N(t, w)->right)) {
+				set_red(t, w);
 				x = p;
 				continue;
 			}
-			if (is_black(w->right)) {
-				set_black(w->left);
-				set_red(w);
+			if (is_black(t, N(t, w)->right)) {
+				set_black(t, N(t, w)->left);
+				set_red(t, w);
 				rotate_right(t, w);
-				w = p->right;
+				w = N(t, p)->right;
 			}
-			copy_colour(w, p);
-			set_black(p);
-			set_black(w->right);
+			copy_colour(t, w, p);
+			set_black(t, p);
+			set_black(t, N(t, w)->right);
 			rotate_left(t, p);
 		} else {
-			w = p->left;
-			if (!is_black(w)) {
-				set_black(w);
-				set_red(p);
+			w = N(t, p)->left;
+			if (!is_black(t, w)) {
+				set_black(t, w);
+				set_red(t, p);
 				rotate_right(t, p);
-				w = p->left;
+				w = N(t, p)->left;
 			}
-			if (is_black(w->right) && is_black(w->left)) {
-				set_red(w);
+			if (is_black(t, N(t, w)->right) &&
+			    is_black(t, N(t, w)->left)) {
+				set_red(t, w);
 				x = p;
 				continue;
 			}
-			if (is_black(w->left)) {
-				set_black(w->right);
-				set_red(w);
+			if (is_black(t, N(t, w)->left)) {
+				set_black(t, N(t, w)->right);
+				set_red(t, w);
 				rotate_left(t, w);
-				w = p->left;
+				w = N(t, p)->left;
 			}
-			copy_colour(w, p);
-			set_black(p);
-			set_black(w->left);
+			copy_colour(t, w, p);
+			set_black(t, p);
+			set_black(t, N(t, w)->left);
 			rotate_right(t, p);
 		}
-		x = t->root;
+		x = t->h->root;
 	}
-	set_black(x);
+	set_black(t, x);
 }
 
-static SHIM_HOT void remove_node(struct maptree *t, struct mapping *z)
+/* Not live first: a holder that dies from here on leaves it dropped. */
+static inline __attribute__((always_inline)) void remove_node(struct maptree *t,
+							      uint32_t z)
 {
-	struct mapping *y = z, *x;
-	int y_black = is_black(z);
+	uint32_t y = z, x;
+	int y_black = is_black(t, z);
 
-	if (z->left == NIL(t)) {
-		x = z->right;
-		transplant(t, z, z->right);
-	} else if (z->right == NIL(t)) {
-		x = z->left;
-		transplant(t, z, z->left);
+	N(t, z)->bits &= ~MAPPING_LIVE;
+	if (N(t, z)->left == NIL) {
+		x = N(t, z)->right;
+		transplant(t, z, x);
+	} else if (N(t, z)->right == NIL) {
+		x = N(t, z)->left;
+		transplant(t, z, x);
 	} else {
-		y = z->right;
-		while (y->left != NIL(t))
-			y = y->left;
-		y_black = is_black(y);
-		x = y->right;
-		if (parent(y) == z) {
-			set_parent(x, y);
+		y = N(t, z)->right;
+		while (N(t, y)->left != NIL)
+			y = N(t, y)->left;
+		y_black = is_black(t, y);
+		x = N(t, y)->right;
+		if (N(t, y)->parent == z) {
+			N(t, x)->parent = y;
 		} else {
-			transplant(t, y, y->right);
-			y->right = z->right;
-			set_parent(y->right, y);
+			transplant(t, y, x);
+			N(t, y)->right = N(t, z)->right;
+			N(t, N(t, y)->right)->parent = y;
 		}
 		transplant(t, z, y);
-		y->left = z->left;
-		set_parent(y->left, y);
-		copy_colour(y, z);
+		N(t, y)->left = N(t, z)->left;
+		N(t, N(t, y)->left)->parent = y;
+		copy_colour(t, y, z);
 	}
 	if (y_black)
 		delete_fixup(t, x);
 	/* the sentinel stays black and childless; its parent is scratch */
-	set_black(NIL(t));
+	set_black(t, NIL);
 	node_free(t, z);
-	t->count--;
+	t->h->count--;
 }
 
 int maptree_remove(struct maptree *t, uint64_t iova)
@@ -407,27 +434,29 @@ int maptree_remove(struct maptree *t, uint64_t iova)
 
 	if (!m)
 		return -ENOENT;
-	remove_node(t, (struct mapping *)m);
+	remove_node(t, idx(t, m));
 	return 0;
 }
 
 SHIM_HOT void maptree_remove_mapping(struct maptree *t,
 				     const struct mapping *m)
 {
-	remove_node(t, (struct mapping *)m);
+	remove_node(t, idx(t, m));
 }
 
 /* Same overlap rule as type1's vfio_find_dma(), including its size-0 use. */
 const struct mapping *maptree_find(const struct maptree *t, uint64_t start,
 				   uint64_t size)
 {
-	const struct mapping *n = t->root;
+	uint32_t x = t->h->root;
 
-	while (n != NIL(t)) {
+	while (x != NIL) {
+		const struct mapping *n = N(t, x);
+
 		if (start + size <= n->iova)
-			n = n->left;
+			x = n->left;
 		else if (start >= n->iova + n->size)
-			n = n->right;
+			x = n->right;
 		else
 			return n;
 	}
@@ -437,16 +466,19 @@ const struct mapping *maptree_find(const struct maptree *t, uint64_t start,
 const struct mapping *maptree_first_from(const struct maptree *t,
 					 uint64_t start)
 {
-	const struct mapping *res = NULL, *n = t->root;
+	const struct mapping *res = NULL;
+	uint32_t x = t->h->root;
 
-	while (n != NIL(t)) {
+	while (x != NIL) {
+		const struct mapping *n = N(t, x);
+
 		if (start < n->iova + n->size) {
 			res = n;
 			if (start >= n->iova)
 				break;
-			n = n->left;
+			x = n->left;
 		} else {
-			n = n->right;
+			x = n->right;
 		}
 	}
 	return res;
@@ -455,15 +487,108 @@ const struct mapping *maptree_first_from(const struct maptree *t,
 const struct mapping *maptree_next(const struct maptree *t,
 				   const struct mapping *m)
 {
-	const struct mapping *res = NULL, *n = t->root;
+	const struct mapping *res = NULL;
+	uint32_t x = t->h->root;
 
-	while (n != NIL(t)) {
+	while (x != NIL) {
+		const struct mapping *n = N(t, x);
+
 		if (n->iova > m->iova) {
 			res = n;
-			n = n->left;
+			x = n->left;
 		} else {
-			n = n->right;
+			x = n->right;
 		}
 	}
 	return res;
+}
+
+uint64_t maptree_rebuild(struct maptree *t)
+{
+	struct maptree_head *h = t->h;
+	uint64_t bytes = 0;
+	uint32_t i, p, x;
+
+	if (h->used < 1 || h->used > h->cap)
+		h->used = h->cap ? 1 : 0;
+	h->root = NIL;
+	h->free = NIL;
+	h->count = 0;
+	if (!h->cap)
+		return 0;
+	sentinel(t);
+	/* from the top, so the free list hands out low nodes first */
+	for (i = NODE_OFF(h->used); (i -= NODE_OFF(1)) > 0;) {
+		struct mapping *m = N(t, i);
+
+		if (!(m->bits & MAPPING_LIVE)) {
+			node_free(t, i);
+			continue;
+		}
+		/* two live nodes at one iova: the later is a half-made insert */
+		p = NIL;
+		x = h->root;
+		while (x != NIL && N(t, x)->iova != m->iova) {
+			p = x;
+			x = m->iova < N(t, x)->iova ? N(t, x)->left :
+						      N(t, x)->right;
+		}
+		if (x != NIL) {
+			node_free(t, i);
+			continue;
+		}
+		m->left = m->right = NIL;
+		m->bits &= ~MAPPING_BLACK;
+		link_node(t, p, i);
+		bytes += m->size;
+	}
+	return bytes;
+}
+
+/* Below x: links, order and colours; the black height, or -1. */
+static int check_below(const struct maptree *t, uint32_t x, uint32_t parent,
+		       uint32_t *seen, int depth)
+{
+	const struct mapping *n;
+	int bl, br;
+
+	if (x == NIL)
+		return 1;
+	if (x >= NODE_OFF(t->h->used) || x % NODE_OFF(1))
+		return -1;
+	n = N(t, x);
+	if (n->parent != parent ||
+	    !(n->bits & MAPPING_LIVE) || depth > 64 || ++*seen > t->h->count)
+		return -1;
+	if (n->left >= NODE_OFF(t->h->used) || n->left % NODE_OFF(1) ||
+	    n->right >= NODE_OFF(t->h->used) || n->right % NODE_OFF(1))
+		return -1;
+	if (!is_black(t, x) &&
+	    (!is_black(t, n->left) || !is_black(t, n->right)))
+		return -1;
+	if ((n->left != NIL && N(t, n->left)->iova >= n->iova) ||
+	    (n->right != NIL && N(t, n->right)->iova <= n->iova))
+		return -1;
+	bl = check_below(t, n->left, x, seen, depth + 1);
+	br = check_below(t, n->right, x, seen, depth + 1);
+	if (bl < 0 || bl != br)
+		return -1;
+	return bl + (is_black(t, x) ? 1 : 0);
+}
+
+int maptree_check(const struct maptree *t)
+{
+	const struct maptree_head *h = t->h;
+	uint32_t seen = 0;
+
+	if (!h->cap)
+		return h->used || h->count || h->root ? -EUCLEAN : 0;
+	if (h->used < 1 || h->used > h->cap || h->cap > MAPTREE_MAX_NODES ||
+	    h->root >= NODE_OFF(h->used) || h->root % NODE_OFF(1) ||
+	    h->free >= NODE_OFF(h->used) || h->free % NODE_OFF(1) ||
+	    !is_black(t, NIL) || !is_black(t, h->root))
+		return -EUCLEAN;
+	if (check_below(t, h->root, NIL, &seen, 0) < 0 || seen != h->count)
+		return -EUCLEAN;
+	return 0;
 }

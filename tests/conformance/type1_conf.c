@@ -1022,7 +1022,9 @@ static void sec_fork(void)
 		snprintf(parent, sizeof(parent), "%s", conf_get_prefix());
 		conf_prefix("%s.child", parent);
 		p_avail("avail", s.c);
+		p_info("info", s.c, 512, NULL);
 		p_ext("ext", s.c, cur_type);
+		p_unmap_simple("unmap_part_pre", s.c, IOVA_A + 0x1000, 0x1000);
 		p_map_rw("map2", s.c, a + 0x10000, IOVA_B, 0x10000);
 		p_map_rw("map1_exists", s.c, a, IOVA_A, 0x10000);
 		p_unmap_simple("unmap1", s.c, IOVA_A, 0x10000);
@@ -1064,8 +1066,12 @@ static void foreign_ops(int c, int type)
 	uint8_t *b = buf_new("F", 0x10000, PROT_READ | PROT_WRITE);
 
 	p_avail("avail", c);
+	/* page sizes and iova ranges as the container's opener sees them */
+	p_info("info", c, 512, NULL);
 	p_ext("ext", c, type);
 	p_ext("ext_vaddr", c, VFIO_UPDATE_VADDR);
+	/* part of a mapping made before: v2 refuses it, v1 unmaps nothing */
+	p_unmap_simple("unmap_part_pre", c, IOVA_A + 0x1000, 0x1000);
 	p_map_rw("map2", c, b, IOVA_B, 0x10000);
 	p_map_rw("map1_exists", c, b, IOVA_A, 0x10000);
 	p_unmap_simple("unmap1", c, IOVA_A, 0x10000);
@@ -1172,12 +1178,11 @@ struct worker {
 };
 
 /* map/unmap a private IOVA range over and over; type1 serialises on its lock */
-static void *worker_fn(void *p)
+static void worker_rounds(struct worker *w, int rounds)
 {
-	struct worker *w = p;
 	uint64_t iova = IOVA_A + (uint64_t)w->idx * 0x100000;
 
-	for (int i = 0; i < ROUNDS; i++) {
+	for (int i = 0; i < rounds; i++) {
 		uint64_t sz = PG * (1 + (uint64_t)(i % 4)), done;
 
 		if (vt_dma_map(w->c, iova, sz, w->buf, RW))
@@ -1187,6 +1192,11 @@ static void *worker_fn(void *p)
 		else if (done != sz)
 			w->size_wrong++;
 	}
+}
+
+static void *worker_fn(void *p)
+{
+	worker_rounds(p, ROUNDS);
 	return NULL;
 }
 
@@ -1214,6 +1224,70 @@ static void sec_threads(void)
 	}
 	p_avail("avail_end", s.c);
 	p_unmap_all("unmap_all", s.c);
+	stage_down(&s);
+}
+
+/* ------------------------------------------------------------------ two processes */
+
+#define PROC_ROUNDS 300
+
+/*
+ * Two live processes holding one container (a fork child and its parent)
+ * map and unmap their own IOVA ranges at the same time; then each leaves
+ * mappings the other unmaps. type1 serialises them on its lock.
+ */
+static void sec_procs(void)
+{
+	struct worker w = { 0 };
+	struct stage s;
+	uint8_t *a;
+	pid_t pid;
+	int go[2], st;
+	char c;
+
+	if (stage_up(&s, ST_IOMMU, cur_type))
+		return;
+	a = buf_new("A", 0x10000, PROT_READ | PROT_WRITE);
+	p_map_rw("parent_map_before", s.c, a, IOVA_A + 0x800000, 0x4000);
+	if (pipe(go)) {
+		note("skipped", "pipe failed");
+		stage_down(&s);
+		return;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		char parent[128];
+
+		close(go[1]);
+		snprintf(parent, sizeof(parent), "%s", conf_get_prefix());
+		conf_prefix("%s.child", parent);
+		/* both start together */
+		if (read(go[0], &c, 1) != 1)
+			_exit(3);
+		w = (struct worker){ .c = s.c, .idx = 1, .buf = a };
+		worker_rounds(&w, PROC_ROUNDS);
+		note("worker", "MAP_DMA+UNMAP_DMA x%d: map_fail=%d unmap_fail=%d size_wrong=%d",
+		     PROC_ROUNDS, w.map_fail, w.unmap_fail, w.size_wrong);
+		p_map_rw("map_left", s.c, a, IOVA_A + 0x900000, 0x2000);
+		p_unmap_simple("unmap_parents", s.c, IOVA_A + 0x800000, 0x4000);
+		fflush(stdout);
+		_exit(0);
+	}
+	close(go[0]);
+	w = (struct worker){ .c = s.c, .idx = 2, .buf = a };
+	if (write(go[1], "g", 1) != 1)
+		note("pipe", "write failed");
+	worker_rounds(&w, PROC_ROUNDS);
+	close(go[1]);
+	waitpid(pid, &st, 0);
+	note("child_exit", "status=%d", exit_code(st));
+	note("worker", "MAP_DMA+UNMAP_DMA x%d: map_fail=%d unmap_fail=%d size_wrong=%d",
+	     PROC_ROUNDS, w.map_fail, w.unmap_fail, w.size_wrong);
+	p_avail("avail_end", s.c);
+	p_unmap_simple("unmap_parents_gone", s.c, IOVA_A + 0x800000, 0x4000);
+	p_unmap_simple("unmap_childs", s.c, IOVA_A + 0x900000, 0x2000);
+	p_avail("avail_empty", s.c);
 	stage_down(&s);
 }
 
@@ -1418,6 +1492,7 @@ static const struct section sections[] = {
 	{ "exec", sec_exec, 1 },
 	{ "scm", sec_scm, 1 },
 	{ "threads", sec_threads, 1 },
+	{ "procs", sec_procs, 1 },
 	{ "ioctl", sec_ioctl, 1 },
 	{ "badptr", sec_badptr, 1 },
 };

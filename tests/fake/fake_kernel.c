@@ -5,24 +5,98 @@
  * the VFIO group calls of shim/vfiodev.h. Every call is journaled, and the
  * n-th call can be made to fail (as iommufd's fail_nth selftest does).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <unistd.h>
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
 
 #include "fake_kernel.h"
 #include "iommufd.h"
 #include "maptree.h"
+#include "record.h"
 #include "vfiodev.h"
 
 struct fake_state fake;
 
+/*
+ * The shared records of a process over the fake go to a directory of its
+ * own, removed when it exits: fake fds hold fake keys, so its sweep must
+ * never see another process's records (nor a real shim's in /dev/shm).
+ */
+static char record_tmp[64];
+static pid_t record_tmp_pid;
+
+static void remove_dir(const char *dirname)
+{
+	struct dirent *d;
+	char path[400];
+	DIR *dir;
+
+	dir = opendir(dirname);
+	if (dir) {
+		while ((d = readdir(dir))) {
+			if (d->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dirname,
+				 d->d_name);
+			unlink(path);
+		}
+		closedir(dir);
+	}
+	rmdir(dirname);
+}
+
+static void record_tmp_remove(void)
+{
+	if (getpid() == record_tmp_pid)
+		remove_dir(record_tmp);
+}
+
+/* Directories of processes that ended without exit() (_exit, a signal). */
+static void record_tmp_sweep(void)
+{
+	struct dirent *d;
+	char path[400];
+	DIR *dir;
+	long pid;
+
+	dir = opendir("/tmp");
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		if (sscanf(d->d_name, "vfiocompat-fake-%ld-", &pid) != 1 ||
+		    pid <= 0 || !kill((pid_t)pid, 0) || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof(path), "/tmp/%s", d->d_name);
+		remove_dir(path);
+	}
+	closedir(dir);
+}
+
+static void record_tmp_make(void)
+{
+	if (record_tmp_pid == getpid())
+		return;
+	record_tmp_sweep();
+	snprintf(record_tmp, sizeof(record_tmp), "/tmp/vfiocompat-fake-%d-XXXXXX",
+		 (int)getpid());
+	if (!mkdtemp(record_tmp))
+		return;
+	record_tmp_pid = getpid();
+	record_dir = record_tmp;
+	atexit(record_tmp_remove);
+}
+
 void fake_reset(void)
 {
+	record_tmp_make();
 	/* everything but the (large) area arrays, which narea bounds */
 	memset(&fake, 0, offsetof(struct fake_state, ioas));
 	fake.nioas = 0;
@@ -87,7 +161,8 @@ int iommufd_open(int flags)
 
 void iommufd_close(int fd)
 {
-	(void)fd;
+	if (iommufd_fd_is_iommufd(fd) && fd - FAKE_FD_BASE < FAKE_MAX_KEYS)
+		fake.key[fd - FAKE_FD_BASE] = 0;
 	fake.closed_iommufds++;
 }
 
@@ -102,6 +177,46 @@ int iommufd_status_flags(int fd)
 bool iommufd_fd_is_iommufd(int fd)
 {
 	return fd >= FAKE_FD_BASE && fd < fake.next_fd;
+}
+
+/* The record's key: one per fd (each fake fd is its own file description). */
+int iommufd_key_set(int fd, uint64_t key)
+{
+	int i = fd - FAKE_FD_BASE;
+
+	if (!iommufd_fd_is_iommufd(fd) || i >= FAKE_MAX_KEYS)
+		return -EBADF;
+	fake.key[i] = key;
+	return 0;
+}
+
+void iommufd_key_clear(int fd, uint64_t key)
+{
+	int i = fd - FAKE_FD_BASE;
+
+	if (iommufd_fd_is_iommufd(fd) && i < FAKE_MAX_KEYS && fake.key[i] == key)
+		fake.key[i] = 0;
+}
+
+int iommufd_key_get(int fd, uint64_t *key)
+{
+	int i = fd - FAKE_FD_BASE;
+
+	if (!iommufd_fd_is_iommufd(fd) || i >= FAKE_MAX_KEYS || !fake.key[i])
+		return -ENOENT;
+	*key = fake.key[i];
+	return 0;
+}
+
+bool iommufd_key_held(int fd, uint64_t key)
+{
+	int i;
+
+	(void)fd;
+	for (i = 0; i < FAKE_MAX_KEYS; i++)
+		if (fake.key[i] == key)
+			return true;
+	return false;
 }
 
 int iommufd_ioas_alloc(int fd, uint32_t *ioas_id)

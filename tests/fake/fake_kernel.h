@@ -14,6 +14,7 @@
 #define FAKE_MAX_AREAS 70000
 #define FAKE_MAX_RESV 4
 #define FAKE_JOURNAL 64
+#define FAKE_MAX_KEYS 64
 
 struct fake_area {
 	uint64_t iova, length, vaddr;
@@ -50,6 +51,8 @@ struct fake_state {
 	int groups_set;
 	int closed_iommufds;
 	uint64_t pinned;
+	/* the shared record's key each fd's file description holds (0: none) */
+	uint64_t key[FAKE_MAX_KEYS];
 	struct fake_ioas ioas[FAKE_MAX_IOAS];
 	int nioas;
 	/* journal: every call counted; the last FAKE_JOURNAL named */

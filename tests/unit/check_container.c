@@ -9,7 +9,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <linux/vfio.h>
 
 #include "config.h"
@@ -17,6 +22,7 @@
 #include "container.h"
 #include "fake_kernel.h"
 #include "group.h"
+#include "record.h"
 #include "vfiotest.h"
 
 #define GFD (FAKE_GROUP_FD_BASE + 3)
@@ -164,7 +170,7 @@ START_TEST(test_adopt_only_marked)
 	fake.foreign_iommufd = 0;
 	ck_assert_int_eq(container_adopt(fd, &a), 0);
 	ck_assert_ptr_nonnull(a);
-	ck_assert(a->adopted);
+	ck_assert(a->s->adopted);
 	a->obj.refs = 1;
 	obj_put(&a->obj);
 }
@@ -998,6 +1004,405 @@ START_TEST(test_fail_nth_allocation)
 }
 END_TEST
 
+/* ---- one record for every holder (fork, exec, SCM_RIGHTS) ---------- */
+
+/*
+ * Another holder's view of the container: what an exec'd image or an
+ * SCM_RIGHTS receiver does with the only thing it has, the fd.
+ */
+static struct container *other_holder(void)
+{
+	struct container *a = NULL;
+
+	ck_assert_int_eq(container_adopt(cfd, &a), 0);
+	ck_assert_ptr_nonnull(a);
+	return a;
+}
+
+static long ioc_on(struct container *h, unsigned long req, void *arg)
+{
+	return container_ioctl(h, cfd, req, arg);
+}
+
+static uint32_t avail_on(struct container *h)
+{
+	uint64_t buf[64];
+	struct vfio_iommu_type1_info *info = (void *)buf;
+	const struct vfio_iommu_type1_info_dma_avail *avail;
+
+	memset(buf, 0, sizeof(buf));
+	info->argsz = sizeof(buf);
+	ck_assert_int_eq(ioc_on(h, VFIO_IOMMU_GET_INFO, info), 0);
+	avail = find_cap(info, VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, sizeof(*avail));
+	ck_assert_ptr_nonnull(avail);
+	ck_assert_ptr_nonnull(find_cap(info,
+				       VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE,
+				       sizeof(struct vfio_iommu_type1_info_cap_iova_range)));
+	ck_assert_uint_eq(info->iova_pgsizes, c->s->pgsizes);
+	return avail->avail;
+}
+
+static long unmap_on(struct container *h, uint64_t iova, uint64_t size,
+		     uint64_t *out)
+{
+	struct vfio_iommu_type1_dma_unmap u = {
+		.argsz = sizeof(u), .iova = iova, .size = size,
+	};
+	long rc = ioc_on(h, VFIO_IOMMU_UNMAP_DMA, &u);
+
+	*out = u.size;
+	return rc;
+}
+
+static long map_on(struct container *h, uint64_t iova, uint64_t size)
+{
+	struct vfio_iommu_type1_dma_map m = {
+		.argsz = sizeof(m),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = VA, .iova = iova, .size = size,
+	};
+
+	return ioc_on(h, VFIO_IOMMU_MAP_DMA, &m);
+}
+
+/* The holder that found the record answers as type1 from the first call. */
+START_TEST(test_record_other_holder_answers_as_type1)
+{
+	struct container *a;
+	uint64_t size;
+
+	set_iommu();
+	ck_assert_int_eq(map_rw(0x100000, 4 * SZ_4K), 0);
+	ck_assert_int_eq(map_rw(0x200000, SZ_4K), 0);
+	a = other_holder();
+	ck_assert(!a->s->adopted);
+	ck_assert_int_eq(a->s->type, (int)fixture_type);
+	ck_assert_uint_eq(avail_on(a), 65535 - 2);
+	/* part of a mapping made before: v2 refuses, v1 unmaps nothing */
+	ck_assert_int_eq(unmap_on(a, 0x101000, SZ_4K, &size),
+			 fixture_type == VFIO_TYPE1v2_IOMMU ? -EINVAL : 0);
+	ck_assert_uint_eq(maptree_count(&a->maps), 2);
+	/* each holder's maps and unmaps are the other's */
+	ck_assert_int_eq(map_on(a, 0x300000, SZ_4K), 0);
+	ck_assert_uint_eq(avail_on(c), 65535 - 3);
+	ck_assert_int_eq(map_rw(0x300000, SZ_4K), -EEXIST);
+	ck_assert_int_eq(unmap(0x300000, SZ_4K, 0, &size), 0);
+	ck_assert_uint_eq(size, SZ_4K);
+	ck_assert_int_eq(unmap_on(a, 0x300000, SZ_4K, &size), 0);
+	ck_assert_uint_eq(size, 0);
+	/* and so is dirty tracking (v2 only) */
+	if (fixture_type == VFIO_TYPE1v2_IOMMU) {
+		struct vfio_iommu_type1_dirty_bitmap d = {
+			.argsz = sizeof(d),
+			.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_START,
+		};
+
+		ck_assert_int_eq(ioc_on(a, VFIO_IOMMU_DIRTY_PAGES, &d), 0);
+		ck_assert(c->s->dirty_tracking);
+	}
+	a->obj.refs = 1;
+	obj_put(&a->obj);
+	/* the holder going away leaves the record to the others */
+	ck_assert_uint_eq(maptree_count(&c->maps), 2);
+	ck_assert_uint_eq(avail_on(c), 65535 - 2);
+}
+END_TEST
+
+/* A fork child's calls are the parent's record too. */
+START_TEST(test_record_fork_child_shares)
+{
+	pid_t pid;
+	int st;
+
+	set_iommu();
+	ck_assert_int_eq(map_rw(0x100000, SZ_4K), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		record_atfork_child();
+		_exit(map_rw(0x200000, SZ_4K) || map_rw(0x100000, SZ_4K) != -EEXIST ||
+		      avail_on(c) != 65535 - 2);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_uint_eq(maptree_count(&c->maps), 2);
+	ck_assert_ptr_nonnull(maptree_at(&c->maps, 0x200000));
+	ck_assert_uint_eq(avail_on(c), 65535 - 2);
+}
+END_TEST
+
+#define BUSY_ROUNDS 100000
+
+/* Map and unmap one's own pages over and over; leave 8 mapped. */
+static int busy_holder(struct container *h, uint64_t base)
+{
+	uint64_t size;
+	int i, bad = 0;
+
+	for (i = 0; i < BUSY_ROUNDS; i++) {
+		uint64_t iova = base + (uint64_t)(i % 16) * 2 * SZ_4K;
+
+		bad += map_on(h, iova, SZ_4K) != 0;
+		bad += unmap_on(h, iova, SZ_4K, &size) != 0 || size != SZ_4K;
+	}
+	for (i = 0; i < 8; i++)
+		bad += map_on(h, base + (uint64_t)i * 2 * SZ_4K, SZ_4K) != 0;
+	return bad;
+}
+
+/*
+ * Two processes mapping and unmapping at once, on interleaved pages (the
+ * same subtrees, the same free nodes): serialized, one record.
+ */
+START_TEST(test_record_two_processes_at_once)
+{
+	int go[2], st, bad;
+	pid_t pid;
+	char g;
+
+	set_iommu();
+	ck_assert_int_eq(pipe(go), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		record_atfork_child();
+		/* both start together */
+		if (read(go[0], &g, 1) != 1)
+			_exit(2);
+		_exit(busy_holder(c, 0x40001000) ? 1 : 0);
+	}
+	ck_assert_int_eq(write(go[1], "g", 1), 1);
+	bad = busy_holder(c, 0x40000000);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_int_eq(bad, 0);
+	ck_assert_int_eq(record_lock(&c->rec), 0);
+	ck_assert_int_eq(maptree_check(&c->maps), 0);
+	record_unlock(&c->rec);
+	ck_assert_uint_eq(maptree_count(&c->maps), 16);
+	ck_assert_uint_eq(c->s->mapped_bytes, 16 * SZ_4K);
+	ck_assert_ptr_nonnull(maptree_at(&c->maps, 0x40000000));
+	ck_assert_ptr_nonnull(maptree_at(&c->maps, 0x40001000));
+}
+END_TEST
+
+/*
+ * The lock alone: two processes add to a shared counter by read, wait,
+ * write inside it. Without exclusion updates are lost.
+ */
+START_TEST(test_record_lock_excludes_processes)
+{
+	volatile uint64_t *ctr;
+	int go[2], st, i;
+	pid_t pid;
+	char g;
+
+	ctr = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne((void *)ctr, MAP_FAILED);
+	ck_assert_int_eq(pipe(go), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		record_atfork_child();
+		if (read(go[0], &g, 1) != 1)
+			_exit(2);
+	} else {
+		ck_assert_int_eq(write(go[1], "g", 1), 1);
+	}
+	for (i = 0; i < 20000; i++) {
+		uint64_t v;
+		int k;
+
+		if (record_lock(&c->rec))
+			_exit(3);
+		v = *ctr;
+		for (k = 0; k < 2000; k++)
+			__asm__ volatile("" ::: "memory");
+		*ctr = v + 1;
+		record_unlock(&c->rec);
+	}
+	if (pid == 0)
+		_exit(0);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_uint_eq(*ctr, 40000);
+}
+END_TEST
+
+/*
+ * A holder killed in the middle of an update, the lock held: its tree half
+ * relinked, its kernel call in flight. The next holder is not blocked, and
+ * finds the record consistent and equal to the kernel.
+ */
+enum { DIE_MID_MAP, DIE_MID_UNMAP };
+
+static void die_mid_update(int how)
+{
+	pid_t pid;
+	int st;
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		record_atfork_child();
+		if (record_lock(&c->rec))
+			_exit(2);
+		if (how == DIE_MID_MAP) {
+			/* inserted and journaled, the kernel asked, the
+			 * tree's links cut short by death */
+			record_intent_map(&c->rec, 0x300000);
+			maptree_insert(&c->maps, 0x300000, SZ_4K, VA, 3);
+			c->s->maps.root = 0;
+		} else {
+			record_intent(&c->rec, RECORD_OP_UNMAP, 0x100000);
+		}
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* the dead holder's lock is still taken */
+	ck_assert_uint_ne(atomic_load(&c->rec.h->lock), 0);
+}
+
+START_TEST(test_record_holder_dies_mid_map)
+{
+	unsigned int mark;
+
+	set_iommu();
+	ck_assert_int_eq(map_rw(0x100000, SZ_4K), 0);
+	ck_assert_int_eq(map_rw(0x200000, SZ_4K), 0);
+	die_mid_update(DIE_MID_MAP);
+	mark = fake.calls;
+	/* the next call recovers: the interrupted map is undone */
+	ck_assert_uint_eq(avail_on(c), 65535 - 2);
+	ck_assert_str_eq(fake_calls_since(mark),
+			 "IOAS_UNMAP, compat GET_INFO, IOAS_IOVA_RANGES");
+	ck_assert_int_eq(maptree_check(&c->maps), 0);
+	ck_assert_uint_eq(maptree_count(&c->maps), 2);
+	ck_assert_ptr_null(maptree_at(&c->maps, 0x300000));
+	ck_assert_uint_eq(c->s->mapped_bytes, 2 * SZ_4K);
+	ck_assert_uint_eq(c->s->intent.word, RECORD_OP_NONE);
+	ck_assert_int_eq(map_rw(0x300000, SZ_4K), 0);
+	ck_assert_uint_eq(record_bytes(&c->maps), fake_mapped_bytes(c->ioas_id));
+}
+END_TEST
+
+START_TEST(test_record_holder_dies_mid_unmap)
+{
+	uint64_t size;
+
+	set_iommu();
+	ck_assert_int_eq(map_rw(0x100000, SZ_4K), 0);
+	ck_assert_int_eq(map_rw(0x200000, SZ_4K), 0);
+	die_mid_update(DIE_MID_UNMAP);
+	/* the interrupted unmap is finished: kernel and record */
+	ck_assert_int_eq(unmap(0x100000, SZ_4K, 0, &size), 0);
+	ck_assert_uint_eq(size, 0);
+	ck_assert_int_eq(maptree_check(&c->maps), 0);
+	ck_assert_uint_eq(maptree_count(&c->maps), 1);
+	ck_assert_uint_eq(c->s->mapped_bytes, SZ_4K);
+	ck_assert_uint_eq(record_bytes(&c->maps), fake_mapped_bytes(c->ioas_id));
+}
+END_TEST
+
+/*
+ * A process that comes after a holder died holding the lock never takes
+ * the dead holder's slot: the waiters would see it alive and wait on.
+ */
+START_TEST(test_record_dead_holders_slot_not_reused)
+{
+	int p[2], st;
+	uint32_t dead, me2 = 0;
+	pid_t pid;
+
+	set_iommu();
+	die_mid_update(DIE_MID_UNMAP);
+	dead = atomic_load(&c->rec.h->lock) & ~RECORD_WAITERS;
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		record_atfork_child();
+		if (record_register(&c->rec) ||
+		    write(p[1], &c->rec.me, sizeof(c->rec.me)) !=
+			    sizeof(c->rec.me))
+			_exit(1);
+		_exit(0);
+	}
+	ck_assert_int_eq(read(p[0], &me2, sizeof(me2)), sizeof(me2));
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_uint_ne(me2, 0);
+	ck_assert_uint_ne(me2, dead);
+	/* and the dead holder's lock is taken over */
+	ck_assert_int_eq(record_lock(&c->rec), 1);
+	record_unlock(&c->rec);
+}
+END_TEST
+
+/* A record that fails validation is not trusted: a new, empty one serves. */
+START_TEST(test_record_damaged_is_replaced)
+{
+	struct container *a;
+
+	set_iommu();
+	ck_assert_int_eq(map_rw(0x100000, SZ_4K), 0);
+	c->rec.h->magic ^= 1;
+	a = other_holder();
+	ck_assert(a->s->adopted);
+	ck_assert_uint_eq(maptree_count(&a->maps), 0);
+	ck_assert_uint_ne(a->rec.key, c->rec.key);
+	/* the fd now holds the new record's key */
+	{
+		uint64_t key;
+
+		ck_assert_int_eq(iommufd_key_get(cfd, &key), 0);
+		ck_assert_uint_eq(key, a->rec.key);
+	}
+	c->rec.h->magic ^= 1;
+}
+END_TEST
+
+/* The record's file: the user's alone; a dead container's goes at the next open. */
+START_TEST(test_record_file_and_sweep)
+{
+	struct flock slot = {
+		.l_type = F_WRLCK, .l_whence = SEEK_SET,
+		.l_start = (1ll << 40) + 7, .l_len = 1,
+	};
+	char name[300], stale[300], held[300];
+	struct container *c2;
+	struct stat st;
+	int fd, fd2;
+
+	snprintf(name, sizeof(name), "%s/vfiocompat-%u-%016llx", record_dir,
+		 (unsigned int)getuid(), (unsigned long long)c->rec.key);
+	ck_assert_int_eq(stat(name, &st), 0);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
+	snprintf(stale, sizeof(stale), "%s/vfiocompat-%u-%016llx", record_dir,
+		 (unsigned int)getuid(), 0x2000000000000123ull);
+	fd = open(stale, O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	/* one whose key no fd holds, but a live holder has a slot in it */
+	snprintf(held, sizeof(held), "%s/vfiocompat-%u-%016llx", record_dir,
+		 (unsigned int)getuid(), 0x2000000000000456ull);
+	fd = open(held, O_CREAT | O_RDWR, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fcntl(fd, F_OFD_SETLK, &slot), 0);
+	fd2 = container_open(O_RDWR, &c2);
+	ck_assert_int_ge(fd2, 0);
+	ck_assert_int_ne(stat(stale, &st), 0);
+	ck_assert_int_eq(stat(held, &st), 0);
+	close(fd);
+	/* the live containers' files stay */
+	ck_assert_int_eq(stat(name, &st), 0);
+	c2->obj.refs = 1;
+	obj_put(&c2->obj);
+}
+END_TEST
+
 #define ROWS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Rows type1 answers alike for TYPE1 and TYPE1v2: run under both. */
@@ -1028,6 +1433,15 @@ static void add_both_types(TCase *t)
 	tcase_add_test(t, test_shared_unmap_reaches_other_process_mappings);
 	tcase_add_test(t, test_fail_nth_record_matches_kernel);
 	tcase_add_test(t, test_fail_nth_allocation);
+	tcase_add_test(t, test_record_other_holder_answers_as_type1);
+	tcase_add_test(t, test_record_fork_child_shares);
+	tcase_add_test(t, test_record_two_processes_at_once);
+	tcase_add_test(t, test_record_lock_excludes_processes);
+	tcase_add_test(t, test_record_holder_dies_mid_map);
+	tcase_add_test(t, test_record_holder_dies_mid_unmap);
+	tcase_add_test(t, test_record_dead_holders_slot_not_reused);
+	tcase_add_test(t, test_record_damaged_is_replaced);
+	tcase_add_test(t, test_record_file_and_sweep);
 	tcase_set_timeout(t, 120);
 }
 

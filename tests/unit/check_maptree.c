@@ -9,46 +9,38 @@
 
 #define SLOTS 512
 
-static const struct mapping *up(const struct mapping *n)
-{
-	return (const struct mapping *)(n->parent_bits & ~(uintptr_t)7);
-}
-
-static int black(const struct mapping *n)
-{
-	return n->parent_bits & 1;
-}
-
 /*
- * Red-black invariants below n: no red node has a red child, every path has
- * the same number of black nodes (returned), parents point back, keys are
- * ordered, the sentinel stays black; *depth gets the longest path.
+ * Red-black invariants: no red node has a red child, every path has the
+ * same number of black nodes, parents point back, keys are ordered, the
+ * sentinel stays black (maptree_check()); *depth gets the longest path.
  */
-static int rb_check(const struct maptree *t, const struct mapping *n,
-		    const struct mapping *parent, int *depth)
+/* a link is the node's byte offset in the array */
+static const struct mapping *node(const struct maptree *t, uint32_t off)
 {
-	int dl = 0, dr = 0, bl, br;
+	return (const struct mapping *)((const char *)t->nodes + off);
+}
 
-	ck_assert(black(&t->nil));
-	if (n == &t->nil) {
-		*depth = 0;
-		return 1;
-	}
-	ck_assert_ptr_eq(up(n), parent);
-	ck_assert_uint_eq(mapping_prot(n), 3);
-	if (!black(n)) {
-		ck_assert(black(n->left));
-		ck_assert(black(n->right));
-	}
-	if (n->left != &t->nil)
-		ck_assert(n->left->iova < n->iova);
-	if (n->right != &t->nil)
-		ck_assert(n->right->iova > n->iova);
-	bl = rb_check(t, n->left, n, &dl);
-	br = rb_check(t, n->right, n, &dr);
-	ck_assert_int_eq(bl, br);
-	*depth = 1 + (dl > dr ? dl : dr);
-	return bl + (black(n) ? 1 : 0);
+static int depth_below(const struct maptree *t, uint32_t n)
+{
+	int dl, dr;
+
+	if (!n)
+		return 0;
+	ck_assert_uint_eq(mapping_prot(node(t, n)), 3);
+	dl = depth_below(t, node(t, n)->left);
+	dr = depth_below(t, node(t, n)->right);
+	return 1 + (dl > dr ? dl : dr);
+}
+
+static void rb_check(const struct maptree *t, int *depth)
+{
+	ck_assert_int_eq(maptree_check(t), 0);
+	*depth = depth_below(t, t->h->root);
+}
+
+static int root_black(const struct maptree *t)
+{
+	return node(t, t->h->root)->bits & MAPPING_BLACK;
 }
 
 START_TEST(test_random_against_model)
@@ -104,15 +96,15 @@ START_TEST(test_random_against_model)
 		if (op % 1000 == 0) {
 			int depth;
 
-			rb_check(&t, t.root, &t.nil, &depth);
+			rb_check(&t, &depth);
 		}
 	}
 	/* still a red-black tree with a black root */
 	{
 		int depth;
 
-		rb_check(&t, t.root, &t.nil, &depth);
-		ck_assert(black(t.root));
+		rb_check(&t, &depth);
+		ck_assert(root_black(&t));
 	}
 	/* in-order walk equals the model */
 	{
@@ -148,12 +140,12 @@ START_TEST(test_balanced_and_compact)
 	{
 		int depth;
 
-		rb_check(&t, t.root, &t.nil, &depth);
+		rb_check(&t, &depth);
 		ck_assert_int_le(depth, 32);
 		/* and removing every other one keeps it so */
 		for (i = 0; i < 65536; i += 2)
 			ck_assert_int_eq(maptree_remove(&t, (uint64_t)i << 12), 0);
-		rb_check(&t, t.root, &t.nil, &depth);
+		rb_check(&t, &depth);
 		ck_assert_int_le(depth, 30);
 		ck_assert_uint_eq(maptree_count(&t), 32768);
 	}
@@ -176,7 +168,7 @@ START_TEST(test_clear_reuses_memory)
 			ck_assert_int_eq(maptree_insert_new(&t,
 					(uint64_t)i << 12, 4096, 0, 3), 0);
 		ck_assert_uint_eq(maptree_count(&t), 3000);
-		rb_check(&t, t.root, &t.nil, &depth);
+		rb_check(&t, &depth);
 		if (!round)
 			bytes = maptree_bytes(&t);
 		ck_assert_uint_eq(maptree_bytes(&t), bytes);
