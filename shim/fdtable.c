@@ -10,6 +10,7 @@
 #include <linux/futex.h>
 
 #include "fdtable.h"
+#include "libc.h"
 
 _Atomic(uint8_t) *fdtable_kinds;
 atomic_uint fdtable_limit;
@@ -41,7 +42,7 @@ int fdtable_init(void)
 	}
 	if (max > (1ul << 30))
 		max = 1ul << 30;
-	p = mmap(NULL, max, PROT_READ | PROT_WRITE,
+	p = real.mmap(NULL, max, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return -ENOMEM;

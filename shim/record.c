@@ -64,7 +64,7 @@ static uint32_t hdr_csum(const struct record_hdr *h)
 static int map_window(int fd, struct record_hdr **out)
 {
 	int flags = MAP_SHARED | MAP_NORESERVE | (fd < 0 ? MAP_ANONYMOUS : 0);
-	void *p = mmap(NULL, RECORD_WINDOW, PROT_READ | PROT_WRITE, flags, fd,
+	void *p = real.mmap(NULL, RECORD_WINDOW, PROT_READ | PROT_WRITE, flags, fd,
 		       0);
 
 	if (p == MAP_FAILED)
@@ -229,7 +229,7 @@ int record_open(struct record *r, int fd)
 	return 0;
 
 err_unmap:
-	munmap(r->h, RECORD_WINDOW);
+	real.munmap(r->h, RECORD_WINDOW);
 	r->h = NULL;
 err_close:
 	real.close(r->fd);
@@ -256,7 +256,7 @@ void record_close(struct record *r)
 		}
 	}
 	if (r->h)
-		munmap(r->h, RECORD_WINDOW);
+		real.munmap(r->h, RECORD_WINDOW);
 	if (r->fd >= 0)
 		real.close(r->fd);
 	r->h = NULL;
