@@ -61,4 +61,4 @@ foreach(_vfc_man vfiocompat-run.1 vfiocompat.7)
 endforeach()
 add_custom_target(man-pages ALL DEPENDS ${_vfc_mans})
 
-install(FILES docs/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES debian/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
