@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# What `cmake --install` (and the .deb, cmake/Packaging.cmake) puts where (GNUInstallDirs):
+# What `cmake --install` (and the Debian package, debian/) puts where (GNUInstallDirs):
 #   bin/vfiocompat-run                        the wrapper, told where the library is
 #   ${libdir}/vfiocompat/libvfiocompat.so     shim/CMakeLists.txt
 #   ${libdir}/vfiocompat/vfiocompat-doctor    `vfiocompat-run --check`
