@@ -133,4 +133,5 @@ if command -v unshare >/dev/null; then
 else
 	bad "unshare not found"
 fi
+. "$here/guest-lines.sh"
 finish
