@@ -8,14 +8,15 @@ bad() {
 	nfail=$((nfail + 1))
 }
 # doctor NAME ROOT ARGS...: run the wrapper, output in $tmp/NAME.out, status in $tmp/NAME.rc;
-# a --check is run again with --json, which must say the same (json_twin)
+# a --check is run again with --json, which must say the same (json_twin): every run, or
+# only the runs named in $twin_only
 doctor() {
 	name=$1 root=$2
 	shift 2
 	VFIOCOMPAT_CHECK_ROOT=$root "$wrapper" "$@" >"$tmp/$name.out" 2>&1
 	echo $? >"$tmp/$name.rc"
 	sed 's/^/   | /' "$tmp/$name.out"
-	if has_check "$@"; then
+	if twin_wanted "$@"; then
 		VFIOCOMPAT_CHECK_ROOT=$root "$wrapper" "$@" --json >"$tmp/$name.json" 2>&1
 		echo $? >"$tmp/$name.json.rc"
 		json_twin "$name"
@@ -28,14 +29,16 @@ doctor_as_nobody() {
 		env VFIOCOMPAT_CHECK_ROOT="$root" "$wrapper" "$@" >"$tmp/$name.out" 2>&1
 	echo $? >"$tmp/$name.rc"
 	sed 's/^/   | /' "$tmp/$name.out"
-	if has_check "$@"; then
+	if twin_wanted "$@"; then
 		setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 			env VFIOCOMPAT_CHECK_ROOT="$root" "$wrapper" "$@" --json >"$tmp/$name.json" 2>&1
 		echo $? >"$tmp/$name.json.rc"
 		json_twin "$name"
 	fi
 }
-has_check() {
+# twin_wanted ARGS...: a --check run whose --json twin is wanted (see doctor)
+twin_wanted() {
+	case " ${twin_only:-$name} " in *" $name "*) ;; *) return 1 ;; esac
 	for a in "$@"; do [ "$a" != --check ] || return 0; done
 	return 1
 }
