@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# What `cmake --install` (and the .deb, cmake/Packaging.cmake) puts where (GNUInstallDirs):
+# What `cmake --install` (and the Debian package, debian/) puts where (GNUInstallDirs):
 #   bin/vfiocompat-run                        the wrapper, told where the library is
 #   ${libdir}/vfiocompat/libvfiocompat.so     shim/CMakeLists.txt
 #   ${libdir}/vfiocompat/vfiocompat-doctor    `vfiocompat-run --check`
@@ -61,4 +61,4 @@ foreach(_vfc_man vfiocompat-run.1 vfiocompat.7)
 endforeach()
 add_custom_target(man-pages ALL DEPENDS ${_vfc_mans})
 
-install(FILES docs/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES debian/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})

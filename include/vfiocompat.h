@@ -9,7 +9,7 @@
 #define VFIOCOMPAT_VERSION_MAJOR 0
 #define VFIOCOMPAT_VERSION_MINOR 1
 #define VFIOCOMPAT_VERSION_PATCH 0
-#define VFIOCOMPAT_VERSION_STRING "0.1.0"
+#define VFIOCOMPAT_VERSION_STRING "0.2.0"
 
 /* Environment variables, read once at load; ignored under secure execution. */
 #define VFIOCOMPAT_ENV_DISABLE "VFIOCOMPAT_DISABLE"
@@ -21,7 +21,7 @@
 #define VFIOCOMPAT_ENV_TRAP "VFIOCOMPAT_TRAP"
 #define VFIOCOMPAT_ENV_TYPE1_KERNEL "VFIOCOMPAT_TYPE1_KERNEL"
 
-/* Version of the loaded library, e.g. "0.1.0". */
+/* Version of the loaded library, e.g. "0.2.0". */
 const char *vfiocompat_version(void);
 
 #endif /* VFIOCOMPAT_H */

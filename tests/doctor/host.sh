@@ -43,6 +43,10 @@ section "library"
 doctor nolib "" --lib "$tmp/nowhere/libvfiocompat.so" --check
 expect_rc nolib 1
 expect nolib "^FAIL +library: $tmp/nowhere/libvfiocompat.so: no such file \(--lib or VFIOCOMPAT_LIB\)$"
+# a quote, a backslash and a tab in a message: --json escapes them (json_twin)
+doctor quoted "" --lib "$tmp/a\"b\\c	d/libvfiocompat.so" --check
+expect_rc quoted 1
+grep -q 'a\\"b\\\\c\\td/libvfiocompat.so: no such file' "$tmp/quoted.json" || bad "quoted: not escaped in --json"
 mkdir -p "$tmp/l" && cp "$lib" "$tmp/l/"
 doctor noprobe "" --lib "$tmp/l/libvfiocompat.so" --check
 expect noprobe '^ok +library: .*\(version not checked; preloads\)$'

@@ -1,42 +1,85 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# The Debian package: `cpack -G DEB` in the build tree, its control fields and files,
-# unpacked with dpkg -x into OUT/root (the host's dpkg database is never touched), and
-# run from there: the doctor, preload smokes, the man pages, the header. Then
-# `cmake --install` to another prefix and a symlinked wrapper. OUT/root is kept for
-# the guest half (guest.sh, run by the package_deb_vm test).
-#   deb.sh BUILD-DIR OUT-DIR
+# The Debian package from debian/: the source tree as git sees it is copied to
+# OUT/src/vfiocompat-VERSION, `dpkg-source -b` makes the source package and
+# `dpkg-buildpackage -us -uc -b` the binary ones (vfiocompat, vfiocompat-dbgsym);
+# lintian --pedantic on both must show no tag that is not overridden; then the
+# control fields, the versions, the files (stripped ELF files, their debug files in the
+# -dbgsym), Depends against what the files need, the man pages and the header.
+# OUT/src is kept for the chroot, autopkgtest and guest tests.
+#   deb.sh SOURCE-DIR BUILD-DIR OUT-DIR
 set -u
-build=$1 out=$2
-nfail=0
-bad() {
-	echo "FAILED: $*"
-	nfail=$((nfail + 1))
-}
-ok() { echo "ok: $*"; }
+src=$1 build=$2 out=$3
+# shellcheck source=tests/package/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-rm -rf "$out/pkg" "$out/root" "$out/prefix"
-mkdir -p "$out/pkg"
-echo "== cpack -G DEB"
-(cd "$build" && cpack -G DEB -B "$out/pkg") || { echo "FAILED: cpack"; exit 1; }
-set -- "$out"/pkg/*.deb
-[ $# -eq 1 ] && [ -f "$1" ] || { echo "FAILED: expected one .deb in $out/pkg, found: $*"; exit 1; }
-deb=$1
-echo "$deb"
-dpkg-deb -I "$deb"
-
-echo "== control fields"
-field() { dpkg-deb -f "$deb" "$1"; }
 version=$(sed -n 's/^CMAKE_PROJECT_VERSION:STATIC=//p' "$build/CMakeCache.txt")
 arch=$(dpkg --print-architecture)
+triplet=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+tree=$out/src/vfiocompat-$version
+rm -rf "$out/src" "$out/root"
+mkdir -p "$tree"
+
+echo "== the source tree (tracked and new files) in $tree"
+if git -C "$src" rev-parse --git-dir >/dev/null 2>&1; then
+	(cd "$src" && git ls-files -z -co --exclude-standard |
+		xargs -0 sh -c 'for f; do [ ! -e "$f" ] || printf "%s\0" "$f"; done' sh |
+		tar --null -T - -cf -) | tar -C "$tree" -xf - || { echo "FAILED: copying the source tree"; exit 1; }
+else
+	(cd "$src" && tar --exclude='./build*' --exclude='./obj-*' --exclude=./.git -cf - .) |
+		tar -C "$tree" -xf - || { echo "FAILED: copying the source tree"; exit 1; }
+fi
+clv=$(cd "$tree" && dpkg-parsechangelog -S Version)
+[ "$clv" = "$version" ] && ok "debian/changelog's version is the project's ($version)" ||
+	bad "debian/changelog says $clv, CMakeLists.txt $version"
+hv=$(sed -n 's/^#define VFIOCOMPAT_VERSION_STRING "\(.*\)"$/\1/p' "$tree/include/vfiocompat.h")
+[ "$hv" = "$version" ] && ok "vfiocompat.h's version is the project's" || bad "vfiocompat.h says $hv, CMakeLists.txt $version"
+
+echo "== dpkg-source -b"
+(cd "$out/src" && dpkg-source -b "vfiocompat-$version") >"$out/dpkg-source.log" 2>&1 ||
+	{ cat "$out/dpkg-source.log"; echo "FAILED: dpkg-source -b"; exit 1; }
+tail -n 2 "$out/dpkg-source.log"
+
+echo "== dpkg-buildpackage -us -uc -b"
+(cd "$tree" && DEB_BUILD_OPTIONS=parallel=2 dpkg-buildpackage -us -uc -b) >"$out/dpkg-buildpackage.log" 2>&1 ||
+	{ tail -n 30 "$out/dpkg-buildpackage.log"; echo "FAILED: dpkg-buildpackage (log: $out/dpkg-buildpackage.log)"; exit 1; }
+grep "^dpkg-deb: building" "$out/dpkg-buildpackage.log"
+deb=$out/src/vfiocompat_${version}_$arch.deb
+dbg=$out/src/vfiocompat-dbgsym_${version}_$arch.deb
+changes=$out/src/vfiocompat_${version}_$arch.changes
+dsc=$out/src/vfiocompat_$version.dsc
+got=$(cd "$out/src" && ls ./*.deb | sort | tr '\n' ' ')
+[ "$got" = "./vfiocompat-dbgsym_${version}_$arch.deb ./vfiocompat_${version}_$arch.deb " ] &&
+	ok "two binary packages: $got" || bad "binary packages: $got"
+[ -f "$deb" ] && [ -f "$dbg" ] && [ -f "$changes" ] || { echo "FAILED: no package to check"; exit 1; }
+
+echo "== lintian --pedantic --display-info --display-experimental --show-overrides"
+lintian --pedantic --display-info --display-experimental --show-overrides \
+	"$changes" "$dsc" >"$out/lintian.out" 2>"$out/lintian.err"
+lrc=$?
+cat "$out/lintian.out"
+grep -v 'running with root privileges is not recommended' "$out/lintian.err" || true
+[ "$lrc" = 0 ] || bad "lintian exit status $lrc"
+for s in E W I P X O; do eval "n$s=$(grep -c "^$s: " "$out/lintian.out")"; done
+# shellcheck disable=SC2154 # nE ... nO from the eval
+echo "lintian: $nE errors, $nW warnings, $nI info, $nP pedantic, $nX experimental not overridden; $nO overridden"
+[ "$nE$nW$nI$nP$nX" = 00000 ] && ok "lintian: every tag fixed or overridden" || bad "lintian tags not fixed or overridden"
+# the overrides are seen: lintian went through the binary and the source package
+grep -q '^O: vfiocompat: executable-in-usr-lib ' "$out/lintian.out" || bad "lintian did not report the binary package's overrides"
+grep -q '^O: vfiocompat source: ' "$out/lintian.out" || bad "lintian did not report the source package's override"
+
+echo "== control fields"
+dpkg-deb -I "$deb"
+field() { dpkg-deb -f "$deb" "$1"; }
 [ "$(field Package)" = vfiocompat ] || bad "Package is '$(field Package)'"
-[ "$(field Version)" = "$version" ] || bad "Version is '$(field Version)', the project's is $version"
+[ "$(field Version)" = "$version" ] && ok "Version $version" || bad "Version is '$(field Version)', the project's is $version"
 [ "$(field Architecture)" = "$arch" ] || bad "Architecture is '$(field Architecture)', not $arch"
-[ "$(field Maintainer)" = "vfiocompat developers" ] || bad "Maintainer is '$(field Maintainer)'"
+maint=$(sed -n 's/^Maintainer: //p' "$tree/debian/control")
+[ "$(field Maintainer)" = "$maint" ] || bad "Maintainer is '$(field Maintainer)'"
+[ "$(dpkg-deb -f "$dbg" Package)" = vfiocompat-dbgsym ] || bad "the -dbgsym's Package is $(dpkg-deb -f "$dbg" Package)"
+[ "$(dpkg-deb -f "$dbg" Depends)" = "vfiocompat (= $version)" ] || bad "the -dbgsym's Depends: $(dpkg-deb -f "$dbg" Depends)"
 depends=$(field Depends)
 case $depends in libc6*|*" libc6"*) ok "Depends: $depends" ;; *) bad "Depends has no libc6: $depends" ;; esac
-[ "$(basename "$deb")" = "vfiocompat_${version}_$arch.deb" ] || bad "file name $(basename "$deb")"
-
 # each dependency is satisfied here (a Debian 12 host): package installed, version high enough
 for dep in $(printf '%s\n' "$depends" | tr ',' '\n' | sed 's/^ *//; s/ *(\(..\) */|\1|/; s/)$//; s/ //g'); do
 	p=${dep%%|*}
@@ -55,28 +98,50 @@ for dep in $(printf '%s\n' "$depends" | tr ',' '\n' | sed 's/^ *//; s/ *(\(..\) 
 done
 
 echo "== files"
-dpkg-deb -x "$deb" "$out/root" || { echo "FAILED: dpkg -x"; exit 1; }
 root=$out/root
-triplet=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch 2>/dev/null)
-[ -n "$triplet" ] || triplet=$(cd "$root/usr/lib" && ls -d *-linux-gnu* | head -n 1)
-for f in usr/bin/vfiocompat-run "usr/lib/$triplet/vfiocompat/libvfiocompat.so" \
-	"usr/lib/$triplet/vfiocompat/vfiocompat-probe" "usr/lib/$triplet/vfiocompat/vfiocompat-doctor" \
-	usr/include/vfiocompat.h \
-	usr/share/man/man1/vfiocompat-run.1.gz usr/share/man/man7/vfiocompat.7.gz \
-	usr/share/doc/vfiocompat/copyright; do
+dpkg-deb -x "$deb" "$root" || { echo "FAILED: dpkg-deb -x"; exit 1; }
+pdir=usr/lib/$triplet/vfiocompat
+for f in usr/bin/vfiocompat-run "$pdir/libvfiocompat.so" "$pdir/vfiocompat-probe" "$pdir/vfiocompat-doctor" \
+	usr/include/vfiocompat.h usr/share/man/man1/vfiocompat-run.1.gz usr/share/man/man7/vfiocompat.7.gz \
+	usr/share/doc/vfiocompat/copyright usr/share/doc/vfiocompat/changelog.gz; do
 	[ -f "$root/$f" ] && ok "/$f" || bad "/$f is not in the package"
 done
-for f in usr/bin/vfiocompat-run "usr/lib/$triplet/vfiocompat/vfiocompat-doctor"; do
+for f in usr/bin/vfiocompat-run "$pdir/vfiocompat-doctor" "$pdir/vfiocompat-probe"; do
 	[ -x "$root/$f" ] || bad "/$f is not executable"
 done
 extra=$(dpkg-deb -c "$deb" | awk '{print $6}' | grep -v '/$' |
-	grep -Ev "^\./usr/(bin/vfiocompat-run|lib/$triplet/vfiocompat/(libvfiocompat\.so|vfiocompat-probe|vfiocompat-doctor)|include/vfiocompat\.h|share/man/man[17]/vfiocompat(-run)?\.[17]\.gz|share/doc/vfiocompat/copyright)$")
-[ -z "$extra" ] || bad "unexpected files in the package: $extra"
+	grep -Ev "^\./usr/(bin/vfiocompat-run|lib/$triplet/vfiocompat/(libvfiocompat\.so|vfiocompat-probe|vfiocompat-doctor)|include/vfiocompat\.h|share/man/man[17]/vfiocompat(-run)?\.[17]\.gz|share/doc/vfiocompat/(copyright|changelog\.gz)|share/lintian/overrides/vfiocompat)$")
+[ -z "$extra" ] && ok "nothing else in the package" || bad "unexpected files in the package: $extra"
+cmp -s "$root/usr/share/doc/vfiocompat/copyright" "$tree/debian/copyright" || bad "the package's copyright is not debian/copyright"
+gzip -dc "$root/usr/share/doc/vfiocompat/changelog.gz" | head -n 1 | grep -q "^vfiocompat ($version) " ||
+	bad "the package's changelog does not start with $version"
 grep -q "^installed_libdir=\.\./lib/$triplet/vfiocompat$" "$root/usr/bin/vfiocompat-run" ||
 	bad "the installed wrapper does not carry installed_libdir=../lib/$triplet/vfiocompat"
+grep -q "^installed_version=$version$" "$root/usr/bin/vfiocompat-run" ||
+	bad "the installed wrapper does not carry installed_version=$version"
+
+echo "== stripped ELF files, their debug files in the -dbgsym"
+dbgroot=$out/dbgroot
+rm -rf "$dbgroot"
+dpkg-deb -x "$dbg" "$dbgroot" || bad "dpkg-deb -x of the -dbgsym"
+for f in "$pdir/libvfiocompat.so" "$pdir/vfiocompat-probe"; do
+	secs=$(readelf -SW "$root/$f" | sed -n 's/^ *\[ *[0-9]*\] \([^ ]*\) .*/\1/p')
+	if printf '%s\n' "$secs" | grep -Eq '^\.(symtab|debug_info)$'; then
+		bad "/$f is not stripped (.symtab or .debug_info)"
+	else
+		ok "/$f is stripped"
+	fi
+	id=$(readelf -n "$root/$f" | sed -n 's/^ *Build ID: *//p')
+	d=usr/lib/debug/.build-id/$(echo "$id" | cut -c1-2)/$(echo "$id" | cut -c3-).debug
+	if [ -n "$id" ] && [ -f "$dbgroot/$d" ] && readelf -SW "$dbgroot/$d" 2>/dev/null | grep -q '\.debug_info'; then
+		ok "/$f's debug info is in the -dbgsym (/$d)"
+	else
+		bad "/$f (build id '$id'): no /$d with .debug_info in the -dbgsym"
+	fi
+done
 
 # every shared library the ELF files need comes from a package in Depends
-for f in "$root/usr/lib/$triplet/vfiocompat/"*; do
+for f in "$root/$pdir/"*; do
 	[ "$(head -c 4 "$f")" = "$(printf '\177ELF')" ] || continue # the doctor is a shell script
 	for so in $(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
 		p=$(dpkg -S "*/$so" 2>/dev/null | head -n 1 | cut -d: -f1)
@@ -90,64 +155,8 @@ for f in "$root/usr/lib/$triplet/vfiocompat/"*; do
 	done
 done
 
-echo "== dpkg -i and -r into a scratch root with its own database"
-droot=$out/dpkg-root
-rm -rf "$droot"
-mkdir -p "$droot/var/lib/dpkg/info" "$droot/var/lib/dpkg/updates" "$droot/var/lib/dpkg/triggers"
-: >"$droot/var/lib/dpkg/status"
-force=--force-depends
-[ "$(id -u)" = 0 ] || force="$force,not-root"
-if dpkg --root="$droot" "$force" -i "$deb" >"$out/dpkg.log" 2>&1; then
-	[ "$(dpkg --root="$droot" -s vfiocompat | sed -n 's/^Status: //p')" = "install ok installed" ] &&
-		ok "dpkg -i: install ok installed" || bad "dpkg -i: not 'install ok installed'"
-	dpkg --root="$droot" "$force" -r vfiocompat >>"$out/dpkg.log" 2>&1 || bad "dpkg -r failed: $(cat "$out/dpkg.log")"
-	left=$(find "$droot" -path "$droot/var/lib/dpkg" -prune -o ! -type d -print)
-	[ -z "$left" ] && ok "dpkg -r removes every file" || bad "dpkg -r left: $left"
-else
-	bad "dpkg -i into a scratch root failed: $(cat "$out/dpkg.log")"
-fi
-rm -rf "$droot"
-
-run="$root/usr/bin/vfiocompat-run"
-echo "== the installed doctor"
-"$run" --check >"$out/check.out" 2>&1
-rc=$?
-cat "$out/check.out"
-grep -Eq "^ok +library: $root/usr/lib/$triplet/vfiocompat/libvfiocompat\.so \($version; preloads\)$" "$out/check.out" ||
-	bad "the installed doctor does not find the installed library"
-! grep -q '^warn +probe:' "$out/check.out" || bad "the installed doctor does not find the installed probe"
-if [ ! -e /dev/iommu ]; then
-	[ "$rc" = 1 ] || bad "--check exit status $rc on a host without /dev/iommu (expected 1)"
-	grep -Eq '^FAIL +/dev/iommu: missing' "$out/check.out" || bad "no FAIL line for the missing /dev/iommu"
-fi
-
-echo "== preload smokes from the installed tree"
-"$run" -- true || bad "vfiocompat-run -- true"
-n=$("$run" -- grep -c "$root/usr/lib/$triplet/vfiocompat/libvfiocompat.so" /proc/self/maps)
-[ "${n:-0}" -ge 1 ] && ok "the library is mapped in the program ($n mappings)" || bad "the library is not mapped in the program"
-got=$("$run" -- python3 -c '
-import fcntl, os, struct, termios
-r, w = os.pipe()
-os.write(w, b"abc")
-print(struct.unpack("i", fcntl.ioctl(r, termios.FIONREAD, b"\0" * 4))[0])')
-[ "$got" = 3 ] && ok "python3 ioctl(FIONREAD) through the shim: 3" || bad "python3 ioctl(FIONREAD) gave '$got'"
-if [ ! -e /dev/iommu ]; then
-	# the shim answers the container's open: without iommufd and with --fallback never it says why
-	msg=$("$run" --fallback never -- python3 -c 'import os; os.open("/dev/vfio/vfio", os.O_RDWR)' 2>&1)
-	case $msg in
-	*"vfiocompat"*"/dev/iommu unusable"*) ok "the shim serves open(/dev/vfio/vfio): $(printf '%s' "$msg" | grep vfiocompat | head -n 1)" ;;
-	*) bad "open(/dev/vfio/vfio) under --fallback never: $msg" ;;
-	esac
-fi
-ln -sf "$run" "$out/vfiocompat-run-link"
-n=$("$out/vfiocompat-run-link" -- grep -c libvfiocompat /proc/self/maps)
-[ "${n:-0}" -ge 1 ] && ok "a symlink to the wrapper finds the library" || bad "a symlink to the wrapper does not find the library"
-"$run" --help | grep -q -- '--check' || bad "--help does not show --check"
-got=$("$run" --version)
-[ "$got" = "vfiocompat-run $version" ] && ok "--version: $got" || bad "--version says '$got', not vfiocompat-run $version"
-
 echo "== man pages"
-command -v groff >/dev/null || { bad "groff not found (Debian package groff-base)"; }
+command -v groff >/dev/null || bad "groff not found (Debian package groff-base)"
 for m in man1/vfiocompat-run.1 man7/vfiocompat.7; do
 	warn=$(gzip -dc "$root/usr/share/man/$m.gz" | groff -man -Tutf8 -ww -z 2>&1)
 	[ -z "$warn" ] && ok "$m renders without warnings" || bad "$m: groff says: $warn"
@@ -155,8 +164,8 @@ for m in man1/vfiocompat-run.1 man7/vfiocompat.7; do
 	[ "$lines" -gt 20 ] || bad "$m renders to only $lines lines"
 done
 if command -v man >/dev/null; then
-	MANPATH=$root/usr/share/man man -P cat vfiocompat-run 2>/dev/null | grep -q -- '--check' ||
-		bad "man vfiocompat-run (MANPATH=$root/usr/share/man) does not show --check"
+	MANPATH=$root/usr/share/man man -P cat vfiocompat-run 2>/dev/null | grep -q -- '--json' ||
+		bad "man vfiocompat-run (MANPATH=$root/usr/share/man) does not show --json"
 fi
 
 echo "== the header"
@@ -164,14 +173,4 @@ if command -v cc >/dev/null; then
 	printf '#include <vfiocompat.h>\nconst char *v = VFIOCOMPAT_VERSION_STRING;\n' |
 		cc -x c -fsyntax-only -Wall -Werror -I"$root/usr/include" - && ok "vfiocompat.h compiles" || bad "vfiocompat.h does not compile"
 fi
-
-echo "== cmake --install to another prefix"
-DESTDIR=$out/prefix cmake --install "$build" --prefix /opt/vfiocompat >/dev/null || bad "cmake --install"
-n=$("$out/prefix/opt/vfiocompat/bin/vfiocompat-run" -- grep -c "$out/prefix/opt/vfiocompat/lib/.*vfiocompat/libvfiocompat.so" /proc/self/maps)
-[ "${n:-0}" -ge 1 ] && ok "an install under /opt/vfiocompat finds its own library" || bad "an install under /opt/vfiocompat does not find its library"
-
-if [ "$nfail" -gt 0 ]; then
-	echo "$nfail check(s) failed"
-	exit 1
-fi
-echo "all checks passed"
+finish
