@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <linux/vfio.h>
 
 #include "config.h"
@@ -40,7 +41,26 @@
 
 struct cdev_group {
 	char attach_name[NAME_MAX + 1];	/* the device behind g->attach_fd */
+	bool elsewhere;	/* adopted while joined to another process's container */
 };
+
+/*
+ * The group file's "joined" state, kept where type1 keeps it, on the file
+ * (its description): O_APPEND, meaningless on a directory, so a process
+ * that receives the fd (SCM_RIGHTS, exec) sees that the group is in a
+ * container, as type1's GET_STATUS there says.
+ */
+#define GROUP_JOINED_MARK O_APPEND
+
+static void mark_joined(int group_fd, bool joined)
+{
+	int fl = real.fcntl(group_fd, F_GETFL);
+
+	if (fl < 0)
+		return;
+	fl = joined ? fl | GROUP_JOINED_MARK : fl & ~GROUP_JOINED_MARK;
+	real.fcntl(group_fd, F_SETFL, fl);
+}
 
 /* ---- which groups the shim serves ------------------------------------- */
 
@@ -246,12 +266,12 @@ static int open_one(int no, const char *dev, void *ctx)
 
 static int cdev_set_container(struct group *g, int group_fd, int cfd)
 {
+	struct cdev_group *cg = g->priv;
 	struct shim_obj *obj;
 
-	(void)group_fd;
 	if (real.fcntl(cfd, F_GETFD) < 0)
 		return -EBADF;
-	if (g->c)
+	if (g->c || cg->elsewhere)
 		return -EINVAL;
 	obj = fdtable_lookup(cfd);
 	/* neither a container nor an iommufd type1 knows: EBADFD */
@@ -260,13 +280,78 @@ static int cdev_set_container(struct group *g, int group_fd, int cfd)
 	/* iommu_group_claim_dma_owner(): a DMA-API driver holds the group */
 	if (!group_viable(g->no))
 		return -EBUSY;
+	mark_joined(group_fd, true);
 	return 0;
 }
 
 static int cdev_unset_container(struct group *g, int group_fd)
 {
-	(void)group_fd;
-	return g->c ? 0 : -EINVAL;
+	struct cdev_group *cg = g->priv;
+
+	/* another process's container: not this process's to take apart */
+	if (!g->c)
+		return cg->elsewhere ? -EBUSY : -EINVAL;
+	mark_joined(group_fd, false);
+	return 0;
+}
+
+/*
+ * A device already bound in another process that shares the group (a DPDK
+ * secondary's primary): the cdev path admits one bind per device, where
+ * type1's group opens the device once more. So the holder's device fd is
+ * duplicated into this process (pidfd_getfd(), which needs the right to
+ * ptrace it): the same file, bound to the same container.
+ */
+static int borrow_device(int no, const char *dev)
+{
+	char cdev[NAME_MAX + 1], want[NAME_MAX + 32], path[NAME_MAX + 64],
+		link[NAME_MAX + 32];
+	struct dirent *de, *fe;
+	int rc = -EBUSY, me = getpid();
+	DIR *proc, *fds;
+	ssize_t n;
+
+	if (device_cdev(no, dev, cdev, sizeof(cdev)))
+		return -ENODEV;
+	snprintf(want, sizeof(want), CDEV_DIR "/%s", cdev);
+	proc = opendir("/proc");
+	if (!proc)
+		return -errno;
+	while (rc < 0 && (de = readdir(proc))) {
+		int pid = atoi(de->d_name);
+
+		if (pid <= 0 || pid == me)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		while (rc < 0 && (fe = readdir(fds))) {
+			int pidfd;
+
+			snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid,
+				 fe->d_name);
+			n = real.readlink(path, link, sizeof(link) - 1);
+			if (n < 0)
+				continue;
+			link[n] = '\0';
+			if (strcmp(link, want))
+				continue;
+			pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+			if (pidfd < 0)
+				continue;
+			rc = (int)syscall(SYS_pidfd_getfd, pidfd,
+					  atoi(fe->d_name), 0);
+			rc = rc < 0 ? -errno : rc;
+			real.close(pidfd);
+			shim_dbg(SHIM_CAT_FD,
+				 "group %d: %s borrowed from pid %d (%d)", no,
+				 dev, pid, rc);
+		}
+		closedir(fds);
+	}
+	closedir(proc);
+	return rc;
 }
 
 /*
@@ -342,6 +427,10 @@ static int cdev_get_device_fd(struct group *g, int group_fd, const char *arg)
 	rc = m.rc;
 	if (rc)
 		goto out;
+	if (!g->c && cg->elsewhere) {
+		rc = borrow_device(g->no, m.dev);
+		goto out;
+	}
 	/* type1: no device before the container has an iommu driver */
 	rc = -EINVAL;
 	if (!group_ready(g))
@@ -394,6 +483,10 @@ static int cdev_released(struct group *g)
 
 static int cdev_status_flags(struct group *g)
 {
+	struct cdev_group *cg = g->priv;
+
+	if (cg->elsewhere)
+		return VFIO_GROUP_FLAGS_CONTAINER_SET | VFIO_GROUP_FLAGS_VIABLE;
 	return group_viable(g->no) ? VFIO_GROUP_FLAGS_VIABLE : 0;
 }
 
@@ -488,11 +581,16 @@ struct group *group_cdev_adopt(int fd)
 	g = new_cdev_group((int)no);
 	if (!g)
 		return NULL;
+	((struct cdev_group *)g->priv)->elsewhere =
+		(real.fcntl(fd, F_GETFL) & GROUP_JOINED_MARK) != 0;
 	if (fdtable_add(fd, &g->obj)) {
 		obj_put(&g->obj);
 		return NULL;
 	}
 	obj_put(&g->obj);
-	shim_dbg(SHIM_CAT_FD, "fd %d adopted as the shim's group %ld", fd, no);
+	shim_dbg(SHIM_CAT_FD, "fd %d adopted as the shim's group %ld%s", fd, no,
+		 ((struct cdev_group *)g->priv)->elsewhere ?
+			 " (joined to a container elsewhere)" :
+			 "");
 	return g;
 }
