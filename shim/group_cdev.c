@@ -33,6 +33,7 @@
 #include "group_cdev.h"
 #include "libc.h"
 #include "log.h"
+#include "report.h"
 #include "uaccess.h"
 
 #define GROUPS_DIR "/sys/kernel/iommu_groups"
@@ -551,6 +552,7 @@ int group_cdev_open(int no, int flags)
 	obj_put(&g->obj);
 	if (rc)
 		goto err_close;
+	report_cdev_group_opened();
 	shim_dbg(SHIM_CAT_FD, "/dev/vfio/%d opened as the shim's group fd %d",
 		 no, fd);
 	return fd;
