@@ -5,6 +5,7 @@
 # serves the groups itself. As root, then as an unprivileged user (the cdevs are root's).
 #   guest-nogroup.sh WRAPPER LIB PROBE
 set -u
+# shellcheck disable=SC2034 # lib.sh's doctor() runs $wrapper; the probe is found next to lib
 wrapper=$1 lib=$2 probe=$3
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"

@@ -24,6 +24,7 @@ env | grep "^VM_" >"$out/guest.env"
 ktrace_setup || exit 125
 fail=0
 # E2E_COLS: the columns to run (e2e-run runs type1 in a guest with groups for a -nogroup one)
+# shellcheck disable=SC2086 # a list of words
 for col in ${E2E_COLS:-type1 shim}; do
 	for mode in $modes; do
 		launcher=()
