@@ -15,6 +15,9 @@ also written as OUTDIR/bench.csv and OUTDIR/bench.json:
   4 IOMMU page     guest + QEMU's vtd trace on the host: IOMMU page size of
     size           DPDK-style v1 maps of 2 MiB hugepages
   5 startup        guest: nested QEMU with a vfio-pci device, exec -> query-pci
+  6 group-less     guest, vfiocompat only: open-to-first-DMA and MAP+UNMAP on a
+    kernel         kernel with VFIO groups and on the same release without them
+                   (--nogroup-kernel, default 7.2: 7.2 and 7.2-nogroup), one run
 --smoke runs every row with small counts (does it run, prints every row; the
 figures are not meant to be read). Exit status 0 if every row was measured,
 1 if a row failed (targets missed are reported, not failures).
@@ -67,6 +70,9 @@ SECTIONS = {
         "kernel compat", "vfiocompat / compat"),
     5: ("startup: QEMU -m 512 + vfio-pci edu, exec to query-pci (guest)", "type1", "",
         "vfiocompat / type1"),
+    6: ("group-less kernel: vfiocompat with the kernel's groups (A) and serving them itself "
+        "over the device cdevs (vfiocompat column), same release", "with groups", "",
+        "group-less / with groups"),
 }
 
 
@@ -345,6 +351,47 @@ def guest_run(a, kernel, parts):
         guest_pgsize(lines, trace)
     if 5 in parts:
         guest_startup(lines)
+    return lines
+
+
+def section_groups(a):
+    """6: the same vfiocompat on a kernel with groups and on the same release without"""
+    k = a.nogroup_kernel
+    res = {}
+    for kernel in (k, k + "-nogroup"):
+        lines = guest_run(a, kernel, [6])
+        first, rowsd = [], {}
+        for l in lines:
+            m = re.match(r"groups \d+ firstdma samples \d+ ns (\d+) median (\d+)", l)
+            if m:
+                first.append(int(m.group(1)))
+            m = re.match(r"groups \d+ row (\w+) ops \d+ samples \d+ ns_per_op (\d+) median (\d+)", l)
+            if m:
+                rowsd.setdefault(m.group(1), []).append(int(m.group(2)))
+            if l.startswith("groups ") and " fail" in l:
+                failures.append("6 [%s] %s" % (kernel, l))
+        res[kernel] = (first, rowsd)
+    (fa, ra), (fb, rb) = res[k], res[k + "-nogroup"]
+    label = "[%s vs %s-nogroup] " % (k, k)
+    ms_a = best(fa) / 1e6 if fa else None
+    ms_b = best(fb) / 1e6 if fb else None
+    if ms_a is None or ms_b is None:
+        failures.append("6 open to first DMA: not measured")
+    add(6, label + "open to the first MAP_DMA returned (container, group, SET_IOMMU, device, "
+        "2 MiB map)", "ms", ms_a, None, ms_b, ratio(ms_b, ms_a), "", None,
+        cells={"a": fmt_num(ms_a, 2), "vfiocompat": fmt_num(ms_b, 2)},
+        detail={"fastest_sample_ns_per_round": {"groups": fa, "nogroup": fb}})
+    for key, what in (("4k", "MAP+UNMAP 4 KiB"), ("2m", "MAP+UNMAP 2 MiB hugepage")):
+        ua = best(ra.get(key, [])) / 1000.0 if ra.get(key) else None
+        ub = best(rb.get(key, [])) / 1000.0 if rb.get(key) else None
+        if ua is None or ub is None:
+            failures.append("6 %s: not measured" % key)
+        r = ratio(ub, ua)
+        add(6, label + what, "µs/op", ua, None, ub, r, "≤ 1.05× with groups",
+            r is not None and r <= 1.05,
+            cells={"a": fmt_num(ua, 1), "vfiocompat": fmt_num(ub, 1)},
+            detail={"fastest_sample_ns_per_round": {"groups": ra.get(key, []),
+                                                    "nogroup": rb.get(key, [])}})
 
 
 def guest_translate(lines, gp, kp=""):
@@ -661,8 +708,10 @@ def main():
     ap.add_argument("--build", required=True, help="build tree with bench/ and shim/")
     ap.add_argument("--out", help="output directory (default BUILD/bench-out)")
     ap.add_argument("--smoke", action="store_true", help="small counts: does every row run")
-    ap.add_argument("--only", default="1,2,3,4,5", help="sections to run, e.g. 1,3")
-    ap.add_argument("--host-only", action="store_true", help="skip the guest sections (2, 4, 5)")
+    ap.add_argument("--only", default="1,2,3,4,5,6", help="sections to run, e.g. 1,3")
+    ap.add_argument("--host-only", action="store_true", help="skip the guest sections (2, 4, 5, 6)")
+    ap.add_argument("--nogroup-kernel", default="7.2",
+                    help="section 6: this kernel and its -nogroup build (tests/vm/vm-run --kernel)")
     ap.add_argument("--kernels", default="6.12,7.2",
                     help="guest kernels (tests/vm/vm-run --kernel): section 2 runs in each, "
                          "sections 4 and 5 in the first")
@@ -676,7 +725,7 @@ def main():
     a.kernels = [k.strip() for k in a.kernels.split(",") if k.strip()]
     want = {int(x) for x in a.only.split(",") if x.strip()}
     if a.host_only:
-        want -= {2, 4, 5}
+        want -= {2, 4, 5, 6}
     t0 = time.monotonic()
     try:
         if 1 in want:
@@ -689,6 +738,9 @@ def main():
         if want & {2, 4, 5}:
             log("2, 4, 5 in the guest")
             section_guest(a, want)
+        if 6 in want:
+            log("6 group-less kernel, in two guests")
+            section_groups(a)
     finally:
         shutil.rmtree(a.tmp, ignore_errors=True)
     rows.sort(key=lambda r: r["section"])

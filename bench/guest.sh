@@ -6,7 +6,9 @@
 #   guest.sh BINDIR SHIMLIB OUTDIR ROUNDS ROWS COUNT_K STARTUP_ROUNDS STARTUP_MEM [SECTIONS]
 #
 # SECTIONS: the bench sections to run here, e.g. "2" or "2,4,5" (the default): 2 = translation,
-# call counts and the argument copy's cost; 4 = IOMMU page sizes; 5 = QEMU startup.
+# call counts and the argument copy's cost; 4 = IOMMU page sizes; 5 = QEMU startup; 6 = under
+# vfiocompat only, open-to-first-DMA and MAP+UNMAP (run on a kernel with groups and on the
+# same release without them).
 #
 # Three containers, one program: (a) type1 = /dev/vfio/vfio, (b) the kernel's
 # compat = /dev/iommu opened as the container, pinned pages charged per process
@@ -20,6 +22,8 @@
 #   syscost process_vm_readv NS getppid NS            one argument copy of the shim, one null syscall
 #   pgsize MODE BASE dma IOVA ok                       DMA probes for the host's vtd trace
 #   startup MODE SECONDS                               nested QEMU, exec -> query-pci lists edu
+#   groups ROUND firstdma samples N ns MIN median MED  section 6: open to the first MAP_DMA returned
+#   groups ROUND row NAME ops K samples S ns_per_op MIN median MED   section 6: MAP+UNMAP
 #   phase NAME SECONDS                                 guest time since the start, after each part
 set -u
 BIN=$1 LIB=$2 OUT=$3 ROUNDS=$4 ROWS=$5 COUNT_K=$6 SROUNDS=$7 SMEM=$8 SECTIONS=${9:-2,4,5}
@@ -129,4 +133,25 @@ while [ "$r" -le "$SROUNDS" ]; do
 	r=$((r + 1))
 done
 phase startup
+
+# 5. open-to-first-DMA and MAP+UNMAP under vfiocompat, for the kernels with and without groups
+r=1
+want 6 || r=$((ROUNDS + 1))
+while [ "$r" -le "$ROUNDS" ]; do
+	run_mode vfiocompat "$BIN/bench_firstdma" "$((SROUNDS * 4))" > "$OUT/groups.tmp" 2> "$OUT/groups.err" || {
+		echo "groups $r fail $(tail -1 "$OUT/groups.err")"
+		rc=1
+	}
+	sed "s/^/groups $r /" "$OUT/groups.tmp"
+	rows=$(echo "$ROWS" | tr ' ' '\n' | grep -E '^(4k|2m)' | tr '\n' ' ')
+	# shellcheck disable=SC2086
+	run_mode vfiocompat "$BIN/bench_translate" run $rows > "$OUT/groups.tmp" 2> "$OUT/groups.err" || {
+		echo "groups $r fail $(tail -1 "$OUT/groups.err")"
+		rc=1
+	}
+	sed "s/^/groups $r /" "$OUT/groups.tmp"
+	r=$((r + 1))
+done
+rm -f "$OUT/groups.tmp"
+phase groups
 exit $rc

@@ -20,6 +20,7 @@
 #define VFIOCOMPAT_ENV_REPORT "VFIOCOMPAT_REPORT"
 #define VFIOCOMPAT_ENV_TRAP "VFIOCOMPAT_TRAP"
 #define VFIOCOMPAT_ENV_TYPE1_KERNEL "VFIOCOMPAT_TYPE1_KERNEL"
+#define VFIOCOMPAT_ENV_GROUPS "VFIOCOMPAT_GROUPS"
 
 /* Version of the loaded library, e.g. "0.2.0". */
 const char *vfiocompat_version(void);

@@ -126,6 +126,28 @@ static void set_type1_kver(struct shim_config *cfg, const char *setting)
 		cfg->type1_kver = v;
 }
 
+static const char *const groups_words[] = {
+	[SHIM_GROUPS_AUTO] = "auto",
+	[SHIM_GROUPS_KERNEL] = "kernel",
+	[SHIM_GROUPS_CDEV] = "cdev",
+};
+
+static void set_groups(struct shim_config *cfg, const char *s)
+{
+	size_t i;
+
+	if (!s || !*s)
+		return;
+	for (i = 0; i < ARRAY_SIZE(groups_words); i++) {
+		if (!strcmp(s, groups_words[i])) {
+			cfg->groups = (enum shim_groups)i;
+			return;
+		}
+	}
+	if (!cfg->bad_value)
+		cfg->bad_value = VFIOCOMPAT_ENV_GROUPS;
+}
+
 static bool truthy(const char *s)
 {
 	return *s && strcmp(s, "0") && strcmp(s, "no") && strcmp(s, "false");
@@ -177,6 +199,7 @@ void config_load(struct shim_config *cfg, bool secure,
 	config_parse(cfg, get(VFIOCOMPAT_ENV_DISABLE), get(VFIOCOMPAT_ENV_LOG),
 		     get(VFIOCOMPAT_ENV_LOG_FILE), get(VFIOCOMPAT_ENV_FALLBACK),
 		     get(VFIOCOMPAT_ENV_DMA_ENTRY_LIMIT));
+	set_groups(cfg, get(VFIOCOMPAT_ENV_GROUPS));
 	cfg->report_file = get(VFIOCOMPAT_ENV_REPORT);
 	if (get(VFIOCOMPAT_ENV_TRAP))
 		cfg->trap = truthy(get(VFIOCOMPAT_ENV_TRAP));

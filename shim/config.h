@@ -11,6 +11,13 @@ enum shim_fallback {
 	SHIM_FALLBACK_NEVER,	/* fail the open with /dev/iommu's errno */
 };
 
+/* VFIOCOMPAT_GROUPS: who serves /dev/vfio/<group> */
+enum shim_groups {
+	SHIM_GROUPS_AUTO,	/* the kernel's groups; the shim's where there are none */
+	SHIM_GROUPS_KERNEL,	/* always the kernel's /dev/vfio/N */
+	SHIM_GROUPS_CDEV,	/* always the shim's, over /dev/vfio/devices/vfioX */
+};
+
 /* VFIOCOMPAT_LOG's levels and categories (log.h writes the lines). */
 enum shim_log_level {
 	SHIM_LOG_OFF,
@@ -33,6 +40,7 @@ struct shim_config {
 	bool disabled;		/* VFIOCOMPAT_DISABLE: pass everything through */
 	bool secure;		/* AT_SECURE: every variable was ignored */
 	enum shim_fallback fallback;
+	enum shim_groups groups;
 	uint32_t dma_entry_limit; /* type1's module default is 65535 */
 	int log_level;		/* enum shim_log_level */
 	unsigned int log_cats;	/* mask of enum shim_log_cat */

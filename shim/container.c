@@ -530,6 +530,12 @@ bool container_has_iommu(const struct container *c)
 	return c->s->type != 0;
 }
 
+int container_iommufd(const struct container *c, unsigned int *ioas_id)
+{
+	*ioas_id = c->ioas_id;
+	return obj_fd(&c->obj) >= 0 ? obj_fd(&c->obj) : -EBADF;
+}
+
 void container_get(struct container *c)
 {
 	obj_get(&c->obj);

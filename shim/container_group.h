@@ -15,6 +15,9 @@ struct group;
 /* The container has its iommu driver (VFIO_SET_IOMMU done). */
 bool container_has_iommu(const struct container *c);
 
+/* The container's iommufd fd (one of this process's) and its IOAS. */
+int container_iommufd(const struct container *c, unsigned int *ioas_id);
+
 /* A reference that keeps the container while a group is joined to it. */
 void container_get(struct container *c);
 void container_put(struct container *c);

@@ -8,11 +8,13 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <linux/vfio.h>
 
 #include "container_group.h"
 #include "fdroom.h"
 #include "group.h"
 #include "log.h"
+#include "uaccess.h"
 #include "vfiodev.h"
 
 struct device {
@@ -48,6 +50,10 @@ static void group_last_close(struct shim_obj *obj);
 
 static void group_free(struct shim_obj *obj)
 {
+	struct group *g = (struct group *)obj;
+
+	if (g->be->release)
+		g->be->release(g);
 	free(obj);
 }
 
@@ -105,7 +111,7 @@ int group_attach(struct group *g)
 		return -EBADF;
 	/* an fd type1 does not need: out of the program's way (fdroom.h) */
 	fdroom_enter(&room);
-	fd = fdroom_place(&room, vfiodev_open_any_device(gfd, g->no));
+	fd = fdroom_place(&room, g->be->open_any_device(g, gfd));
 	fdroom_leave(&room);
 	if (fd < 0)
 		return fd;
@@ -140,6 +146,98 @@ void group_detach(struct group *g)
 	g->attach_fd = -1;
 }
 
+/* ---- the kernel's groups: /dev/vfio/N answers for itself ------------ */
+
+static int kernel_set_container(struct group *g, int group_fd, int cfd)
+{
+	(void)g;
+	return vfiodev_group_set_container(group_fd, cfd);
+}
+
+static int kernel_unset_container(struct group *g, int group_fd)
+{
+	(void)g;
+	return vfiodev_group_unset_container(group_fd);
+}
+
+static int kernel_get_device_fd(struct group *g, int group_fd,
+				const char *name)
+{
+	/* type1: no device before the container has an iommu driver */
+	if (!group_ready(g))
+		return -EINVAL;
+	return vfiodev_group_get_device_fd(group_fd, name);
+}
+
+static int kernel_open_any_device(struct group *g, int group_fd)
+{
+	return vfiodev_open_any_device(group_fd, g->no);
+}
+
+static int kernel_released(struct group *g)
+{
+	return vfiodev_group_released(g->no);
+}
+
+static const struct group_backend kernel_backend = {
+	.name = "kernel",
+	.set_container = kernel_set_container,
+	.unset_container = kernel_unset_container,
+	.get_device_fd = kernel_get_device_fd,
+	.open_any_device = kernel_open_any_device,
+	.released = kernel_released,
+};
+
+/* ---- every backend ---------------------------------------------------- */
+
+struct group *group_new(const struct group_backend *be, int no)
+{
+	struct group *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return NULL;
+	g->obj.ops = &group_ops;
+	g->obj.kind = SHIM_GROUP;
+	g->obj.refs = 1;
+	g->be = be;
+	g->no = no;
+	g->attach_fd = -1;
+	return g;
+}
+
+bool group_ready(const struct group *g)
+{
+	return g->c && container_has_iommu(g->c);
+}
+
+int group_container_iommufd(struct group *g, unsigned int *ioas_id)
+{
+	if (!g->c)
+		return -EINVAL;
+	return container_iommufd(g->c, ioas_id);
+}
+
+/* g (bound to group_fd) joins c after the backend's kernel part. */
+static int group_join(struct group *g, int group_fd, struct container *c,
+		      int cfd)
+{
+	int rc;
+
+	g->c = c;
+	container_get(c);
+	rc = container_group_joined(c, cfd, g);
+	if (rc) {
+		group_detach(g);
+		g->c = NULL;
+		container_put(c);
+		g->be->unset_container(g, group_fd);
+		return rc;
+	}
+	shim_dbg(SHIM_CAT_FD, "group %d (fd %d, %s) joined container fd %d",
+		 g->no, group_fd, g->be->name, cfd);
+	return 0;
+}
+
 int group_set_container(int group_fd, struct container *c, int cfd)
 {
 	struct group *g;
@@ -148,38 +246,24 @@ int group_set_container(int group_fd, struct container *c, int cfd)
 	no = vfiodev_group_number(group_fd);
 	if (no < 0)
 		return vfiodev_group_set_container(group_fd, cfd);
-	g = calloc(1, sizeof(*g));
+	g = group_new(&kernel_backend, no);
 	if (!g)
 		return -ENOMEM;
-	g->obj.ops = &group_ops;
-	g->obj.kind = SHIM_GROUP;
-	g->obj.refs = 1;
-	g->no = no;
-	g->attach_fd = -1;
-	rc = vfiodev_group_set_container(group_fd, cfd);
+	rc = kernel_set_container(g, group_fd, cfd);
 	if (rc)
 		goto err_free_group;
 	rc = bind_new(group_fd, &g->obj);
 	if (rc)
 		goto err_unset_container;
-	g->c = c;
-	container_get(c);
-	rc = container_group_joined(c, cfd, g);
+	obj_get(&g->obj);
+	rc = group_join(g, group_fd, c, cfd);
 	if (rc)
-		goto err_unbind_group;
-	shim_dbg(SHIM_CAT_FD, "group %d (fd %d) joined container fd %d", no,
-		 group_fd, cfd);
-	return 0;
-
-err_unbind_group:
-	group_detach(g);
-	g->c = NULL;
-	container_put(c);
-	vfiodev_group_unset_container(group_fd);
-	fdtable_remove(group_fd); /* frees g */
+		fdtable_remove(group_fd);
+	obj_put(&g->obj); /* frees g if it did not join */
 	return rc;
+
 err_unset_container:
-	vfiodev_group_unset_container(group_fd);
+	kernel_unset_container(g, group_fd);
 err_free_group:
 	free(g);
 	return rc;
@@ -206,9 +290,9 @@ int group_unset_container(struct group *g, int group_fd)
 	if (g->ndevices)
 		return -EBUSY;
 	if (!g->c)
-		return vfiodev_group_unset_container(group_fd);
+		return g->be->unset_container(g, group_fd);
 	group_detach(g);
-	rc = vfiodev_group_unset_container(group_fd);
+	rc = g->be->unset_container(g, group_fd);
 	if (rc) {
 		if (container_has_iommu(g->c))
 			group_attach(g);
@@ -216,8 +300,8 @@ int group_unset_container(struct group *g, int group_fd)
 	}
 	obj_get(&g->obj);
 	group_leave(g, true);
-	/* every fd of this group is a plain group fd again */
-	while ((fd = obj_fd(&g->obj)) >= 0)
+	/* every fd of a kernel group is a plain group fd again */
+	while (!g->be->owns_fd && (fd = obj_fd(&g->obj)) >= 0)
 		fdtable_remove(fd);
 	obj_put(&g->obj);
 	return 0;
@@ -228,10 +312,7 @@ int group_get_device_fd(struct group *g, int group_fd, const char *name)
 	struct device *d;
 	int fd, rc;
 
-	/* type1: no device before the container has an iommu driver */
-	if (!g->c || !container_has_iommu(g->c))
-		return -EINVAL;
-	fd = vfiodev_group_get_device_fd(group_fd, name);
+	fd = g->be->get_device_fd(g, group_fd, name);
 	if (fd < 0)
 		return fd;
 	d = calloc(1, sizeof(*d));
@@ -269,7 +350,7 @@ static void group_last_close(struct shim_obj *obj)
 	group_detach(g);
 	/* the probe needs an fd even when the program has none left */
 	fdroom_enter(&room);
-	released = vfiodev_group_released(g->no);
+	released = g->be->released(g);
 	fdroom_leave(&room);
 	shim_dbg(SHIM_CAT_FD, "group %d: last fd closed, %s", g->no,
 		 released > 0 ? "released" : "still held elsewhere");
@@ -280,4 +361,86 @@ static void group_last_close(struct shim_obj *obj)
 	obj_get(&g->obj);
 	group_leave(g, released > 0);
 	obj_put(&g->obj);
+}
+
+/* ---- group requests --------------------------------------------------- */
+
+/* VFIO_GROUP_GET_STATUS as type1: argsz checked, only the flags written. */
+static long group_get_status(struct group *g, int group_fd, void *arg)
+{
+	struct vfio_group_status st;
+	int flags, rc;
+
+	(void)group_fd;
+	if (!g->be->status_flags)
+		return GROUP_PASS;
+	rc = copy_from_user(&st, arg, sizeof(st));
+	if (rc)
+		return rc;
+	if (st.argsz < sizeof(st))
+		return -EINVAL;
+	if (g->c) {
+		flags = VFIO_GROUP_FLAGS_CONTAINER_SET | VFIO_GROUP_FLAGS_VIABLE;
+	} else {
+		flags = g->be->status_flags(g);
+		if (flags < 0)
+			return flags;
+	}
+	st.flags = (uint32_t)flags;
+	return copy_to_user(arg, &st, sizeof(st));
+}
+
+/* VFIO_GROUP_SET_CONTAINER on a group the shim owns. */
+static long group_ioctl_set_container(struct group *g, int group_fd,
+				      void *arg)
+{
+	struct shim_obj *obj;
+	int cfd, rc;
+
+	if (!g->be->owns_fd)
+		return GROUP_PASS; /* joined: the kernel says EINVAL */
+	rc = copy_from_user(&cfd, arg, sizeof(cfd));
+	if (rc)
+		return rc;
+	/* the backend checks the fd and the group as type1 does */
+	rc = g->be->set_container(g, group_fd, cfd);
+	if (rc)
+		return rc;
+	obj = fdtable_lookup(cfd);
+	return group_join(g, group_fd, (struct container *)obj, cfd);
+}
+
+static long group_ioctl_unset_container(struct group *g, int group_fd,
+					void *arg)
+{
+	(void)arg;
+	return group_unset_container(g, group_fd);
+}
+
+static long group_ioctl_get_device_fd(struct group *g, int group_fd,
+				      void *arg)
+{
+	return group_get_device_fd(g, group_fd, arg);
+}
+
+static const struct {
+	unsigned int cmd;
+	long (*handler)(struct group *g, int group_fd, void *arg);
+} group_requests[] = {
+	{ VFIO_GROUP_GET_STATUS, group_get_status },
+	{ VFIO_GROUP_SET_CONTAINER, group_ioctl_set_container },
+	{ VFIO_GROUP_UNSET_CONTAINER, group_ioctl_unset_container },
+	{ VFIO_GROUP_GET_DEVICE_FD, group_ioctl_get_device_fd },
+};
+
+long group_ioctl(struct group *g, int group_fd, unsigned int cmd, void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(group_requests) / sizeof(group_requests[0]);
+	     i++)
+		if (group_requests[i].cmd == cmd)
+			return group_requests[i].handler(g, group_fd, arg);
+	/* the group file's answer to anything else */
+	return g->be->owns_fd ? -ENOTTY : GROUP_PASS;
 }

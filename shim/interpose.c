@@ -27,6 +27,7 @@
 #include "fdlife.h"
 #include "fdtable.h"
 #include "group.h"
+#include "group_cdev.h"
 #include "internal.h"
 #include "iommufd.h"
 #include "libc.h"
@@ -177,6 +178,33 @@ static bool is_container_path(int dirfd, const char *path)
 	return path_names_container(dirfd, path);
 }
 
+/*
+ * Where the shim serves the groups (group_cdev.h): -1 for any other path,
+ * else the group number, or -2 for another name of one of our group fds.
+ */
+static int group_path(int dirfd, const char *path)
+{
+	if (likely(!path_may_be_group(path)))
+		return -1;
+	shim_init();
+	if (shim_config.disabled || !group_cdev_serves())
+		return -1;
+	return path_names_group(dirfd, path);
+}
+
+static int open_group(int no, int flags)
+{
+	int fd;
+
+	/* type1: the group is open already (one open at a time) */
+	if (no == -2)
+		return to_libc(-EBUSY);
+	shim_lock();
+	fd = group_cdev_open(no, flags);
+	shim_unlock();
+	return to_libc(fd);
+}
+
 /* A number we knew may have been closed behind our back (fclose, syscall). */
 static void forget_stale(int fd)
 {
@@ -253,36 +281,48 @@ static inline int opened(int fd)
 SHIM_EXPORT int open(const char *path, int flags, ...)
 {
 	mode_t mode = OPEN_MODE(flags);
+	int no;
 
 	if (unlikely(is_container_path(AT_FDCWD, path)))
 		return open_container(AT_FDCWD, path, flags, mode);
+	if (unlikely((no = group_path(AT_FDCWD, path)) != -1))
+		return open_group(no, flags);
 	return opened(real.open(path, flags, mode));
 }
 
 SHIM_EXPORT int open64(const char *path, int flags, ...)
 {
 	mode_t mode = OPEN_MODE(flags);
+	int no;
 
 	if (unlikely(is_container_path(AT_FDCWD, path)))
 		return open_container(AT_FDCWD, path, flags, mode);
+	if (unlikely((no = group_path(AT_FDCWD, path)) != -1))
+		return open_group(no, flags);
 	return opened(real.open64(path, flags, mode));
 }
 
 SHIM_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 {
 	mode_t mode = OPEN_MODE(flags);
+	int no;
 
 	if (unlikely(is_container_path(dirfd, path)))
 		return open_container(dirfd, path, flags, mode);
+	if (unlikely((no = group_path(dirfd, path)) != -1))
+		return open_group(no, flags);
 	return opened(real.openat(dirfd, path, flags, mode));
 }
 
 SHIM_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 {
 	mode_t mode = OPEN_MODE(flags);
+	int no;
 
 	if (unlikely(is_container_path(dirfd, path)))
 		return open_container(dirfd, path, flags, mode);
+	if (unlikely((no = group_path(dirfd, path)) != -1))
+		return open_group(no, flags);
 	return opened(real.openat64(dirfd, path, flags, mode));
 }
 
@@ -292,29 +332,41 @@ SHIM_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
  */
 SHIM_EXPORT int __open_2(const char *path, int flags)
 {
+	int no;
 	if (unlikely(is_container_path(AT_FDCWD, path)))
 		return open_container(AT_FDCWD, path, flags, 0);
+	if (unlikely((no = group_path(AT_FDCWD, path)) != -1))
+		return open_group(no, flags);
 	return opened(real.open_2(path, flags));
 }
 
 SHIM_EXPORT int __open64_2(const char *path, int flags)
 {
+	int no;
 	if (unlikely(is_container_path(AT_FDCWD, path)))
 		return open_container(AT_FDCWD, path, flags, 0);
+	if (unlikely((no = group_path(AT_FDCWD, path)) != -1))
+		return open_group(no, flags);
 	return opened(real.open64_2(path, flags));
 }
 
 SHIM_EXPORT int __openat_2(int dirfd, const char *path, int flags)
 {
+	int no;
 	if (unlikely(is_container_path(dirfd, path)))
 		return open_container(dirfd, path, flags, 0);
+	if (unlikely((no = group_path(dirfd, path)) != -1))
+		return open_group(no, flags);
 	return opened(real.openat_2(dirfd, path, flags));
 }
 
 SHIM_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
 {
+	int no;
 	if (unlikely(is_container_path(dirfd, path)))
 		return open_container(dirfd, path, flags, 0);
+	if (unlikely((no = group_path(dirfd, path)) != -1))
+		return open_group(no, flags);
 	return opened(real.openat64_2(dirfd, path, flags));
 }
 
@@ -347,13 +399,9 @@ ioctl_container(int fd, unsigned long request, void *arg)
 
 static int ioctl_group(int fd, unsigned long request, void *arg)
 {
-	unsigned int cmd = (unsigned int)request;
 	struct shim_obj *obj;
 	long rc;
 
-	if (cmd != VFIO_GROUP_UNSET_CONTAINER &&
-	    cmd != VFIO_GROUP_GET_DEVICE_FD)
-		return real.ioctl(fd, tagged(request), arg);
 	shim_lock();
 	obj = fdtable_lookup(fd);
 	if (!obj || obj->kind != SHIM_GROUP) {
@@ -361,13 +409,31 @@ static int ioctl_group(int fd, unsigned long request, void *arg)
 		return real.ioctl(fd, tagged(request), arg);
 	}
 	obj_get(obj);
-	if (cmd == VFIO_GROUP_UNSET_CONTAINER)
-		rc = group_unset_container((struct group *)obj, fd);
-	else
-		rc = group_get_device_fd((struct group *)obj, fd, arg);
+	rc = group_ioctl((struct group *)obj, fd, (unsigned int)request, arg);
 	obj_put(obj);
 	shim_unlock();
+	if (rc == GROUP_PASS)
+		return real.ioctl(fd, tagged(request), arg);
 	return to_libc(rc);
+}
+
+/* VFIO_GROUP_GET_STATUS .. GET_DEVICE_FD */
+static bool group_request(unsigned int cmd)
+{
+	return cmd == VFIO_GROUP_GET_STATUS || cmd == VFIO_GROUP_SET_CONTAINER ||
+	       cmd == VFIO_GROUP_UNSET_CONTAINER ||
+	       cmd == VFIO_GROUP_GET_DEVICE_FD;
+}
+
+/* One of our group files that came without our record (exec, SCM_RIGHTS). */
+static bool adopt_group(int fd)
+{
+	bool ours;
+
+	shim_lock();
+	ours = fdtable_lookup(fd) || group_cdev_adopt(fd);
+	shim_unlock();
+	return ours;
 }
 
 /* VFIO_GROUP_SET_CONTAINER on a group fd we do not know yet. */
@@ -439,6 +505,9 @@ ioctl_vfio_other(int fd, unsigned long request, void *arg, enum shim_kind kind)
 	case SHIM_GROUP:
 		return ioctl_group(fd, request, arg);
 	case SHIM_NONE:
+		if (group_request(cmd) && !shim_config.disabled &&
+		    group_cdev_serves() && adopt_group(fd))
+			return ioctl_group(fd, request, arg);
 		if (cmd == VFIO_GROUP_SET_CONTAINER)
 			return ioctl_set_container(fd, request, arg);
 		/* an iommufd we never opened may get container requests */
@@ -720,16 +789,20 @@ SHIM_EXPORT void closefrom(int lowfd)
 
 SHIM_EXPORT ssize_t readlink(const char *path, char *buf, size_t len)
 {
-	if (unlikely(proc_names_container(AT_FDCWD, path)))
-		return container_link(buf, len);
+	int fd = proc_names_ours(AT_FDCWD, path);
+
+	if (unlikely(fd >= 0))
+		return ours_link(fd, buf, len);
 	return real.readlink(path, buf, len);
 }
 
 SHIM_EXPORT ssize_t readlinkat(int dirfd, const char *path, char *buf,
 			       size_t len)
 {
-	if (unlikely(proc_names_container(dirfd, path)))
-		return container_link(buf, len);
+	int fd = proc_names_ours(dirfd, path);
+
+	if (unlikely(fd >= 0))
+		return ours_link(fd, buf, len);
 	return real.readlinkat(dirfd, path, buf, len);
 }
 
@@ -737,16 +810,20 @@ SHIM_EXPORT ssize_t __readlink_chk(const char *path, char *buf, size_t len,
 				   size_t buflen)
 {
 	/* an oversized len is libc's to report (it aborts) */
-	if (len <= buflen && unlikely(proc_names_container(AT_FDCWD, path)))
-		return container_link(buf, len);
+	int fd = len <= buflen ? proc_names_ours(AT_FDCWD, path) : -1;
+
+	if (unlikely(fd >= 0))
+		return ours_link(fd, buf, len);
 	return real.readlink_chk(path, buf, len, buflen);
 }
 
 SHIM_EXPORT ssize_t __readlinkat_chk(int dirfd, const char *path, char *buf,
 				     size_t len, size_t buflen)
 {
-	if (len <= buflen && unlikely(proc_names_container(dirfd, path)))
-		return container_link(buf, len);
+	int fd = len <= buflen ? proc_names_ours(dirfd, path) : -1;
+
+	if (unlikely(fd >= 0))
+		return ours_link(fd, buf, len);
 	return real.readlinkat_chk(dirfd, path, buf, len, buflen);
 }
 

@@ -116,46 +116,114 @@ int proc_fd_number(const char *path, pid_t pid)
 	return (int)fd;
 }
 
-static bool names_container(const char *path)
+static int names_ours(const char *path)
 {
 	int fd;
 
 	if (!path ||
 	    (strncmp(path, "/proc/", 6) && strncmp(path, "/dev/fd/", 8)))
-		return false;
+		return -1;
 	fd = proc_fd_number(path, getpid());
-	return fd >= 0 && fdtable_kind(fd) == SHIM_CONTAINER;
+	if (fd < 0)
+		return -1;
+	switch (fdtable_kind(fd)) {
+	case SHIM_CONTAINER:
+	case SHIM_GROUP:
+		return fd;
+	default:
+		return -1;
+	}
 }
 
-bool proc_names_container(int dirfd, const char *path)
+int proc_names_ours(int dirfd, const char *path)
 {
 	char link[64], dir[PATH_MAX + 8];
 	ssize_t n;
 
 	if (dirfd == AT_FDCWD || !path || path[0] == '/')
-		return names_container(path);
+		return names_ours(path);
 	/* dirfd is /proc/<us>/fd (or /dev/fd) and path a bare number */
 	if (path[0] < '0' || path[0] > '9')
-		return false;
+		return -1;
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", dirfd);
 	n = real.readlink(link, dir, PATH_MAX);
 	if (n < 0)
-		return false;
+		return -1;
 	dir[n] = '\0';
 	strcat(dir, "/");
 	if (strlen(dir) + strlen(path) >= sizeof(dir))
-		return false;
+		return -1;
 	strcat(dir, path);
-	return names_container(dir);
+	return names_ours(dir);
+}
+
+/* readlink()'s copy: truncated to len, no NUL */
+static ssize_t link_copy(const char *name, char *buf, size_t len)
+{
+	size_t n = strlen(name);
+
+	if (n > len)
+		n = len;
+	memcpy(buf, name, n);
+	return (ssize_t)n;
 }
 
 /* SPDK checks that the link reads exactly this. */
 ssize_t container_link(char *buf, size_t len)
 {
-	size_t n = sizeof(CONTAINER_PATH) - 1;
+	return link_copy(CONTAINER_PATH, buf, len);
+}
 
-	if (n > len)
-		n = len;
-	memcpy(buf, CONTAINER_PATH, n);
-	return (ssize_t)n;
+/*
+ * A container's link is container_link()'s. A group
+ * reads /dev/vfio/N, whether the kernel's (already so) or the shim's (a
+ * directory of /sys/kernel/iommu_groups: its last part is N).
+ */
+ssize_t ours_link(int fd, char *buf, size_t len)
+{
+	char path[64], link[PATH_MAX], name[PATH_MAX + 16];
+	const char *base;
+	ssize_t n;
+
+	if (fdtable_kind(fd) == SHIM_CONTAINER)
+		return container_link(buf, len);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = real.readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -1;
+	link[n] = '\0';
+	base = strrchr(link, '/');
+	snprintf(name, sizeof(name), "/dev/vfio/%s", base ? base + 1 : link);
+	return link_copy(name, buf, len);
+}
+
+/* "/dev/vfio/N" with N in canonical decimal: N, else -1. */
+static int group_number(const char *p)
+{
+	long no;
+	char *end;
+
+	if (strncmp(p, "/dev/vfio/", 10))
+		return -1;
+	p += 10;
+	if (*p < '0' || *p > '9' || (p[0] == '0' && p[1]))
+		return -1;
+	no = strtol(p, &end, 10);
+	if (*end || no > INT_MAX)
+		return -1;
+	return (int)no;
+}
+
+int path_names_group(int dirfd, const char *path)
+{
+	char buf[PATH_MAX * 2];
+	int fd;
+
+	if (path_absolute(dirfd, path, buf, sizeof(buf)))
+		return -1;
+	path_normalize(buf);
+	fd = proc_fd_number(buf, getpid());
+	if (fd >= 0)
+		return fdtable_kind(fd) == SHIM_GROUP ? -2 : -1;
+	return group_number(buf);
 }

@@ -35,13 +35,39 @@ static inline bool path_may_be_container(const char *path, size_t *n)
 /* Any spelling of /dev/vfio/vfio, or another name of its device (10:196). */
 bool path_names_container(int dirfd, const char *path);
 
+/* Cheap, for every path: only names ending in a digit can be a group. */
+static inline bool path_may_be_group(const char *path)
+{
+	size_t n;
+
+	if (!path)
+		return false;
+	n = __builtin_strlen(path);
+	return n && path[n - 1] >= '0' && path[n - 1] <= '9';
+}
+
+/*
+ * The group number N when path is a spelling of /dev/vfio/N, -2 when it
+ * names one of our group fds through /proc (or /dev/fd), else -1.
+ */
+int path_names_group(int dirfd, const char *path);
+
 /* N when path names fd N of process pid through /proc or /dev/fd, else -1. */
 int proc_fd_number(const char *path, pid_t pid);
 
-/* path (or a bare number under dirfd, /proc/<us>/fd) names our container. */
-bool proc_names_container(int dirfd, const char *path);
+/*
+ * path (or a bare number under dirfd, /proc/<us>/fd) names our container or
+ * one of our group fds: that fd, else -1.
+ */
+int proc_names_ours(int dirfd, const char *path);
 
 /* What readlink() of our container reads: the name the caller opened. */
 ssize_t container_link(char *buf, size_t len);
+
+/*
+ * What readlink() of that fd reads: the name the caller opened,
+ * /dev/vfio/vfio or /dev/vfio/N.
+ */
+ssize_t ours_link(int fd, char *buf, size_t len);
 
 #endif /* SHIM_PATH_H */

@@ -38,6 +38,7 @@ static struct {
 	uint64_t other;		/* requests outside VFIO's range */
 	uint64_t diff[REPORT_DIFF_COUNT];
 	uint64_t containers;
+	uint64_t cdev_groups;	/* groups the shim served over the device cdevs */
 	bool fallback;
 	uint32_t peak_mappings;
 	uint64_t peak_bytes;
@@ -135,6 +136,11 @@ void report_fallback(void)
 void report_container_opened(void)
 {
 	st.containers++;
+}
+
+void report_cdev_group_opened(void)
+{
+	st.cdev_groups++;
 }
 
 void report_mappings(uint32_t count, uint64_t bytes)
@@ -245,9 +251,11 @@ int report_write(const char *path)
 		if (exe[i] == '"' || exe[i] == '\\' || (unsigned char)exe[i] < 32)
 			exe[i] = '?';
 	put(&b, "{\"vfiocompat\":\"%s\",\"pid\":%d,\"program\":\"%s\","
-		"\"fallback\":%s,\"containers\":%llu,\"calls\":{",
+		"\"fallback\":%s,\"containers\":%llu,\"cdev_groups\":%llu,"
+		"\"calls\":{",
 	    VFIOCOMPAT_VERSION_STRING, (int)getpid(), exe,
-	    st.fallback ? "true" : "false", (unsigned long long)st.containers);
+	    st.fallback ? "true" : "false", (unsigned long long)st.containers,
+	    (unsigned long long)st.cdev_groups);
 	refused = put_calls(&b);
 	put(&b, "},\"other_requests\":%llu,\"differences\":{",
 	    (unsigned long long)st.other);

@@ -28,6 +28,8 @@ void report_call(unsigned int cmd, long rc);
 void report_difference(enum report_diff d);
 void report_fallback(void);
 void report_container_opened(void);
+/* open("/dev/vfio/N") served over the device cdevs (a group-less kernel) */
+void report_cdev_group_opened(void);
 /* Mappings and mapped bytes now live in one container. */
 void report_mappings(uint32_t count, uint64_t bytes);
 

@@ -12,7 +12,9 @@ is "<case> <rest>"; (c) must equal (a) line for line, except for cases listed
 in differences.txt: one line per case, "<case-or-glob> [KERNELS] <reason>",
 '#' starts a comment.  KERNELS says on which kernels the difference holds:
 "[all]", "[<6.19]" or "[>=6.19]" (the release of the kernel the columns ran
-on; --kernel, else OUTDIR/kernel).  An entry that holds on this kernel but
+on; --kernel, else OUTDIR/kernel), or "[nogroup]": only when (c) ran on a
+kernel without VFIO groups and (a) on the same release with them (--nogroup,
+as run-columns.sh -N does).  An entry that holds on this kernel but
 matches no differing case is stale, and that is a failure too: the list
 must say exactly what differs on each kernel.
 
@@ -55,10 +57,12 @@ def kernel_version(release):
         return None
 
 
-def holds_on(kernels, version):
-    """Does a "[KERNELS]" qualifier include this kernel version?"""
+def holds_on(kernels, version, nogroup=False):
+    """Does a "[KERNELS]" qualifier include this kernel version (and run)?"""
     if kernels == "all":
         return True
+    if kernels == "nogroup":
+        return nogroup
     for op in (">=", "<"):
         if kernels.startswith(op):
             bound = kernel_version(kernels[len(op):])
@@ -68,7 +72,7 @@ def holds_on(kernels, version):
     raise ValueError("differences.txt: bad kernels [%s]" % kernels)
 
 
-def load_allowed(path, version):
+def load_allowed(path, version, nogroup=False):
     """[(glob, reason)] from differences.txt: the entries that hold on this kernel."""
     allowed = []
     if not path or not os.path.exists(path):
@@ -84,7 +88,7 @@ def load_allowed(path, version):
             if reason.startswith("["):
                 kernels, _, reason = reason[1:].partition("]")
                 reason = reason.strip()
-            if holds_on(kernels, version):
+            if holds_on(kernels, version, nogroup):
                 allowed.append((pat, reason))
     return allowed
 
@@ -117,6 +121,8 @@ def main():
     ap.add_argument("--markdown")
     ap.add_argument("--kernel", help="release the columns ran on (default: OUTDIR/kernel)")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--nogroup", action="store_true",
+                    help="(c) ran on a group-less kernel: the [nogroup] entries hold too")
     args = ap.parse_args()
 
     if len(args.paths) == 1 and os.path.isdir(args.paths[0]):
@@ -146,7 +152,7 @@ def main():
             release = f.read().strip()
     version = kernel_version(release)
     try:
-        allowed = load_allowed(args.differences, version)
+        allowed = load_allowed(args.differences, version, args.nogroup)
     except ValueError as e:
         print("compare: %s (kernel %s)" % (e, release or "unknown"), file=sys.stderr)
         return 2
@@ -196,8 +202,9 @@ def main():
         rows.append("| `%s` | %s | %s | %s | %s |" % (
             k, md_escape(ra), md_escape(rb), md_escape(rc), md_escape(note, 200)))
     summary = [
-        "Kernel %s. Cases: %d; (b) kernel compat == (a) type1: %d; (c) shim == (a) type1: %s." % (
-            release or "unknown", n, eq_ba, eq_ca if have_c else "not run"),
+        "Kernel %s%s. Cases: %d; (b) kernel compat == (a) type1: %d; (c) shim == (a) type1: %s." % (
+            release or "unknown",
+            " ((a), (b) with groups; (c) group-less)" if args.nogroup else "", n, eq_ba, eq_ca if have_c else "not run"),
     ]
     if have_c:
         summary.append("(c) differs from (a): %d allowed by differences.txt, %d unexplained, "

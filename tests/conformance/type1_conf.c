@@ -949,6 +949,170 @@ static void sec_group(void)
 	stage_down(&s);
 }
 
+/* ------------------------------------------------------------------ group fd */
+
+/* open(@path) of the edu group, printed; the fd stays open (returned). */
+static int p_open_at(const char *name, int dirfd, const char *path)
+{
+	struct vt_res r = VT_DO(openat(dirfd, path, O_RDWR | O_CLOEXEC));
+
+	out(name, "open(group spelling)", r, 1, NULL);
+	return r.rc;
+}
+
+static void p_close(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* GET_DEVICE_FD(@dev), printed; the device fd is closed again. */
+static void p_get_device(const char *name, int g, const char *dev)
+{
+	struct vt_res r = VT_DO(ioctl(g, VFIO_GROUP_GET_DEVICE_FD, dev));
+
+	out(name, "GROUP_GET_DEVICE_FD(name)", r, 1, NULL);
+	if (r.rc >= 0)
+		close(r.rc);
+}
+
+/*
+ * The group file's own rules: one open at a time (EBUSY) whatever the
+ * spelling, held by dups and fork children, what readlink() reads, the
+ * device names GET_DEVICE_FD accepts, GET_STATUS's argsz, other requests.
+ */
+static void sec_groupfd(void)
+{
+	char path[64], rel[16], proc[64], link[128], want[64], dev[64];
+	int gno = vt_edu_group(), g, g2 = -1, d, dfd, c = -1, st_pipe[2];
+	struct vfio_group_status st = { .argsz = 0 };
+	struct vt_res r;
+	ssize_t n;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "/dev/vfio/%d", gno);
+	snprintf(rel, sizeof(rel), "%d", gno);
+	g = p_open_at("open", AT_FDCWD, path);
+	if (g < 0)
+		return;
+	g2 = p_open_at("open_again", AT_FDCWD, path);
+	p_close(&g2);
+	snprintf(proc, sizeof(proc), "/dev//vfio/./%d", gno);
+	g2 = p_open_at("open_again_dots", AT_FDCWD, proc);
+	p_close(&g2);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", g);
+	g2 = p_open_at("open_again_proc_fd", AT_FDCWD, proc);
+	p_close(&g2);
+	n = readlink(proc, link, sizeof(link) - 1);
+	link[n < 0 ? 0 : n] = '\0';
+	snprintf(want, sizeof(want), "/dev/vfio/%d", gno);
+	note("readlink", "link=%s", !strcmp(link, want) ? "/dev/vfio/<group>" : link);
+	/* a dup keeps the file open after the first fd is closed */
+	d = dup(g);
+	p_close(&g);
+	g2 = p_open_at("open_while_dup", AT_FDCWD, path);
+	p_close(&g2);
+	p_close(&d);
+	/* relative to the cwd and to a directory fd */
+	d = open("/dev/vfio", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	g = p_open_at("open_openat_dirfd", d, rel);
+	p_close(&g);
+	if (!fchdir(d)) {
+		g = p_open_at("open_relative_cwd", AT_FDCWD, rel);
+		p_close(&g);
+		if (chdir("/"))
+			note("chdir", "failed");
+	}
+	p_close(&d);
+	g = p_open_at("open_absent", AT_FDCWD, "/dev/vfio/4242");
+	p_close(&g);
+	/* a fork child holds the file until it exits */
+	g = p_open_at("open_for_fork", AT_FDCWD, path);
+	if (g >= 0 && !pipe(st_pipe)) {
+		pid = fork();
+		if (pid == 0) {
+			char b;
+
+			close(st_pipe[1]);
+			(void)!read(st_pipe[0], &b, 1);
+			_exit(0);
+		}
+		close(st_pipe[0]);
+		p_close(&g);
+		g2 = p_open_at("open_while_child_holds", AT_FDCWD, path);
+		p_close(&g2);
+		close(st_pipe[1]);
+		waitpid(pid, NULL, 0);
+		g = p_open_at("open_after_child", AT_FDCWD, path);
+	}
+	if (g < 0)
+		return;
+	/* GET_STATUS's argsz, a request the group does not know */
+	r = VT_DO(ioctl(g, VFIO_GROUP_GET_STATUS, &st));
+	out("status_argsz_0", "GROUP_GET_STATUS(argsz=0)", r, 0, NULL);
+	r = VT_DO(ioctl(g, VFIO_GROUP_GET_STATUS, NULL));
+	out("status_null", "GROUP_GET_STATUS(NULL)", r, 0, NULL);
+	r = VT_DO(ioctl(g, VFIO_GET_API_VERSION));
+	out("api_version", "ioctl(group, VFIO_GET_API_VERSION)", r, 0, NULL);
+	r = VT_DO(ioctl(g, VFIO_DEVICE_GET_INFO, NULL));
+	out("device_get_info", "ioctl(group, VFIO_DEVICE_GET_INFO)", r, 0, NULL);
+	/* device names, before and after the container has its driver */
+	p_get_device("device_no_container", g, vt_edu_bdf());
+	p_get_device("device_unknown_no_container", g, "0000:ff:1f.7");
+	c = open_container();
+	p_set_container("set_container", g, c);
+	p_get_device("device_no_iommu", g, vt_edu_bdf());
+	p_set_iommu("set_iommu", c, VFIO_TYPE1v2_IOMMU);
+	p_get_device("device_unknown", g, "0000:ff:1f.7");
+	p_get_device("device_empty", g, "");
+	p_get_device("device_prefix", g, "0000:00");
+	snprintf(dev, sizeof(dev), "%s ", vt_edu_bdf());
+	p_get_device("device_trailing_space", g, dev);
+	snprintf(dev, sizeof(dev), "%sx", vt_edu_bdf());
+	p_get_device("device_trailing_char", g, dev);
+	snprintf(dev, sizeof(dev), "%s vf_token=00000000-0000-0000-0000-000000000000", vt_edu_bdf());
+	p_get_device("device_vf_token", g, dev);
+	snprintf(dev, sizeof(dev), "%s bogus", vt_edu_bdf());
+	p_get_device("device_option", g, dev);
+	r = VT_DO(ioctl(g, VFIO_GROUP_GET_DEVICE_FD, (char *)8));
+	out("device_bad_pointer", "GROUP_GET_DEVICE_FD(bad pointer)", r, 1, NULL);
+	/* the same device twice: both fds work */
+	r = VT_DO(ioctl(g, VFIO_GROUP_GET_DEVICE_FD, vt_edu_bdf()));
+	out("device_first", "GROUP_GET_DEVICE_FD(edu)", r, 1, NULL);
+	dfd = r.rc;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dfd);
+	n = readlink(proc, link, sizeof(link) - 1);
+	link[n < 0 ? 0 : n] = '\0';
+	note("device_readlink", "link=%s", link);
+	{
+		struct stat sb;
+
+		note("group_fstat", "chr=%d", !fstat(g, &sb) && S_ISCHR(sb.st_mode));
+		note("group_getfl", "flags=0x%x", (unsigned int)fcntl(g, F_GETFL));
+	}
+	r = VT_DO(ioctl(g, VFIO_GROUP_GET_DEVICE_FD, vt_edu_bdf()));
+	out("device_second", "GROUP_GET_DEVICE_FD(edu)", r, 1, NULL);
+	d = r.rc;
+	{
+		struct vfio_device_info info = { .argsz = sizeof(info) };
+
+		r = VT_DO(ioctl(d, VFIO_DEVICE_GET_INFO, &info));
+		out("device_second_info", "DEVICE_GET_INFO", r, 0, "flags=0x%x regions=%u irqs=%u",
+		    info.flags, info.num_regions, info.num_irqs);
+	}
+	p_close(&d);
+	/* a device open keeps the group in its container */
+	p_unset_container("unset_with_device", g);
+	p_close(&dfd);
+	p_unset_container("unset", g);
+	p_unset_container("unset_again", g);
+	p_close(&g);
+	p_close(&c);
+	g = p_open_at("open_after_all", AT_FDCWD, path);
+	p_close(&g);
+}
+
 /* ------------------------------------------------------------------ multi-group */
 
 static void sec_multi(void)
@@ -1478,6 +1642,7 @@ static const struct section sections[] = {
 	{ "setiommu", sec_setiommu, 1 },
 	{ "nesting", sec_nesting, 0 },
 	{ "group", sec_group, 1 },
+	{ "groupfd", sec_groupfd, 0 },
 	{ "info", sec_info, 1 },
 	{ "map", sec_map, 1 },
 	{ "unmap", sec_unmap, 1 },

@@ -100,6 +100,11 @@ dpdk)
 	tp_stop shim
 	ktrace_dump "$out/ktrace-dpdk-shim.txt"
 	: >"$TR/trace"
+	if [ "${VM_NOGROUP:-0}" = 1 ]; then
+		# type1 and the kernel compat both need groups: nothing else can run here
+		e2e_log "group-less kernel: the type1 and kernel-compat columns cannot run"
+		exit $fail
+	fi
 	launcher=(env)
 	tp_start type1 --forward-mode=io --tx-first || fail=1
 	tp_stop type1

@@ -12,6 +12,7 @@
 # machine's firmware drives the edu's DMA engine through QEMU's guest RAM mappings) and, from
 # 6.19, p2p (the e1000e passed through too: edu DMA into and out of its BAR). Writes OUTDIR/{type1,shim}-MODE.json, the shim's log,
 # QEMU's stderr, and the kernel trace OUTDIR/ktrace-qemu.txt; check.py judges them on the host.
+# $E2E_COLS (default "type1 shim") picks the columns.
 set -u
 out=$1 runner=$2 lib=$3 payload=${4:-}
 modes="basic hotplug"
@@ -27,7 +28,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 env | grep "^VM_" >"$out/guest.env"
 ktrace_setup || exit 125
 fail=0
-for col in type1 shim; do
+# E2E_COLS: the columns to run (e2e-run runs type1 in a guest with groups for a -nogroup one)
+# shellcheck disable=SC2086 # a list of words
+for col in ${E2E_COLS:-type1 shim}; do
 	for mode in $modes; do
 		launcher=()
 		if [ $col = shim ]; then

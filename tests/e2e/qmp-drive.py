@@ -109,7 +109,8 @@ def snapshot(name):
     except OSError:
         return
     obs["fds"][name] = sorted(set(v for v in fds.values()
-                                  if v.startswith(("/dev/vfio", "/dev/iommu", "anon_inode:[vfio"))))
+                                  if v.startswith(("/dev/vfio", "/dev/iommu", "anon_inode:[vfio",
+                                                   "/sys/kernel/iommu_groups/"))))
     obs["status"][name] = st
 
 
@@ -117,15 +118,16 @@ def vfio_fds():
     return [p for p in obs["fds"].get("_probe", []) if p.startswith(("/dev/vfio", "/dev/iommu"))]
 
 
-def holders(paths):
-    """pids of the processes that have one of PATHS open"""
+def holders(paths, prefixes=()):
+    """pids of the processes that have one of PATHS (or a path under PREFIXES) open"""
     pids = set()
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
             for n in os.listdir("/proc/%s/fd" % pid):
-                if os.readlink("/proc/%s/fd/%s" % (pid, n)) in paths:
+                link = os.readlink("/proc/%s/fd/%s" % (pid, n))
+                if link in paths or link.startswith(tuple(prefixes)):
                     pids.add(int(pid))
         except OSError:
             pass
@@ -140,8 +142,11 @@ def finish(code):
     obs["exit_ok"] = proc.returncode == (33 if opt.mode in ("dma", "p2p") else 0)
     # what QEMU held must be free again once it is gone
     time.sleep(0.2)
-    groups = {"/dev/vfio/" + opt.group} | ({"/dev/vfio/" + opt.group2} if opt.mode == "p2p" else set())
-    obs["holders_after_exit"] = holders({"/dev/iommu", "/dev/vfio/vfio"} | groups)
+    nums = [opt.group] + ([opt.group2] if opt.mode == "p2p" else [])
+    # on a kernel without groups the shim's group is a directory of /sys/kernel/iommu_groups
+    # and its devices are the cdevs
+    groups = {"/dev/vfio/" + n for n in nums} | {"/sys/kernel/iommu_groups/" + n for n in nums}
+    obs["holders_after_exit"] = holders({"/dev/iommu", "/dev/vfio/vfio"} | groups, ("/dev/vfio/devices/",))
     mark("after-exit holders=%s" % json.dumps(obs["holders_after_exit"]).replace(" ", ""))
     obs["elapsed"] = el()
     with open(opt.json, "w") as f:

@@ -151,10 +151,18 @@ def version_of(spec):
     return (int(a), int(b))
 
 
+NOGROUP = False
+
+
 def kernel_matches(specs, kv):
     for s in specs.split(","):
         if s == "all":
             return True
+        if s == "nogroup":
+            # the shim's column on a kernel without VFIO groups (run --kernel 7.2-nogroup)
+            if NOGROUP:
+                return True
+            continue
         if s.startswith(">="):
             if kv >= version_of(s[2:]):
                 return True
@@ -193,9 +201,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--differences")
     ap.add_argument("--require", default="")
+    ap.add_argument("--nogroup", action="store_true",
+                    help="the shim's column ran on a group-less kernel, the plain one with groups")
     ap.add_argument("out")
     ap.add_argument("tests", nargs="+")
     a = ap.parse_args()
+    global NOGROUP
+    NOGROUP = a.nogroup
 
     problems = []
     try:
@@ -206,7 +218,7 @@ def main():
         print("selftests: FAIL: the guest wrote no kernel version: nothing ran")
         return 2
     allowed = load_allowed(a.differences)
-    print("selftests: guest kernel %s" % kernel)
+    print("selftests: guest kernel %s%s" % (kernel, " (plain: with groups; shim: group-less)" if NOGROUP else ""))
 
     runs = {r: {t: Run(a.out, r, t) for t in a.tests} for r in RUNS}
     if os.path.exists(os.path.join(a.out, "shim", "preload.err")):

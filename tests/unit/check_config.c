@@ -151,6 +151,46 @@ START_TEST(test_type1_kernel_setting)
 }
 END_TEST
 
+/* VFIOCOMPAT_GROUPS: who serves /dev/vfio/N */
+static const struct {
+	const char *value;
+	enum shim_groups groups;
+	bool bad;
+} groups_rows[] = {
+	{ NULL, SHIM_GROUPS_AUTO, false },
+	{ "", SHIM_GROUPS_AUTO, false },
+	{ "auto", SHIM_GROUPS_AUTO, false },
+	{ "kernel", SHIM_GROUPS_KERNEL, false },
+	{ "cdev", SHIM_GROUPS_CDEV, false },
+	{ "CDEV", SHIM_GROUPS_AUTO, true },
+	{ "cdevs", SHIM_GROUPS_AUTO, true },
+};
+
+static const char *groups_value;
+
+static const char *groups_env(const char *name)
+{
+	return !strcmp(name, VFIOCOMPAT_ENV_GROUPS) ? groups_value : NULL;
+}
+
+START_TEST(test_groups_setting)
+{
+	struct shim_config cfg = { 0 };
+
+	groups_value = groups_rows[_i].value;
+	config_load(&cfg, false, groups_env);
+	ck_assert_int_eq(cfg.groups, groups_rows[_i].groups);
+	if (groups_rows[_i].bad)
+		ck_assert_str_eq(cfg.bad_value, VFIOCOMPAT_ENV_GROUPS);
+	else
+		ck_assert_ptr_null(cfg.bad_value);
+	/* secure execution: the kernel decides (auto) */
+	memset(&cfg, 0, sizeof(cfg));
+	config_load(&cfg, true, groups_env);
+	ck_assert_int_eq(cfg.groups, SHIM_GROUPS_AUTO);
+}
+END_TEST
+
 START_TEST(test_report_json_line)
 {
 	char path[] = "/tmp/vfiocompat-report-XXXXXX", line[8192];
@@ -202,6 +242,8 @@ Suite *config_suite(void)
 	tcase_add_loop_test(t, test_type1_kernel_release, 0,
 			    sizeof(kver_rows) / sizeof(kver_rows[0]));
 	tcase_add_test(t, test_type1_kernel_setting);
+	tcase_add_loop_test(t, test_groups_setting, 0,
+			    sizeof(groups_rows) / sizeof(groups_rows[0]));
 	suite_add_tcase(s, t);
 	return s;
 }

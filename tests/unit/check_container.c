@@ -18,11 +18,12 @@
 #include <linux/vfio.h>
 
 #include "config.h"
-#include "failalloc.h"
 #include "container.h"
+#include "failalloc.h"
 #include "fake_kernel.h"
 #include "group.h"
 #include "record.h"
+#include "vfiodev.h"
 #include "vfiotest.h"
 
 #define GFD (FAKE_GROUP_FD_BASE + 3)
@@ -866,6 +867,143 @@ START_TEST(test_group_close_held_elsewhere_keeps)
 }
 END_TEST
 
+/*
+ * A group whose backend owns its fd (as the shim's own groups over the
+ * device cdevs do, group_cdev.c): every group request answered by
+ * group_ioctl(), type1's answers. The kernel side is the fake's.
+ */
+static int owned_set_container(struct group *g, int group_fd, int to)
+{
+	(void)group_fd;
+	if (g->c)
+		return -EINVAL;
+	return fdtable_kind(to) == SHIM_CONTAINER ? 0 : -EBADFD;
+}
+
+static int owned_unset_container(struct group *g, int group_fd)
+{
+	(void)group_fd;
+	return g->c ? 0 : -EINVAL;
+}
+
+static int owned_get_device_fd(struct group *g, int group_fd, const char *name)
+{
+	if (!group_ready(g))
+		return -EINVAL;
+	return vfiodev_group_get_device_fd(group_fd, name);
+}
+
+static int owned_open_any_device(struct group *g, int group_fd)
+{
+	return vfiodev_open_any_device(group_fd, g->no);
+}
+
+static int owned_released(struct group *g)
+{
+	(void)g;
+	return fake.released;
+}
+
+static int owned_status_flags(struct group *g)
+{
+	(void)g;
+	return VFIO_GROUP_FLAGS_VIABLE;
+}
+
+static const struct group_backend owned_backend = {
+	.name = "owned",
+	.owns_fd = true,
+	.set_container = owned_set_container,
+	.unset_container = owned_unset_container,
+	.get_device_fd = owned_get_device_fd,
+	.open_any_device = owned_open_any_device,
+	.released = owned_released,
+	.status_flags = owned_status_flags,
+};
+
+#define OFD (FAKE_GROUP_FD_BASE + 5)
+
+static struct group *owned_group(void)
+{
+	struct group *g = group_new(&owned_backend, 5);
+
+	ck_assert_ptr_nonnull(g);
+	ck_assert_int_eq(fdtable_add(OFD, &g->obj), 0);
+	obj_put(&g->obj);
+	return g;
+}
+
+static uint32_t owned_status(struct group *g, long want)
+{
+	struct vfio_group_status st = { .argsz = sizeof(st) };
+
+	ck_assert_int_eq(group_ioctl(g, OFD, VFIO_GROUP_GET_STATUS, &st), want);
+	return st.flags;
+}
+
+START_TEST(test_owned_group_requests)
+{
+	struct vfio_group_status small = { .argsz = 4 };
+	struct group *g = owned_group();
+	char dev[] = "dev";
+	int other = -1, dfd;
+
+	ck_assert_uint_eq(owned_status(g, 0), VFIO_GROUP_FLAGS_VIABLE);
+	ck_assert_int_eq(group_ioctl(g, OFD, VFIO_GROUP_GET_STATUS, &small),
+			 -EINVAL);
+	ck_assert_int_eq(group_ioctl(g, OFD, VFIO_GROUP_GET_STATUS, NULL),
+			 -EFAULT);
+	ck_assert_int_eq(group_ioctl(g, OFD, VFIO_GROUP_UNSET_CONTAINER, NULL),
+			 -EINVAL);
+	ck_assert_int_eq(group_ioctl(g, OFD, VFIO_GROUP_SET_CONTAINER, &other),
+			 -EBADFD);
+	ck_assert_int_eq(group_ioctl(g, OFD, VFIO_GROUP_SET_CONTAINER, NULL),
+			 -EFAULT);
+	/* anything else: the group file's ENOTTY, not the kernel's answer */
+	ck_assert_int_eq(group_ioctl(g, OFD, VFIO_GET_API_VERSION, NULL),
+			 -ENOTTY);
+	ck_assert_int_eq(group_ioctl(g, OFD, VFIO_GROUP_SET_CONTAINER, &cfd), 0);
+	ck_assert_uint_eq(owned_status(g, 0),
+			  VFIO_GROUP_FLAGS_CONTAINER_SET | VFIO_GROUP_FLAGS_VIABLE);
+	ck_assert_int_eq(group_ioctl(g, OFD, VFIO_GROUP_SET_CONTAINER, &cfd),
+			 -EINVAL);
+	ck_assert_int_eq(group_ioctl(g, OFD, VFIO_GROUP_GET_DEVICE_FD, dev),
+			 -EINVAL);
+	/* SET_IOMMU attaches through the backend's device */
+	ck_assert_int_eq(ioc_val(VFIO_SET_IOMMU, fixture_type), 0);
+	ck_assert_int_eq(fake.domain, 1);
+	dfd = (int)group_ioctl(g, OFD, VFIO_GROUP_GET_DEVICE_FD, dev);
+	ck_assert_int_ge(dfd, 0);
+	ck_assert_int_eq(fdtable_kind(dfd), SHIM_DEVICE);
+	ck_assert_int_eq(group_ioctl(g, OFD, VFIO_GROUP_UNSET_CONTAINER, NULL),
+			 -EBUSY);
+	fdtable_remove(dfd);
+	ck_assert_int_eq(group_ioctl(g, OFD, VFIO_GROUP_UNSET_CONTAINER, NULL),
+			 0);
+	/* the last group left: the container is reset, the fd is still ours */
+	ck_assert_int_eq(fake.domain, 0);
+	ck_assert_int_eq(ioc_val(VFIO_SET_IOMMU, fixture_type), -EINVAL);
+	ck_assert_ptr_eq(fdtable_lookup(OFD), &g->obj);
+	ck_assert_uint_eq(owned_status(g, 0), VFIO_GROUP_FLAGS_VIABLE);
+	fdtable_remove(OFD);
+}
+END_TEST
+
+START_TEST(test_owned_group_last_close_leaves)
+{
+	struct group *g = owned_group();
+
+	ck_assert_int_eq(group_ioctl(g, OFD, VFIO_GROUP_SET_CONTAINER, &cfd), 0);
+	ck_assert_int_eq(ioc_val(VFIO_SET_IOMMU, fixture_type), 0);
+	ck_assert_int_eq(map_rw(0x100000, SZ_4K), 0);
+	fake.released = 1;
+	fdtable_remove(OFD);
+	ck_assert_int_eq(fake.domain, 0);
+	ck_assert_uint_eq(fake_mapped_bytes(c->ioas_id), 0);
+	ck_assert_int_eq(map_rw(0x100000, SZ_4K), -EINVAL);
+}
+END_TEST
+
 /* ---- a container shared with another process (fork, SCM_RIGHTS) ---- */
 
 START_TEST(test_shared_unmap_reaches_other_process_mappings)
@@ -1435,6 +1573,8 @@ static void add_both_types(TCase *t)
 	tcase_add_test(t, test_last_group_leaving_drops_everything);
 	tcase_add_test(t, test_group_close_released_leaves);
 	tcase_add_test(t, test_group_close_held_elsewhere_keeps);
+	tcase_add_test(t, test_owned_group_requests);
+	tcase_add_test(t, test_owned_group_last_close_leaves);
 	tcase_add_test(t, test_shared_unmap_reaches_other_process_mappings);
 	tcase_add_test(t, test_fail_nth_record_matches_kernel);
 	tcase_add_test(t, test_fail_nth_allocation);
