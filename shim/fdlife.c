@@ -15,7 +15,8 @@ void fdlife_set_pid(pid_t pid)
 	shim_pid = pid;
 }
 
-bool in_vfork_child(void)
+/* also called from sigaction while a sanitizer's runtime is starting up */
+SHIM_NO_TSAN bool in_vfork_child(void)
 {
 	return shim_pid && getpid() != shim_pid;
 }
