@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdroom.h"
 #include "iommufd.h"
 #include "libc.h"
 #include "log.h"
@@ -106,6 +107,21 @@ int record_grow_nodes(struct maptree *t, uint32_t cap)
 	return 0;
 }
 
+/*
+ * The record's file is an fd type1 does not need: opened with room made
+ * above the program's RLIMIT_NOFILE and kept there (fdroom.h).
+ */
+static int open_roomy(const char *name, int flags, mode_t mode)
+{
+	struct fdroom room;
+	int fd;
+
+	fdroom_enter(&room);
+	fd = fdroom_place(&room, real.openat(AT_FDCWD, name, flags, mode));
+	fdroom_leave(&room);
+	return fd;
+}
+
 static void record_track(struct record *r)
 {
 	r->next = records;
@@ -125,9 +141,9 @@ static void record_make_file(struct record *r, int fd)
 	if (iommufd_key_set(fd, key))
 		return;
 	record_name(name, sizeof(name), key);
-	r->fd = real.openat(AT_FDCWD, name,
-			    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-			    0600);
+	r->fd = open_roomy(name,
+			   O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+			   0600);
 	if (r->fd >= 0)
 		r->key = key;
 	else
@@ -201,7 +217,7 @@ int record_open(struct record *r, int fd)
 	if (rc)
 		return rc;
 	record_name(name, sizeof(name), key);
-	r->fd = real.openat(AT_FDCWD, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	r->fd = open_roomy(name, O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
 	if (r->fd < 0)
 		return -ENOENT;
 	r->key = key;
@@ -273,7 +289,7 @@ static bool file_has_holder(const char *name)
 		.l_start = SLOT_OFF,
 		.l_len = NSLOTS,
 	};
-	int f = real.openat(AT_FDCWD, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int f = open_roomy(name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
 	bool held;
 
 	if (f < 0)
@@ -335,13 +351,13 @@ void record_atfork_child(void)
 		 * and its slot lock must go with the parent, not live on in us.
 		 */
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", r->fd);
-		nfd = real.openat(AT_FDCWD, path, O_RDWR | O_CLOEXEC);
+		nfd = open_roomy(path, O_RDWR | O_CLOEXEC, 0);
 		if (nfd < 0) {
 			char name[256];
 
 			record_name(name, sizeof(name), r->key);
-			nfd = real.openat(AT_FDCWD, name,
-					  O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+			nfd = open_roomy(name, O_RDWR | O_CLOEXEC | O_NOFOLLOW,
+					 0);
 		}
 		if (nfd < 0)
 			continue;
