@@ -35,6 +35,7 @@
 #include "log.h"
 #include "report.h"
 #include "uaccess.h"
+#include "vfiodev.h"
 
 #define GROUPS_DIR "/sys/kernel/iommu_groups"
 #define CDEV_DIR "/dev/vfio/devices"
@@ -564,23 +565,12 @@ err_close:
 
 struct group *group_cdev_adopt(int fd)
 {
-	char path[64], link[128];
 	struct group *g;
-	ssize_t n;
-	char *end;
-	long no;
+	int no = vfiodev_fd_link_number(fd, GROUPS_DIR);
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = real.readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
+	if (no < 0)
 		return NULL;
-	link[n] = '\0';
-	if (strncmp(link, GROUPS_DIR "/", sizeof(GROUPS_DIR)))
-		return NULL;
-	no = strtol(link + sizeof(GROUPS_DIR), &end, 10);
-	if (*end || end == link + sizeof(GROUPS_DIR) || no < 0 || no > INT_MAX)
-		return NULL;
-	g = new_cdev_group((int)no);
+	g = new_cdev_group(no);
 	if (!g)
 		return NULL;
 	((struct cdev_group *)g->priv)->elsewhere =
@@ -590,7 +580,7 @@ struct group *group_cdev_adopt(int fd)
 		return NULL;
 	}
 	obj_put(&g->obj);
-	shim_dbg(SHIM_CAT_FD, "fd %d adopted as the shim's group %ld%s", fd, no,
+	shim_dbg(SHIM_CAT_FD, "fd %d adopted as the shim's group %d%s", fd, no,
 		 ((struct cdev_group *)g->priv)->elsewhere ?
 			 " (joined to a container elsewhere)" :
 			 "");

@@ -12,29 +12,34 @@
 #include "log.h"
 #include "vfiodev.h"
 
-int vfiodev_group_number(int group_fd)
+int vfiodev_fd_link_number(int fd, const char *dir)
 {
 	char path[64], link[128];
+	size_t len = strlen(dir);
 	const char *p;
 	ssize_t n;
 	char *end;
 	long no;
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", group_fd);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	n = real.readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
 		return -errno;
 	link[n] = '\0';
-	p = strrchr(link, '/');
-	if (!p || strncmp(link, "/dev/vfio/", 10))
+	if (strncmp(link, dir, len) || link[len] != '/')
 		return -EINVAL;
-	p++;
+	p = link + len + 1;
 	if (!strncmp(p, "noiommu-", 8))
 		p += 8;
 	no = strtol(p, &end, 10);
 	if (*end || end == p || no < 0 || no > 0x7fffffff)
 		return -EINVAL;
 	return (int)no;
+}
+
+int vfiodev_group_number(int group_fd)
+{
+	return vfiodev_fd_link_number(group_fd, "/dev/vfio");
 }
 
 int vfiodev_open_any_device(int group_fd, int group_no)

@@ -10,6 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * N, for an fd whose /proc/self/fd link reads DIR/N (or DIR/noiommu-N):
+ * N or -errno (-EINVAL for any other link).
+ */
+int vfiodev_fd_link_number(int fd, const char *dir);
+
 /* The group number of a group fd, from its /dev/vfio/N path. */
 int vfiodev_group_number(int group_fd);
 
