@@ -25,6 +25,8 @@ if [ "${VM_NOGROUP:-0}" != 1 ]; then
 	expect_rc notiommufd 1
 	expect notiommufd '^FAIL +/dev/iommu: opens, but is not iommufd: IOMMU_IOAS_ALLOC fails with ENOTTY \(crw-rw-rw- root:root 1:3\)$'
 	expect notiommufd '^result: not ready \(/dev/iommu'
+	expect notiommufd '^skip +group join: not tried: /dev/iommu is not iommufd \(group [0-9]+ refuses it: EBADFD?\)$'
+	reject notiommufd '^info +features:'
 
 	section "the e1000e unbound from vfio-pci: its group has no VFIO driver"
 	nic=/sys/bus/pci/devices/$VM_NIC_BDF
