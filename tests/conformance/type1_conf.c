@@ -557,44 +557,113 @@ static void sec_dirty(void)
 
 /* ------------------------------------------------------------------ vaddr */
 
-static void sec_vaddr(void)
+/*
+ * The VADDR cases over mappings of a (1 MiB) and new vaddrs in a2; mfd >= 0
+ * when both are mappings of that memfd (a fork child then maps it anew).
+ */
+static void vaddr_cases(int c, uint8_t *a, uint8_t *a2, int mfd)
 {
 	const uint32_t msz = sizeof(struct vfio_iommu_type1_dma_map);
 	const uint32_t usz = sizeof(struct vfio_iommu_type1_dma_unmap);
 	const uint32_t MV = VFIO_DMA_MAP_FLAG_VADDR, UV = VFIO_DMA_UNMAP_FLAG_VADDR;
+	uint64_t A = (uintptr_t)a, A2 = (uintptr_t)a2;
+	pid_t pid;
+	int st;
+
+	p_ext("ext_update_vaddr", c, VFIO_UPDATE_VADDR);
+	p_ext("ext_unmap_all", c, VFIO_UNMAP_ALL);
+	p_map_rw("setup.map1", c, a, IOVA_A, 4 * PG);
+	p_map_rw("setup.map2", c, a + 4 * PG, IOVA_A + 8 * PG, 4 * PG);
+
+	p_map("map_vaddr_unmapped_iova", c, msz, MV, A2, IOVA_C, 4 * PG);
+	p_map("map_vaddr_still_valid", c, msz, MV, A2, IOVA_A, 4 * PG);
+	p_unmap("unmap_vaddr_bisect", c, usz, UV, IOVA_A + PG, PG, NULL);
+	p_unmap("unmap_vaddr", c, usz, UV, IOVA_A, 4 * PG, NULL);
+	p_unmap("unmap_vaddr_again", c, usz, UV, IOVA_A, 4 * PG, NULL);
+	/* one valid, one already invalid in the same request: rolled back */
+	p_unmap("unmap_vaddr_mixed", c, usz, UV, IOVA_A, 12 * PG, NULL);
+	p_map("map_vaddr_size_mismatch", c, msz, MV, A2, IOVA_A, 2 * PG);
+	p_map("map_vaddr_iova_mismatch", c, msz, MV, A2, IOVA_A + PG, 3 * PG);
+	p_map("map_vaddr_with_read", c, msz, MV | VFIO_DMA_MAP_FLAG_READ, A2, IOVA_A, 4 * PG);
+	p_map("map_vaddr_misaligned", c, msz, MV, A2 + 1, IOVA_A, 4 * PG);
+	p_map("map_overlapping_invalid", c, msz, RW, A2, IOVA_A, 4 * PG);
+	p_map("map_vaddr", c, msz, MV, A2, IOVA_A, 4 * PG);
+	p_map("map_vaddr_again", c, msz, MV, A2, IOVA_A, 4 * PG);
+	/* the valid one first, then the invalid one: the first is rolled back */
+	p_unmap("unmap_vaddr_map2", c, usz, UV, IOVA_A + 8 * PG, 4 * PG, NULL);
+	p_unmap("unmap_vaddr_mixed_rollback", c, usz, UV, IOVA_A, 12 * PG, NULL);
+	p_map("map_vaddr_m1_valid", c, msz, MV, A2, IOVA_A, 4 * PG);
+	p_map("map_vaddr_map2", c, msz, MV, A2 + 4 * PG, IOVA_A + 8 * PG, 4 * PG);
+	p_unmap("unmap_vaddr_all_iova", c, usz, UV | VFIO_DMA_UNMAP_FLAG_ALL, IOVA_A, 0, NULL);
+	p_unmap("unmap_vaddr_all_size", c, usz, UV | VFIO_DMA_UNMAP_FLAG_ALL, 0, PG, NULL);
+	p_unmap("unmap_vaddr_all", c, usz, UV | VFIO_DMA_UNMAP_FLAG_ALL, 0, 0, NULL);
+	p_map("map_vaddr_m1", c, msz, MV, A, IOVA_A, 4 * PG);
+
+	/* what else works while a vaddr (map2's) is invalid */
+	p_avail("avail_while_invalid", c);
+	p_info("info_while_invalid", c, 512, NULL);
+	p_map_rw("map_new_while_invalid", c, a + 8 * PG, IOVA_C, 4 * PG);
+	p_unmap_simple("unmap_new_while_invalid", c, IOVA_C, 4 * PG);
+	p_unmap("unmap_vaddr_empty_range", c, usz, UV, IOVA_C, 4 * PG, NULL);
+
+	/*
+	 * Another process gives map2 its vaddr (cpr: the new QEMU), with its
+	 * own mapping of the memory; then this one invalidates and gives it
+	 * back (the old QEMU after a failed migration).
+	 */
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		char parent[128];
+		uint64_t v = A2 + 4 * PG;
+
+		snprintf(parent, sizeof(parent), "%s", conf_get_prefix());
+		conf_prefix("%s.child", parent);
+		if (mfd >= 0)
+			v = (uintptr_t)buf_map_memfd("C", mfd, 4 * PG, 4 * PG);
+		p_ext("ext_update_vaddr", c, VFIO_UPDATE_VADDR);
+		p_map("map_vaddr", c, msz, MV, v, IOVA_A + 8 * PG, 4 * PG);
+		p_map("map_vaddr_again", c, msz, MV, v, IOVA_A + 8 * PG, 4 * PG);
+		fflush(stdout);
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	note("child_exit", "status=%d", exit_code(st));
+	p_unmap("unmap_vaddr_after_child", c, usz, UV, IOVA_A + 8 * PG, 4 * PG, NULL);
+	p_map("map_vaddr_after_child", c, msz, MV, A + 4 * PG, IOVA_A + 8 * PG, 4 * PG);
+	p_unmap("unmap_vaddr_before_plain", c, usz, UV, IOVA_A + 8 * PG, 4 * PG, NULL);
+	/* an invalidated vaddr still unmaps normally */
+	p_unmap("unmap_invalid_plain", c, usz, 0, IOVA_A + 8 * PG, 4 * PG, NULL);
+	p_unmap("unmap_vaddr_m1", c, usz, UV, IOVA_A, 4 * PG, NULL);
+	p_unmap_all("unmap_all", c);
+	p_map_rw("map_after_unmap_all", c, a, IOVA_A, 4 * PG);
+	p_unmap_all("unmap_all_end", c);
+}
+
+static void sec_vaddr(void)
+{
 	struct stage s;
-	uint8_t *a, *a2;
-	uint64_t A, A2;
 
 	if (stage_up(&s, ST_IOMMU, cur_type))
 		return;
-	a = buf_new("A", 0x100000, PROT_READ | PROT_WRITE);
-	a2 = buf_new("A2", 0x100000, PROT_READ | PROT_WRITE);
-	A = (uintptr_t)a;
-	A2 = (uintptr_t)a2;
-	p_ext("ext_update_vaddr", s.c, VFIO_UPDATE_VADDR);
-	p_map_rw("setup.map1", s.c, a, IOVA_A, 4 * PG);
-	p_map_rw("setup.map2", s.c, a + 4 * PG, IOVA_A + 8 * PG, 4 * PG);
+	vaddr_cases(s.c, buf_new("A", 0x100000, PROT_READ | PROT_WRITE),
+		    buf_new("A2", 0x100000, PROT_READ | PROT_WRITE), -1);
+	stage_down(&s);
+}
 
-	p_map("map_vaddr_unmapped_iova", s.c, msz, MV, A2, IOVA_C, 4 * PG);
-	p_map("map_vaddr_still_valid", s.c, msz, MV, A2, IOVA_A, 4 * PG);
-	p_unmap("unmap_vaddr_bisect", s.c, usz, UV, IOVA_A + PG, PG, NULL);
-	p_unmap("unmap_vaddr", s.c, usz, UV, IOVA_A, 4 * PG, NULL);
-	p_unmap("unmap_vaddr_again", s.c, usz, UV, IOVA_A, 4 * PG, NULL);
-	/* one valid, one already invalid in the same request: rolled back */
-	p_unmap("unmap_vaddr_mixed", s.c, usz, UV, IOVA_A, 12 * PG, NULL);
-	p_map("map_vaddr_size_mismatch", s.c, msz, MV, A2, IOVA_A, 2 * PG);
-	p_map("map_vaddr_iova_mismatch", s.c, msz, MV, A2, IOVA_A + PG, 3 * PG);
-	p_map("map_vaddr_with_read", s.c, msz, MV | VFIO_DMA_MAP_FLAG_READ, A2, IOVA_A, 4 * PG);
-	p_map("map_vaddr_misaligned", s.c, msz, MV, A2 + 1, IOVA_A, 4 * PG);
-	p_map("map_overlapping_invalid", s.c, msz, RW, A2, IOVA_A, 4 * PG);
-	p_map("map_vaddr", s.c, msz, MV, A2, IOVA_A, 4 * PG);
-	p_map("map_vaddr_again", s.c, msz, MV, A2, IOVA_A, 4 * PG);
-	p_unmap("unmap_vaddr_all", s.c, usz, UV | VFIO_DMA_UNMAP_FLAG_ALL, 0, 0, NULL);
-	p_map("map_vaddr_m1", s.c, msz, MV, A, IOVA_A, 4 * PG);
-	/* an invalidated vaddr still unmaps normally */
-	p_unmap("unmap_invalid_plain", s.c, usz, 0, IOVA_A + 8 * PG, 4 * PG, NULL);
-	p_unmap_all("unmap_all", s.c);
+/* The same over a memfd (what QEMU's cpr needs), a2 a second mapping of it. */
+static void sec_vaddr_memfd(void)
+{
+	struct stage s;
+	uint8_t *a, *a2;
+	int mfd;
+
+	if (stage_up(&s, ST_IOMMU, cur_type))
+		return;
+	a = buf_new_memfd("A", 0x100000, &mfd);
+	a2 = buf_map_memfd("A2", mfd, 0x100000, 0);
+	vaddr_cases(s.c, a, a2, mfd);
+	close(mfd);
 	stage_down(&s);
 }
 
@@ -1648,6 +1717,7 @@ static const struct section sections[] = {
 	{ "unmap", sec_unmap, 1 },
 	{ "dirty", sec_dirty, 1 },
 	{ "vaddr", sec_vaddr, 1 },
+	{ "vaddr_memfd", sec_vaddr_memfd, 1 },
 	{ "limit", sec_limit, 1 },
 	{ "memlock", sec_memlock, 1 },
 	{ "memlock_users", sec_memlock_users, 1 },
