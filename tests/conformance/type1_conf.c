@@ -592,7 +592,7 @@ static void vaddr_cases(int c, uint8_t *a, uint8_t *a2, int mfd)
 	/* the valid one first, then the invalid one: the first is rolled back */
 	p_unmap("unmap_vaddr_map2", c, usz, UV, IOVA_A + 8 * PG, 4 * PG, NULL);
 	p_unmap("unmap_vaddr_mixed_rollback", c, usz, UV, IOVA_A, 12 * PG, NULL);
-	p_map("map_vaddr_m1_valid", c, msz, MV, A2, IOVA_A, 4 * PG);
+	p_map("map_vaddr_m1_still_valid", c, msz, MV, A2, IOVA_A, 4 * PG);
 	p_map("map_vaddr_map2", c, msz, MV, A2 + 4 * PG, IOVA_A + 8 * PG, 4 * PG);
 	p_unmap("unmap_vaddr_all_iova", c, usz, UV | VFIO_DMA_UNMAP_FLAG_ALL, IOVA_A, 0, NULL);
 	p_unmap("unmap_vaddr_all_size", c, usz, UV | VFIO_DMA_UNMAP_FLAG_ALL, 0, PG, NULL);
@@ -773,6 +773,78 @@ static void sec_memlock(void)
 	p_map_rw("map_full_limit", s.c, y, IOVA_B, 0x100000);
 	p_unmap_all("unmap_all2", s.c);
 	stage_down(&s);
+}
+
+/*
+ * A vaddr update moves the pinned pages' charge to the updating process
+ * (type1: vfio_change_dma_owner()): a fork child below its own limit gets
+ * ENOMEM and the vaddr stays invalid; at the limit it takes the charge; the
+ * parent takes it back. Once over anonymous memory, once over a memfd, each
+ * in a container of its own.
+ */
+static void memlock_vaddr_run(const char *kind, int memfd)
+{
+	const uint32_t msz = sizeof(struct vfio_iommu_type1_dma_map);
+	const uint32_t usz = sizeof(struct vfio_iommu_type1_dma_unmap);
+	const uint64_t lim = 0x100000, len = 0xc0000;
+	char parent[128];
+	struct stage s;
+	uint8_t *b;
+	pid_t pid;
+	int st, mfd = -1;
+
+	snprintf(parent, sizeof(parent), "%s", conf_get_prefix());
+	conf_prefix("%s.%s", parent, kind);
+	if (stage_up(&s, ST_IOMMU, cur_type))
+		goto out;
+	b = memfd ? buf_new_memfd("B", len, &mfd) : buf_new("B", len, PROT_READ | PROT_WRITE);
+	p_map_rw("map_768k", s.c, b, IOVA_A, len);
+	p_unmap("unmap_vaddr", s.c, usz, VFIO_DMA_UNMAP_FLAG_VADDR, IOVA_A, len, NULL);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct rlimit half = { lim / 2, lim }, full = { lim, lim };
+		uint64_t v = (uintptr_t)b;
+		struct vt_res r;
+
+		conf_prefix("%s.%s.child", parent, kind);
+		if (mfd >= 0)
+			v = (uintptr_t)buf_map_memfd("C", mfd, len, 0);
+		r = VT_DO(setrlimit(RLIMIT_MEMLOCK, &half));
+		out("setrlimit_512k", "setrlimit(MEMLOCK,512KiB)", r, 0, NULL);
+		p_map("map_vaddr_over_limit", s.c, msz, VFIO_DMA_MAP_FLAG_VADDR, v, IOVA_A, len);
+		r = VT_DO(setrlimit(RLIMIT_MEMLOCK, &full));
+		out("setrlimit_1m", "setrlimit(MEMLOCK,1MiB)", r, 0, NULL);
+		p_map("map_vaddr", s.c, msz, VFIO_DMA_MAP_FLAG_VADDR, v, IOVA_A, len);
+		/* the charge is here now: 768 KiB more does not fit */
+		p_map_rw("map_more", s.c, (void *)v, IOVA_B, len);
+		fflush(stdout);
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	note("child_exit", "status=%d", exit_code(st));
+	p_unmap("unmap_vaddr_back", s.c, usz, VFIO_DMA_UNMAP_FLAG_VADDR, IOVA_A, len, NULL);
+	p_map("map_vaddr_back", s.c, msz, VFIO_DMA_MAP_FLAG_VADDR, (uintptr_t)b, IOVA_A, len);
+	p_unmap_all("unmap_all", s.c);
+	if (mfd >= 0)
+		close(mfd);
+	stage_down(&s);
+out:
+	conf_prefix("%s", parent);
+}
+
+static void sec_memlock_vaddr(void)
+{
+	const uint64_t lim = 0x100000;
+	struct rlimit rl = { lim, lim };
+	struct vt_res r;
+
+	r = VT_DO(drop_ipc_lock());
+	out("drop_cap_ipc_lock", "capset(-CAP_IPC_LOCK)", r, 0, NULL);
+	r = VT_DO(setrlimit(RLIMIT_MEMLOCK, &rl));
+	out("setrlimit", "setrlimit(MEMLOCK,1MiB)", r, 0, NULL);
+	memlock_vaddr_run("anon", 0);
+	memlock_vaddr_run("memfd", 1);
 }
 
 /* One of the two processes of sec_memlock_users. */
@@ -1721,6 +1793,7 @@ static const struct section sections[] = {
 	{ "limit", sec_limit, 1 },
 	{ "memlock", sec_memlock, 1 },
 	{ "memlock_users", sec_memlock_users, 1 },
+	{ "memlock_vaddr", sec_memlock_vaddr, 1 },
 	{ "lifecycle", sec_lifecycle, 1 },
 	{ "multi", sec_multi, 1 },
 	{ "fork", sec_fork, 1 },
