@@ -23,9 +23,9 @@ bool vaddr_supported(struct container *c, int fd)
 	if (!c->vaddr_support) {
 		c->vaddr_support = iommufd_has_change_process(fd) ? 1 : 2;
 		shim_dbg(SHIM_CAT_CONTAINER, "VFIO_UPDATE_VADDR: %s",
-			 c->vaddr_support == 1 ?
-				 "served (IOAS_MAP_FILE, IOAS_CHANGE_PROCESS)" :
-				 "refused (no IOAS_CHANGE_PROCESS)");
+			 c->vaddr_support == 1
+				 ? "served (IOAS_MAP_FILE, IOAS_CHANGE_PROCESS)"
+				 : "refused (no IOAS_CHANGE_PROCESS)");
 	}
 	return c->vaddr_support == 1;
 }
@@ -39,7 +39,8 @@ int map_dma_file(struct container *c, int fd,
 	/* write-only stays on the compat path: a file is mapped readable */
 	if (!(map->flags & VFIO_DMA_MAP_FLAG_READ) || !vaddr_supported(c, fd) ||
 	    filemap_lookup(map->vaddr, map->size,
-			   map->flags & VFIO_DMA_MAP_FLAG_WRITE, &file_fd, &off))
+			   map->flags & VFIO_DMA_MAP_FLAG_WRITE, &file_fd,
+			   &off))
 		return 1;
 	/* any refusal: the compat path answers as it always has */
 	if (iommufd_ioas_map_file(fd, c->ioas_id, file_fd, off, map->size,

@@ -19,7 +19,7 @@ struct filenote {
 };
 
 atomic_uint filemap_nmmaps;
-static struct filenote *notes;	/* under the shim lock */
+static struct filenote *notes; /* under the shim lock */
 static unsigned int nnotes, cap;
 
 static int add(const struct filenote *n)
@@ -55,7 +55,8 @@ static void cut(uintptr_t a, uintptr_t b)
 			tail.start = b;
 			tail.off = n.off + (b - n.start);
 			if (add(&tail))
-				shim_warn(SHIM_CAT_FD, "no memory to note a file mmap");
+				shim_warn(SHIM_CAT_FD,
+					  "no memory to note a file mmap");
 		}
 		if (n.start < a) {
 			notes[i++].end = a;
@@ -68,8 +69,10 @@ static void cut(uintptr_t a, uintptr_t b)
 
 void filemap_note_mmap(void *addr, size_t len, int prot, int fd, off_t off)
 {
-	struct filenote n = { .start = (uintptr_t)addr, .fd = fd,
-			      .off = (uint64_t)off, .prot = prot };
+	struct filenote n = {.start = (uintptr_t)addr,
+			     .fd = fd,
+			     .off = (uint64_t)off,
+			     .prot = prot};
 	bool shmem = false;
 
 	if (!len || n.start + len < n.start)
@@ -78,8 +81,8 @@ void filemap_note_mmap(void *addr, size_t len, int prot, int fd, off_t off)
 	/* the file's kind before the lock: a kernel call */
 	if (fd >= 0 && !(prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC)))
 		shmem = fileid_shmem(fd, &n.id) > 0;
-	if (!shmem && !atomic_load_explicit(&filemap_nmmaps,
-					    memory_order_relaxed))
+	if (!shmem &&
+	    !atomic_load_explicit(&filemap_nmmaps, memory_order_relaxed))
 		return;
 	shim_lock();
 	cut(n.start, n.end);

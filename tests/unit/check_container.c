@@ -1692,6 +1692,58 @@ START_TEST(test_vaddr_memfd_maps_file_and_moves)
 }
 END_TEST
 
+/* The notes follow the VMAs: a munmap or MAP_FIXED cuts them. */
+START_TEST(test_filemap_notes_cut)
+{
+	uintptr_t m = (uintptr_t)mem;
+	uint64_t off;
+	int fd;
+
+	fake.shmem_fd = MEMFD;
+	shim_unlock();
+	/* another fd (not tmpfs): nothing noted */
+	filemap_note_mmap(mem, 16 * SZ_4K, PROT_READ, MEMFD + 1, 0);
+	ck_assert_uint_eq(atomic_load(&filemap_nmmaps), 0);
+	filemap_note_mmap(mem, 16 * SZ_4K, PROT_READ | PROT_WRITE, MEMFD,
+			  0x100000);
+	filemap_note_munmap(mem + 4 * SZ_4K, SZ_4K);
+	shim_lock();
+	ck_assert_int_eq(filemap_lookup(m, 4 * SZ_4K, true, &fd, &off), 0);
+	ck_assert_int_eq(fd, MEMFD);
+	ck_assert_uint_eq(off, 0x100000);
+	ck_assert_int_eq(filemap_lookup(m, 5 * SZ_4K, true, &fd, &off),
+			 -ENOENT);
+	ck_assert_int_eq(filemap_lookup(m + 4 * SZ_4K, SZ_4K, false, &fd, &off),
+			 -ENOENT);
+	ck_assert_int_eq(filemap_lookup(m + 5 * SZ_4K, 11 * SZ_4K, true, &fd,
+					&off),
+			 0);
+	ck_assert_uint_eq(off, 0x105000);
+	/* MAP_FIXED of something else over part of it (fd -1: not a file) */
+	shim_unlock();
+	filemap_note_mmap(mem + 8 * SZ_4K, SZ_4K, PROT_READ, -1, 0);
+	shim_lock();
+	ck_assert_int_eq(filemap_lookup(m + 5 * SZ_4K, 11 * SZ_4K, false, &fd,
+					&off),
+			 -ENOENT);
+	ck_assert_int_eq(filemap_lookup(m + 9 * SZ_4K, 7 * SZ_4K, false, &fd,
+					&off),
+			 0);
+	ck_assert_uint_eq(off, 0x109000);
+	/* a read-only mmap serves a device read, not a write */
+	shim_unlock();
+	filemap_note_munmap(mem, sizeof(mem));
+	filemap_note_mmap(mem, SZ_4K, PROT_READ, MEMFD, 0);
+	shim_lock();
+	ck_assert_int_eq(filemap_lookup(m, SZ_4K, false, &fd, &off), 0);
+	ck_assert_int_eq(filemap_lookup(m, SZ_4K, true, &fd, &off), -ENOENT);
+	shim_unlock();
+	filemap_note_munmap(mem, sizeof(mem));
+	shim_lock();
+	ck_assert_uint_eq(atomic_load(&filemap_nmmaps), 0);
+}
+END_TEST
+
 /* type1 refuses to attach a group while a vaddr is invalid. */
 START_TEST(test_vaddr_invalid_blocks_attach)
 {
@@ -1752,6 +1804,7 @@ static void add_both_types(TCase *t)
 	tcase_add_test(t, test_vaddr_rows);
 	tcase_add_test(t, test_vaddr_memfd_maps_file_and_moves);
 	tcase_add_test(t, test_vaddr_invalid_blocks_attach);
+	tcase_add_test(t, test_filemap_notes_cut);
 	tcase_set_timeout(t, 120);
 }
 
