@@ -19,6 +19,7 @@ enum shim_kind {
 	SHIM_GROUP,	/* a group fd joined to one of our containers */
 	SHIM_DEVICE,	/* a device fd opened from such a group */
 	SHIM_PRIVATE,	/* an fd the shim opened for itself */
+	SHIM_MEMFD,	/* a memfd of the program: its shared mmaps are noted (filemap.h) */
 };
 
 struct shim_obj;

@@ -18,7 +18,26 @@ struct filenote {
 	int prot;
 };
 
+static void memfd_nop(struct shim_obj *obj)
+{
+	(void)obj;
+}
+
+/* One object for every memfd: nothing per fd but the mark. */
+static const struct shim_obj_ops memfd_ops = { .free = memfd_nop };
+static struct shim_obj memfd_obj = { .ops = &memfd_ops,
+				     .kind = SHIM_MEMFD,
+				     .refs = 1 };
+
 atomic_uint filemap_nmmaps;
+
+void filemap_memfd_created(int fd)
+{
+	shim_lock();
+	if (fdtable_add(fd, &memfd_obj))
+		shim_dbg(SHIM_CAT_FD, "memfd %d: not marked (fd table)", fd);
+	shim_unlock();
+}
 static struct filenote *notes; /* under the shim lock */
 static unsigned int nnotes, cap;
 

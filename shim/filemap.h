@@ -5,9 +5,13 @@
  * the file: a MAP_DMA of such memory goes to the kernel as IOAS_MAP_FILE,
  * whose pages IOAS_CHANGE_PROCESS can later charge to another process (the
  * vaddr updates of VFIO_UPDATE_VADDR; docs/design.md, "VADDR"). Pages pinned
- * by user address cannot move. The interposer reports each shared file
- * mmap here, once, at mmap time; the MAP_DMA path looks only while the
- * table holds something, so a program with no such mmap pays one load.
+ * by user address cannot move. The interposer marks each fd memfd_create()
+ * returns (kind SHIM_MEMFD in the fd table, kept across dup, gone at close)
+ * and reports each shared mmap of such an fd here: another file's mmap
+ * costs the one fd-table load it always did. The MAP_DMA path looks only
+ * while the table holds something, so a program with no such mmap pays one
+ * load. Files opened by path (shm_open, hugetlbfs) and memfds received from
+ * another process are not marked and map by address.
  * No fd is kept: the note names the program's fd and the file's identity,
  * and a MAP_DMA uses the fd only while it still is that file (QEMU keeps
  * its memfds open: cpr hands them to the next process).
@@ -23,6 +27,9 @@
 
 /* How many file mmaps the table holds. */
 extern atomic_uint filemap_nmmaps;
+
+/* memfd_create() returned fd: mark it (the shim lock is not held). */
+void filemap_memfd_created(int fd);
 
 /*
  * The program mapped [addr, addr + len) MAP_SHARED with prot from fd at file

@@ -571,15 +571,15 @@ SHIM_EXPORT int ioctl(int fd, unsigned long request, ...)
 /* ---- mmap: device BARs (dmabuf.h) and shared files (filemap.h) --------- */
 
 /*
- * Another fd costs one load of the fd table and a tail call; a shared
- * mapping of a file goes by way of a note (one fstatfs, at mmap time); the
- * tables are looked at otherwise only while they hold something (a
- * MAP_FIXED mmap may replace a noted one).
+ * Another fd costs one load of the fd table and a tail call; the tables
+ * are looked at only while they hold something (a MAP_FIXED mmap may
+ * replace a noted one).
  */
 static inline bool mmap_noted(int flags, int fd)
 {
-	return fdtable_kind(fd) == SHIM_DEVICE ||
-	       ((flags & MAP_SHARED) && fd >= 0) ||
+	enum shim_kind kind = fdtable_kind(fd);
+
+	return kind == SHIM_DEVICE || kind == SHIM_MEMFD ||
 	       ((flags & MAP_FIXED) &&
 		(atomic_load_explicit(&dmabuf_nmmaps, memory_order_relaxed) ||
 		 atomic_load_explicit(&filemap_nmmaps, memory_order_relaxed)));
@@ -589,16 +589,21 @@ static __attribute__((noinline)) void *
 mmap_note(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	void *p = real.mmap(addr, len, prot, flags, fd, off);
-	bool device = fdtable_kind(fd) == SHIM_DEVICE;
+	enum shim_kind kind = fdtable_kind(fd);
 	int err = errno;
 
 	if (p == MAP_FAILED)
 		return p;
-	if (device ||
+	if (kind == SHIM_DEVICE ||
 	    atomic_load_explicit(&dmabuf_nmmaps, memory_order_relaxed))
 		dmabuf_note_mmap(p, len, fd, off);
-	filemap_note_mmap(p, len, prot,
-			  (flags & MAP_SHARED) && !device ? fd : -1, off);
+	if (kind == SHIM_MEMFD ||
+	    atomic_load_explicit(&filemap_nmmaps, memory_order_relaxed))
+		filemap_note_mmap(p, len, prot,
+				  kind == SHIM_MEMFD && (flags & MAP_SHARED) ?
+					  fd :
+					  -1,
+				  off);
 	errno = err;
 	return p;
 }
@@ -638,6 +643,19 @@ SHIM_EXPORT int munmap(void *addr, size_t len)
 		   !atomic_load_explicit(&filemap_nmmaps, memory_order_relaxed)))
 		return real.munmap(addr, len);
 	return munmap_note(addr, len);
+}
+
+/* The memfds: their shared mmaps are noted (filemap.h). */
+SHIM_EXPORT int memfd_create(const char *name, unsigned int flags)
+{
+	int fd = real.memfd_create(name, flags);
+	int err = errno;
+
+	if (fd >= 0 && !shim_config.disabled && !in_vfork_child()) {
+		filemap_memfd_created(fd);
+		errno = err;
+	}
+	return fd;
 }
 
 /* ---- fd lifetime ----------------------------------------------------- */

@@ -22,6 +22,7 @@
 #include "container_priv.h"
 #include "failalloc.h"
 #include "fake_kernel.h"
+#include "fdlife.h"
 #include "filemap.h"
 #include "group.h"
 #include "record.h"
@@ -1744,6 +1745,22 @@ START_TEST(test_filemap_notes_cut)
 }
 END_TEST
 
+/* A memfd is marked in the fd table (its mmaps get noted) until closed. */
+START_TEST(test_filemap_memfd_marked)
+{
+	shim_unlock();
+	filemap_memfd_created(MEMFD);
+	ck_assert_int_eq(fdtable_kind(MEMFD), SHIM_MEMFD);
+	fdlife_dup(MEMFD, MEMFD + 1);
+	ck_assert_int_eq(fdtable_kind(MEMFD + 1), SHIM_MEMFD);
+	shim_lock();
+	fdlife_closed(MEMFD);
+	fdlife_closed(MEMFD + 1);
+	ck_assert_int_eq(fdtable_kind(MEMFD), SHIM_NONE);
+	ck_assert_int_eq(fdtable_kind(MEMFD + 1), SHIM_NONE);
+}
+END_TEST
+
 /* type1 refuses to attach a group while a vaddr is invalid. */
 START_TEST(test_vaddr_invalid_blocks_attach)
 {
@@ -1805,6 +1822,7 @@ static void add_both_types(TCase *t)
 	tcase_add_test(t, test_vaddr_memfd_maps_file_and_moves);
 	tcase_add_test(t, test_vaddr_invalid_blocks_attach);
 	tcase_add_test(t, test_filemap_notes_cut);
+	tcase_add_test(t, test_filemap_memfd_marked);
 	tcase_set_timeout(t, 120);
 }
 
