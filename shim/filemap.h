@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Which MAP_SHARED mmaps of the program show a tmpfs or hugetlbfs file (a
- * memfd: QEMU's guest RAM with share=on; shmem; hugepages), and where in
- * the file: a MAP_DMA of such memory goes to the kernel as IOAS_MAP_FILE,
+ * Which MAP_SHARED mmaps of the program show a memfd (QEMU's guest RAM with
+ * memory-backend-memfd share=on), and where in the file: a MAP_DMA of such memory goes to the kernel as IOAS_MAP_FILE,
  * whose pages IOAS_CHANGE_PROCESS can later charge to another process (the
  * vaddr updates of VFIO_UPDATE_VADDR; docs/design.md, "VADDR"). Pages pinned
  * by user address cannot move. The interposer marks each fd memfd_create()
