@@ -53,7 +53,7 @@ static int add(const struct filenote *n)
 		cap = cap ? 2 * cap : 8;
 	}
 	notes[nnotes++] = *n;
-	atomic_store_explicit(&filemap_nmmaps, nnotes, memory_order_relaxed);
+	fdtable_mmap_notes_set(&filemap_nmmaps, nnotes);
 	return 0;
 }
 
@@ -83,7 +83,7 @@ static void cut(uintptr_t a, uintptr_t b)
 		}
 		notes[i] = notes[--nnotes];
 	}
-	atomic_store_explicit(&filemap_nmmaps, nnotes, memory_order_relaxed);
+	fdtable_mmap_notes_set(&filemap_nmmaps, nnotes);
 }
 
 void filemap_note_mmap(void *addr, size_t len, int prot, int fd, off_t off)

@@ -25,7 +25,7 @@
 #include <sys/types.h>
 
 /* How many file mmaps the table holds. */
-extern atomic_uint filemap_nmmaps;
+extern atomic_uint filemap_nmmaps __attribute__((visibility("hidden")));
 
 /* memfd_create() returned fd: mark it (the shim lock is not held). */
 void filemap_memfd_created(int fd);

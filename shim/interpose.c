@@ -577,12 +577,9 @@ SHIM_EXPORT int ioctl(int fd, unsigned long request, ...)
  */
 static inline bool mmap_noted(int flags, int fd)
 {
-	enum shim_kind kind = fdtable_kind(fd);
-
-	return kind == SHIM_DEVICE || kind == SHIM_MEMFD ||
+	return fdtable_kind(fd) >= SHIM_DEVICE ||
 	       ((flags & MAP_FIXED) &&
-		(atomic_load_explicit(&dmabuf_nmmaps, memory_order_relaxed) ||
-		 atomic_load_explicit(&filemap_nmmaps, memory_order_relaxed)));
+		atomic_load_explicit(&fdtable_mmap_notes, memory_order_relaxed));
 }
 
 static __attribute__((noinline)) void *
@@ -639,8 +636,8 @@ static __attribute__((noinline)) int munmap_note(void *addr, size_t len)
 
 SHIM_EXPORT int munmap(void *addr, size_t len)
 {
-	if (likely(!atomic_load_explicit(&dmabuf_nmmaps, memory_order_relaxed) &&
-		   !atomic_load_explicit(&filemap_nmmaps, memory_order_relaxed)))
+	if (likely(!atomic_load_explicit(&fdtable_mmap_notes,
+					 memory_order_relaxed)))
 		return real.munmap(addr, len);
 	return munmap_note(addr, len);
 }

@@ -1428,6 +1428,61 @@ static int exec_child(const char *fdstr, const char *typestr, const char *pfx)
 	return 0;
 }
 
+/*
+ * cpr-exec: this process invalidates every vaddr of its memfd mappings and
+ * execs itself; the new image (same pid, new address space) maps the memfd
+ * anew and gives each mapping its vaddr on the container it inherited.
+ */
+static void sec_vaddr_exec(void)
+{
+	const uint32_t usz = sizeof(struct vfio_iommu_type1_dma_unmap);
+	char cfd[16], mfdstr[16], typestr[16], pfx[160];
+	struct stage s;
+	uint8_t *a;
+	int mfd;
+
+	if (stage_up(&s, ST_IOMMU, cur_type))
+		return;
+	a = buf_new_memfd("A", 0x100000, &mfd);
+	p_map_rw("map1", s.c, a, IOVA_A, 4 * PG);
+	p_map_rw("map2", s.c, a + 4 * PG, IOVA_A + 8 * PG, 4 * PG);
+	p_unmap("unmap_vaddr_all", s.c, usz, VFIO_DMA_UNMAP_FLAG_VADDR | VFIO_DMA_UNMAP_FLAG_ALL,
+		0, 0, NULL);
+	fcntl(s.c, F_SETFD, 0);
+	fcntl(mfd, F_SETFD, 0);
+	snprintf(cfd, sizeof(cfd), "%d", s.c);
+	snprintf(mfdstr, sizeof(mfdstr), "%d", mfd);
+	snprintf(typestr, sizeof(typestr), "%d", cur_type);
+	snprintf(pfx, sizeof(pfx), "%s.image", conf_get_prefix());
+	fflush(stdout);
+	execl("/proc/self/exe", "type1_conf", "-V", cfd, mfdstr, typestr, pfx, (char *)NULL);
+	note("exec", "failed");
+	stage_down(&s);
+}
+
+static int vaddr_exec_image(int c, int mfd, int type, const char *pfx)
+{
+	const uint32_t msz = sizeof(struct vfio_iommu_type1_dma_map);
+	const uint32_t usz = sizeof(struct vfio_iommu_type1_dma_unmap);
+	const uint32_t MV = VFIO_DMA_MAP_FLAG_VADDR;
+	uint64_t B;
+
+	conf_prefix("%s", pfx);
+	B = (uintptr_t)buf_map_memfd("B", mfd, 0x100000, 0);
+	p_ext("ext_update_vaddr", c, VFIO_UPDATE_VADDR);
+	p_ext("ext_type", c, (unsigned long)type);
+	p_avail("avail", c);
+	p_map("map_vaddr1", c, msz, MV, B, IOVA_A, 4 * PG);
+	p_map("map_vaddr2", c, msz, MV, B + 4 * PG, IOVA_A + 8 * PG, 4 * PG);
+	p_map("map_vaddr2_again", c, msz, MV, B + 4 * PG, IOVA_A + 8 * PG, 4 * PG);
+	p_unmap("unmap_vaddr1", c, usz, VFIO_DMA_UNMAP_FLAG_VADDR, IOVA_A, 4 * PG, NULL);
+	p_map("map_vaddr1_back", c, msz, MV, B, IOVA_A, 4 * PG);
+	p_map_rw("map3", c, (void *)(uintptr_t)(B + 8 * PG), IOVA_B, 4 * PG);
+	p_unmap_all("unmap_all", c);
+	fflush(stdout);
+	return 0;
+}
+
 static void sec_scm(void)
 {
 	struct stage s;
@@ -1790,6 +1845,7 @@ static const struct section sections[] = {
 	{ "dirty", sec_dirty, 1 },
 	{ "vaddr", sec_vaddr, 1 },
 	{ "vaddr_memfd", sec_vaddr_memfd, 1 },
+	{ "vaddr_exec", sec_vaddr_exec, 1 },
 	{ "limit", sec_limit, 1 },
 	{ "memlock", sec_memlock, 1 },
 	{ "memlock_users", sec_memlock_users, 1 },
@@ -1856,6 +1912,9 @@ int main(int argc, char **argv)
 	/* re-executed by the exec section: act on the inherited container */
 	if (argc == 5 && !strcmp(argv[1], "-X"))
 		return exec_child(argv[2], argv[3], argv[4]);
+	/* re-executed by the vaddr_exec section */
+	if (argc == 6 && !strcmp(argv[1], "-V"))
+		return vaddr_exec_image(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), argv[5]);
 	while ((opt = getopt(argc, argv, "s:t:l")) != -1) {
 		switch (opt) {
 		case 's':
