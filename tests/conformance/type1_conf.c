@@ -1448,7 +1448,9 @@ static void sec_vaddr_exec(void)
 	p_map_rw("map2", s.c, a + 4 * PG, IOVA_A + 8 * PG, 4 * PG);
 	p_unmap("unmap_vaddr_all", s.c, usz, VFIO_DMA_UNMAP_FLAG_VADDR | VFIO_DMA_UNMAP_FLAG_ALL,
 		0, 0, NULL);
+	/* QEMU keeps every VFIO fd across cpr-exec: the group too */
 	fcntl(s.c, F_SETFD, 0);
+	fcntl(s.g, F_SETFD, 0);
 	fcntl(mfd, F_SETFD, 0);
 	snprintf(cfd, sizeof(cfd), "%d", s.c);
 	snprintf(mfdstr, sizeof(mfdstr), "%d", mfd);
