@@ -184,8 +184,7 @@ static int container_check_record(struct container *c, int fd)
 	rc = container_lock(c, fd);
 	if (rc)
 		return rc;
-	if (!record_fits(&c->rec) || maptree_check(&c->maps))
-		rc = -EUCLEAN;
+	rc = record_sound(&c->rec, &c->maps);
 	record_unlock(&c->rec);
 	return rc;
 }
@@ -368,6 +367,8 @@ err_detach_groups:
  */
 static size_t build_caps(const struct container *c, uint8_t *buf, size_t len)
 {
+	/* read once: the sizes below and the copy must agree */
+	const uint32_t nranges = record_nranges(c->s);
 	struct vfio_iommu_type1_info_cap_migration mig = {
 		.header = { .id = VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION,
 			    .version = 1 },
@@ -382,14 +383,14 @@ static size_t build_caps(const struct container *c, uint8_t *buf, size_t len)
 	struct vfio_iommu_type1_info_cap_iova_range range = {
 		.header = { .id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE,
 			    .version = 1 },
-		.nr_iovas = c->s->nranges,
+		.nr_iovas = nranges,
 	};
 	const size_t base = sizeof(struct vfio_iommu_type1_info);
 	size_t off = 0, sz_mig = (sizeof(mig) + 7) & ~7ul,
 	       sz_avail = (sizeof(avail) + 7) & ~7ul,
 	       sz_range = sizeof(range) +
-			  c->s->nranges * sizeof(struct vfio_iova_range);
-	size_t total = sz_mig + sz_avail + (c->s->nranges ? sz_range : 0);
+			  nranges * sizeof(struct vfio_iova_range);
+	size_t total = sz_mig + sz_avail + (nranges ? sz_range : 0);
 	uint32_t i;
 
 	if (!buf || len < total)
@@ -398,12 +399,12 @@ static size_t build_caps(const struct container *c, uint8_t *buf, size_t len)
 	mig.header.next = base + sz_mig;
 	memcpy(buf, &mig, sizeof(mig));
 	off += sz_mig;
-	avail.header.next = c->s->nranges ? base + off + sz_avail : 0;
+	avail.header.next = nranges ? base + off + sz_avail : 0;
 	memcpy(buf + off, &avail, sizeof(avail));
 	off += sz_avail;
-	if (c->s->nranges) {
+	if (nranges) {
 		memcpy(buf + off, &range, sizeof(range));
-		for (i = 0; i < c->s->nranges; i++) {
+		for (i = 0; i < nranges; i++) {
 			struct vfio_iova_range r = {
 				.start = c->s->ranges[i].start,
 				.end = c->s->ranges[i].last,

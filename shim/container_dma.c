@@ -449,9 +449,18 @@ static __attribute__((noinline, cold)) void container_recover(struct container *
 	uint64_t iova = in.word & ~RECORD_OP_MASK, gone;
 	const struct mapping *m;
 
-	if (!record_fits(&c->rec))
+	if (!record_fits(&c->rec)) {
+		shim_err(SHIM_CAT_CONTAINER,
+			 "container record: cut short or its size damaged; "
+			 "its mappings are forgotten (the kernel keeps them)");
 		c->s->maps.cap = 0;
+	}
+	record_repair(&c->rec);
 	c->s->mapped_bytes = maptree_rebuild(&c->maps);
+	if (c->maps.dropped)
+		shim_err(SHIM_CAT_CONTAINER,
+			 "container record: %u damaged mappings dropped",
+			 c->maps.dropped);
 	switch (in.word & RECORD_OP_MASK) {
 	case RECORD_OP_MAP:
 		/* undone: the caller never saw it succeed */

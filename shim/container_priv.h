@@ -41,11 +41,12 @@ static inline uint64_t min_pgsize(const struct container *c)
 static inline bool iova_valid(const struct container *c, uint64_t start,
 			      uint64_t end)
 {
-	uint32_t i;
+	/* a byte: even a count another process scribbled stays in the record */
+	uint32_t i, n = (uint8_t)c->s->nranges;
 
-	if (!c->s->nranges)
+	if (!n)
 		return true;
-	for (i = 0; i < c->s->nranges; i++)
+	for (i = 0; i < n; i++)
 		if (start >= c->s->ranges[i].start && end <= c->s->ranges[i].last)
 			return true;
 	return false;

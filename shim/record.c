@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/vfio.h>
 
 #include "fdroom.h"
 #include "iommufd.h"
@@ -31,15 +32,22 @@
 #define RECORD_PREFIX "vfiocompat-"
 /*
  * Address space for the file, reserved once: the file grows inside it
- * (fallocate), so no holder ever remaps and a node never moves. 1 GiB is
- * 22 million mappings, far above type1's dma_entry_limit.
+ * (fallocate), so no holder ever remaps and a node never moves. It is the
+ * reach of a 32-bit link from the node array, a node beyond: a link that
+ * another process scribbled lands in the window whatever its value, never
+ * in the program's memory (the header page, then 4 GiB and a page).
  */
-#define RECORD_WINDOW (1ull << 30)
+#define RECORD_WINDOW (RECORD_NODES_OFF + (1ull << 32) + 4096)
 /* The holders' slot locks: one byte each, far past the file's data. */
 #define SLOT_OFF (1ll << 40)
 #define NSLOTS 4096
 /* How long a waiter sleeps before it asks whether the holder still lives. */
 #define DEAD_CHECK_NS (20 * 1000 * 1000)
+
+/* iova_valid() reads up to 255 ranges: they stay in the smallest file */
+_Static_assert(offsetof(struct record_hdr, st.ranges) +
+		       256 * sizeof(struct iommufd_range) <=
+	       2 * RECORD_NODES_OFF, "ranges past the smallest record");
 
 const char *record_dir = "/dev/shm";
 static struct record *records;	/* this process's, for record_atfork_child() */
@@ -253,12 +261,88 @@ err_close:
 	return rc;
 }
 
-/* Whether the tree's head fits the file (checked under the lock). */
+/*
+ * Whether the tree's head fits the file (checked under the lock): the size
+ * the header says, and the file's own (another process may have cut it).
+ */
 bool record_fits(const struct record *r)
 {
 	const struct maptree_head *m = &r->h->st.maps;
+	uint64_t size = r->h->size;
+	struct stat st;
 
-	return m->cap && nodes_bytes(m->cap) <= r->h->size;
+	if (r->fd >= 0 && (fstat(r->fd, &st) || (uint64_t)st.st_size < size))
+		return false;
+	return m->cap && m->cap <= MAPTREE_MAX_NODES && size <= RECORD_WINDOW &&
+	       nodes_bytes(m->cap) <= size;
+}
+
+/* type1's state as the shim writes it; checked with the tree by record_sound(). */
+static const char *state_damage(const struct record_state *s)
+{
+	uint64_t pg = s->pgsizes ? s->pgsizes & -s->pgsizes : 4096;
+	uint32_t i;
+
+	if (s->type != 0 && s->type != VFIO_TYPE1_IOMMU &&
+	    s->type != VFIO_TYPE1v2_IOMMU)
+		return "type";
+	if (s->pgmask != pg - 1)
+		return "page sizes";
+	if (s->nranges > RECORD_MAX_RANGES)
+		return "iova range count";
+	for (i = 0; i < s->nranges; i++)
+		if (s->ranges[i].start > s->ranges[i].last)
+			return "iova ranges";
+	if (s->dirty_tracking > 1 || s->adopted > 1)
+		return "flags";
+	return NULL;
+}
+
+int record_sound(const struct record *r, const struct maptree *t)
+{
+	const char *what = NULL;
+	uint64_t bytes;
+
+	if (!record_fits(r))
+		what = "size";
+	else if (maptree_check_bytes(t, &bytes))
+		what = "mapping tree";
+	else if (bytes != r->h->st.mapped_bytes)
+		what = "mapped bytes";
+	else
+		what = state_damage(&r->h->st);
+	if (!what)
+		return 0;
+	shim_warn(SHIM_CAT_CONTAINER,
+		  "container record %016" PRIx64 ": %s not sound", r->key,
+		  what);
+	return -EUCLEAN;
+}
+
+int record_repair(struct record *r)
+{
+	struct record_state *s = &r->h->st;
+	const char *what = state_damage(s);
+
+	if (!what)
+		return 0;
+	shim_err(SHIM_CAT_CONTAINER,
+		 "container record %016" PRIx64 ": %s damaged (not by a "
+		 "holder's death); set to the kernel's defaults",
+		 r->key, what);
+	/* what the next SET_IOMMU or group join sets again */
+	if (s->nranges > RECORD_MAX_RANGES)
+		s->nranges = 0;
+	for (uint32_t i = 0; i < s->nranges; i++)
+		if (s->ranges[i].start > s->ranges[i].last)
+			s->nranges = 0;
+	s->pgmask = (s->pgsizes ? s->pgsizes & -s->pgsizes : 4096) - 1;
+	s->dirty_tracking = !!s->dirty_tracking;
+	s->adopted = !!s->adopted;
+	if (s->type != 0 && s->type != VFIO_TYPE1_IOMMU &&
+	    s->type != VFIO_TYPE1v2_IOMMU)
+		s->type = VFIO_TYPE1v2_IOMMU;
+	return -EUCLEAN;
 }
 
 void record_close(struct record *r)

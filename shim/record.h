@@ -104,6 +104,19 @@ int record_grow_nodes(struct maptree *t, uint32_t cap);
 /* The tree's head fits the file (checked under the lock before use). */
 bool record_fits(const struct record *r);
 /*
+ * A record another process made, before it is trusted (under the lock):
+ * it fits its file, its tree t is sound (maptree_check()) and holds the
+ * mapped bytes the header says, type1's state is one the shim writes. 0, or
+ * -EUCLEAN with a warning naming what is not.
+ */
+int record_sound(const struct record *r, const struct maptree *t);
+/*
+ * After a holder's death (recovery): type1's state that no death can leave
+ * damaged is set back to what the kernel would start from, with an error
+ * logged. 0 if it was sound, -EUCLEAN if repaired.
+ */
+int record_repair(struct record *r);
+/*
  * Take this process's slot in the record (the lock on its byte lives as
  * long as we do): 0 or -errno. record_lock() does it on first use.
  */
@@ -139,6 +152,17 @@ static inline void record_unlock(struct record *r)
 
 	if (__builtin_expect(v & RECORD_WAITERS, 0))
 		record_wake(r);
+}
+
+/*
+ * The iova range count, read once and kept in the ranges: another process
+ * may write the record at any time, and no read may leave it.
+ */
+static inline uint32_t record_nranges(const struct record_state *st)
+{
+	uint32_t n = *(const volatile uint32_t *)&st->nranges;
+
+	return n <= RECORD_MAX_RANGES ? n : RECORD_MAX_RANGES;
 }
 
 /* The journal: the kernel call about to be made, then done. */
