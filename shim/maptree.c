@@ -458,6 +458,16 @@ SHIM_HOT void maptree_remove_mapping(struct maptree *t,
 	remove_node(t, idx(t, m));
 }
 
+/*
+ * A node found that is not live: the tree is damaged (a sound one links
+ * only live nodes) and a loop that drops what it finds (drop_inside()) met
+ * one it dropped already; it ends there instead of going round.
+ */
+static inline const struct mapping *live_or_null(const struct mapping *m)
+{
+	return m && (m->bits & MAPPING_LIVE) ? m : NULL;
+}
+
 /* Same overlap rule as type1's vfio_find_dma(), including its size-0 use. */
 const struct mapping *maptree_find(const struct maptree *t, uint64_t start,
 				   uint64_t size)
@@ -472,7 +482,7 @@ const struct mapping *maptree_find(const struct maptree *t, uint64_t start,
 		else if (start >= n->iova + n->size)
 			x = n->right;
 		else
-			return n;
+			return live_or_null(n);
 	}
 	return NULL;
 }
@@ -495,7 +505,7 @@ const struct mapping *maptree_first_from(const struct maptree *t,
 			x = n->right;
 		}
 	}
-	return res;
+	return live_or_null(res);
 }
 
 const struct mapping *maptree_next(const struct maptree *t,
@@ -514,7 +524,7 @@ const struct mapping *maptree_next(const struct maptree *t,
 			x = n->right;
 		}
 	}
-	return res;
+	return live_or_null(res);
 }
 
 uint64_t maptree_rebuild(struct maptree *t)

@@ -82,12 +82,23 @@ static int map_window(int fd, struct record_hdr **out)
 	return 0;
 }
 
-/* The file holds size bytes, allocated now (tmpfs full: an error, not SIGBUS). */
+/*
+ * The file holds size bytes, allocated now (tmpfs full: an error, not
+ * SIGBUS). Its length is the whole window from the start, the rest a hole:
+ * a link another process scribbled reads zeros there, never past the end.
+ */
 static int file_size(const struct record *r, uint64_t size)
 {
 	if (r->fd < 0)
 		return 0;
 	if (fallocate(r->fd, 0, 0, (off_t)size))
+		return -errno;
+	return 0;
+}
+
+static int file_window(const struct record *r)
+{
+	if (ftruncate(r->fd, (off_t)RECORD_WINDOW))
 		return -errno;
 	return 0;
 }
@@ -181,7 +192,9 @@ int record_create(struct record *r, int fd)
 	r->fd = -1;
 	record_make_file(r, fd);
 	for (;;) {
-		rc = file_size(r, nodes_bytes(MAPTREE_INIT_NODES));
+		rc = r->fd < 0 ? 0 : file_window(r);
+		if (!rc)
+			rc = file_size(r, nodes_bytes(MAPTREE_INIT_NODES));
 		if (!rc)
 			rc = map_window(r->fd, &r->h);
 		if (!rc || r->fd < 0)
