@@ -30,14 +30,6 @@
 #define RECORD_MAGIC 0x64726f6365726676ull	/* "vfrecord" */
 #define RECORD_VERSION 1
 #define RECORD_PREFIX "vfiocompat-"
-/*
- * Address space for the file, reserved once: the file grows inside it
- * (fallocate), so no holder ever remaps and a node never moves. It is the
- * reach of a 32-bit link from the node array, a node beyond: a link that
- * another process scribbled lands in the window whatever its value, never
- * in the program's memory (the header page, then 4 GiB and a page).
- */
-#define RECORD_WINDOW (RECORD_NODES_OFF + (1ull << 32) + 4096)
 /* The holders' slot locks: one byte each, far past the file's data. */
 #define SLOT_OFF (1ll << 40)
 #define NSLOTS 4096

@@ -203,6 +203,15 @@ static inline void record_commit(struct record *r)
 
 /* Nodes start a page in: the header has the first page to itself. */
 #define RECORD_NODES_OFF 4096
+/*
+ * Address space for the file, reserved once: the file grows inside it
+ * (fallocate), so no holder ever remaps and a node never moves. It is the
+ * reach of a 32-bit link from the node array, a node beyond: a link that
+ * another process scribbled lands in the window whatever its value, never
+ * in the program's memory (the header page, then 4 GiB and a page). The
+ * file is that long from the start, a hole past what is allocated.
+ */
+#define RECORD_WINDOW (RECORD_NODES_OFF + (1ull << 32) + 4096)
 
 static inline struct mapping *record_nodes(const struct record *r)
 {
