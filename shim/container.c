@@ -223,32 +223,60 @@ int container_adopt(int fd, struct container **out)
 	}
 	/*
 	 * No record: the fd holds no key (a shim that could make no file) or
-	 * its file is gone or not sound. Serve it from a new record, keyed on
-	 * it now so later holders share this one, as a TYPE1v2 container
-	 * whose mappings the kernel completes (listed difference).
+	 * its file is gone or not sound. Serve it from a new record.
 	 */
 	if (rc == -EUCLEAN)
 		shim_warn(SHIM_CAT_CONTAINER,
 			  "container fd %d: its record is damaged; serving it "
 			  "from a new, empty record",
 			  fd);
-	if (c->rec.key)
-		iommufd_key_clear(fd, c->rec.key);
-	if (c->rec.fd >= 0)
-		fdtable_remove(c->rec.fd);
-	record_close(&c->rec);
-	c->rec.key = 0;
-	c->s = NULL;
-	rc = container_new_record(c, fd);
+	rc = container_renew_record(c, fd);
 	if (rc) {
 		obj_put(&c->obj);
 		return rc;
 	}
+	*out = c;
+	return 0;
+}
+
+/*
+ * c's record is missing, not sound or lost (cut short under us): serve fd
+ * from a new record, keyed on it now so later holders share this one, as a
+ * TYPE1v2 container whose mappings the kernel completes (listed
+ * difference). If none can be made, the old one stays (and is refused).
+ */
+int container_renew_record(struct container *c, int fd)
+{
+	struct record old;
+	int rc;
+
+	/* the handle moves to old: it leaves the list under its own address */
+	record_untrack(&c->rec);
+	old = c->rec;
+	if (old.key)
+		iommufd_key_clear(fd, old.key);
+	if (old.fd >= 0)
+		fdtable_remove(old.fd);
+	dirty_release(c);
+	c->s = NULL;
+	rc = container_new_record(c, fd);
+	if (rc) {
+		if (c->rec.key)
+			iommufd_key_clear(fd, c->rec.key);
+		if (c->rec.h && c->rec.fd >= 0)
+			fdtable_remove(c->rec.fd);
+		record_close(&c->rec);
+		c->rec = old;
+		record_track(&c->rec);
+		if (c->rec.h)
+			c->s = &c->rec.h->st;
+		return rc;
+	}
+	record_close(&old);
 	c->s->adopted = 1;
 	report_difference(REPORT_DIFF_ADOPTED);
 	c->s->type = VFIO_TYPE1v2_IOMMU;
 	set_pgsizes(c, 4096);
-	*out = c;
 	return 0;
 }
 

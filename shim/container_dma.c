@@ -494,6 +494,9 @@ static __attribute__((noinline, cold)) void container_recover(struct container *
 /* record_lock() said recover (> 0) or failed (< 0): 0 once we hold it. */
 int container_lock_failed(struct container *c, int fd, int rc)
 {
+	/* the file cut under us: a new record serves from now on */
+	if (rc == -ESTALE && !(rc = container_renew_record(c, fd)))
+		rc = record_lock(&c->rec);
 	if (rc < 0) {
 		shim_err(SHIM_CAT_CONTAINER,
 			 "container record: cannot take its lock (%d)", rc);

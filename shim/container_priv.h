@@ -92,6 +92,8 @@ int unmap_range(struct container *c, int fd, uint64_t iova, uint64_t len,
 void drop_inside(struct container *c, uint64_t iova, uint64_t len);
 /* record_lock() said recover (> 0) or failed (< 0): 0 once we hold it. */
 int container_lock_failed(struct container *c, int fd, int rc);
+/* A new, empty record for fd in place of c's (container.c). */
+int container_renew_record(struct container *c, int fd);
 
 /* The record's lock around what a group's join or leave changes. */
 static inline int container_lock(struct container *c, int fd)

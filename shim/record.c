@@ -62,6 +62,84 @@ static uint32_t hdr_csum(const struct record_hdr *h)
 	return x;
 }
 
+/*
+ * The guard against a file cut short by another process while we have it
+ * mapped: a SIGBUS in a record's window gets a private zero page there (the
+ * access is retried and reads zeros), marks the record cut, and the next
+ * lock says so (-ESTALE). Any other SIGBUS goes to the action there was
+ * before, as if we were not there. Installed with the first keyed record;
+ * a program that sets its own SIGBUS action later replaces it (docs/design.md).
+ */
+#define GUARD_SLOTS 64
+static struct record *_Atomic guarded[GUARD_SLOTS];
+static struct sigaction guard_prev;
+static atomic_flag guard_installed = ATOMIC_FLAG_INIT;
+
+static void guard_fault(int sig, siginfo_t *si, void *uc)
+{
+	uintptr_t a = (uintptr_t)si->si_addr;
+	int i, saved = errno;
+
+	for (i = 0; i < GUARD_SLOTS; i++) {
+		struct record *r = atomic_load(&guarded[i]);
+
+		if (!r || !r->h || a - (uintptr_t)r->h >= RECORD_WINDOW)
+			continue;
+		if (real.mmap((void *)(a & ~4095ul), 4096,
+			      PROT_READ | PROT_WRITE,
+			      MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			      0) == MAP_FAILED)
+			break;
+		r->cut = 1;
+		/* the next lock takes the slow way, which sees the cut */
+		r->me = 0;
+		errno = saved;
+		return;
+	}
+	errno = saved;
+	if (guard_prev.sa_flags & SA_SIGINFO) {
+		guard_prev.sa_sigaction(sig, si, uc);
+	} else if (guard_prev.sa_handler != SIG_DFL &&
+		   guard_prev.sa_handler != SIG_IGN) {
+		guard_prev.sa_handler(sig);
+	} else {
+		/* the fault comes again and takes its default course */
+		struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+		real.sigaction(SIGBUS, &dfl, NULL);
+	}
+}
+
+static void guard_add(struct record *r)
+{
+	struct sigaction sa = { .sa_sigaction = guard_fault,
+				.sa_flags = SA_SIGINFO | SA_ONSTACK |
+					    SA_NODEFER };
+	int i;
+
+	if (r->fd < 0)
+		return;	/* anonymous: nobody can cut it */
+	if (!atomic_flag_test_and_set(&guard_installed)) {
+		sigemptyset(&sa.sa_mask);
+		real.sigaction(SIGBUS, &sa, &guard_prev);
+	}
+	for (i = 0; i < GUARD_SLOTS; i++) {
+		struct record *none = NULL;
+
+		if (atomic_compare_exchange_strong(&guarded[i], &none, r))
+			return;
+	}
+}
+
+static void guard_drop(struct record *r)
+{
+	for (int i = 0; i < GUARD_SLOTS; i++) {
+		struct record *me = r;
+
+		atomic_compare_exchange_strong(&guarded[i], &me, NULL);
+	}
+}
+
 static int map_window(int fd, struct record_hdr **out)
 {
 	int flags = MAP_SHARED | MAP_NORESERVE | (fd < 0 ? MAP_ANONYMOUS : 0);
@@ -133,10 +211,24 @@ static int open_roomy(const char *name, int flags, mode_t mode)
 	return fd;
 }
 
-static void record_track(struct record *r)
+void record_track(struct record *r)
 {
 	r->next = records;
 	records = r;
+	guard_add(r);
+}
+
+void record_untrack(struct record *r)
+{
+	struct record **p;
+
+	for (p = &records; *p; p = &(*p)->next) {
+		if (*p == r) {
+			*p = r->next;
+			break;
+		}
+	}
+	guard_drop(r);
 }
 
 /* A keyed file for the record, or none (r->fd -1, r->key 0). */
@@ -352,14 +444,7 @@ int record_repair(struct record *r)
 
 void record_close(struct record *r)
 {
-	struct record **p;
-
-	for (p = &records; *p; p = &(*p)->next) {
-		if (*p == r) {
-			*p = r->next;
-			break;
-		}
-	}
+	record_untrack(r);
 	if (r->h)
 		real.munmap(r->h, RECORD_WINDOW);
 	if (r->fd >= 0)
@@ -528,6 +613,13 @@ int record_lock_slow(struct record *r)
 	uint32_t v, me;
 	int rc;
 
+	if (r->cut) {
+		shim_err(SHIM_CAT_CONTAINER,
+			 "container record %016" PRIx64 ": its file was cut "
+			 "short by another process; it is lost to this process",
+			 r->key);
+		return -ESTALE;
+	}
 	if (!r->me) {
 		rc = record_register(r);
 		if (rc)

@@ -13,6 +13,7 @@
 #ifndef SHIM_RECORD_H
 #define SHIM_RECORD_H
 
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -80,6 +81,8 @@ struct record {
 	int fd;			/* the file; our slot's lock is on it. -1: anonymous */
 	uint64_t key;		/* 0: anonymous (shared with fork children only) */
 	struct record *next;	/* this process's records (fork) */
+	/* another process cut the file under us: pages read as zeros now */
+	volatile sig_atomic_t cut;
 };
 
 /* Where the files are (tmpfs); the unit tests point it elsewhere. */
@@ -97,6 +100,12 @@ int record_create(struct record *r, int fd);
 int record_open(struct record *r, int fd);
 /* Drop this process's handle (the file stays for the other holders). */
 void record_close(struct record *r);
+/*
+ * This process's records, for fork and the SIGBUS guard: r joins (open and
+ * create do it) or leaves (close does it); for a handle that moves.
+ */
+void record_track(struct record *r);
+void record_untrack(struct record *r);
 /* Remove the files of dead containers (their key is held by no fd). */
 void record_sweep(int fd);
 /* The maptree's grow function for the record's node array. */
@@ -131,7 +140,9 @@ void record_wake(struct record *r);
 
 /*
  * Take the record's lock: 0, 1 if its last holder died holding it (the
- * caller recovers the record first), or -errno.
+ * caller recovers the record first), or -errno: -ESTALE if another process
+ * cut the file under us (a SIGBUS the record's guard took: the pages past
+ * the cut read as zeros in this process since; the record is lost to it).
  */
 static inline int record_lock(struct record *r)
 {
