@@ -303,15 +303,27 @@ SHIM_HOT int maptree_insert_new(struct maptree *t, uint64_t iova,
 				uint64_t size, uint64_t vaddr, uint8_t prot)
 {
 	const struct mapping *pred = NULL, *succ = NULL;
-	uint32_t p = NIL, x = t->h->root, steps = DEPTH;
+	uint32_t p = NIL, x = t->h->root, steps = DEPTH / 2;
 
 	/* the last node we went right of precedes the new one, the last we
-	 * went left of follows it: only those two can overlap it */
+	 * went left of follows it: only those two can overlap it; two levels
+	 * a step, so the bound costs half */
 	while (x != NIL) {
 		const struct mapping *n = N(t, x);
 
 		if (unlikely(!steps--))
 			return -EEXIST;	/* not sound: the kernel decides */
+		p = x;
+		if (iova < n->iova) {
+			succ = n;
+			x = n->left;
+		} else {
+			pred = n;
+			x = n->right;
+		}
+		if (x == NIL)
+			break;
+		n = N(t, x);
 		p = x;
 		if (iova < n->iova) {
 			succ = n;

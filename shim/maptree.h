@@ -112,11 +112,18 @@ static inline const struct mapping *maptree_at(const struct maptree *t,
 					       uint64_t iova)
 {
 	const char *base = (const char *)t->nodes;
-	uint32_t x = t->h->root, steps = MAPTREE_MAX_DEPTH;
+	uint32_t x = t->h->root, steps = MAPTREE_MAX_DEPTH / 2;
 
+	/* two levels a step: the bound costs half */
 	while (x && steps--) {
 		const struct mapping *n = (const struct mapping *)(base + x);
 
+		if (iova == n->iova)
+			return n;
+		x = iova < n->iova ? n->left : n->right;
+		if (!x)
+			break;
+		n = (const struct mapping *)(base + x);
 		if (iova == n->iova)
 			return n;
 		x = iova < n->iova ? n->left : n->right;
