@@ -638,6 +638,49 @@ static void two_at_once(int c, int iterations)
 		 in_flight_undone);
 }
 
+/*
+ * The record cannot grow (a full tmpfs under it): maps until one fails.
+ * type1 maps them all; under the shim a MAP whose record cannot grow fails
+ * with ENOMEM (type1's answer when it cannot allocate its own entry) and
+ * changes nothing: the count, the unmaps and DMA agree with the maps that
+ * succeeded, and a map succeeds again once one is unmapped.
+ */
+static int fill(int group, int n)
+{
+	struct vt_container vc;
+	long rc = 0;
+	int i, ok = 0, first, bad;
+
+	if (vt_container_setup(&vc, "/dev/vfio/vfio", O_RDWR, group,
+			       VFIO_TYPE1v2_IOMMU) ||
+	    edu_open(vc.group)) {
+		printf("FAIL: edu container: %s\n", strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < n && !(rc = map(vc.container, A(i), PG)); i++)
+		ok++;
+	VT_CHECK(ok == n || rc == -ENOMEM,
+		 "full record file: %d of %d maps, then %s", ok, n,
+		 ok == n ? "none failed" : strerror((int)-rc));
+	VT_CHECK(avail(vc.container) == (long)(LIMIT - (unsigned int)ok),
+		 "DMA_AVAIL counts the %d maps that succeeded", ok);
+	VT_CHECK(ok && dma_works(A(ok - 1)) && (ok == n || dma_blocked(A(ok))),
+		 "DMA through the last map, not through the one refused");
+	first = 0;
+	if (ok < n) {
+		VT_CHECK(unmap(vc.container, A(0), PG, 0) == (long)PG &&
+				 map(vc.container, A(ok), PG) == 0 &&
+				 map(vc.container, A(0), PG) == -ENOMEM,
+			 "an unmap makes room for one map, and only one");
+		first = 1;	/* A(1) .. A(ok) are mapped now */
+	}
+	for (i = first, bad = 0; i < first + ok; i++)
+		bad += unmap(vc.container, A(i), PG, 0) != (long)PG;
+	VT_CHECK(!bad, "every map unmaps once, with its size");
+	VT_CHECK(avail(vc.container) == LIMIT, "and the container is empty");
+	return vt_failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct vt_container vc, v2c;
@@ -647,6 +690,11 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "--raw-unmap"))
 		return raw_unmap(argc, argv);
+	if (argc == 4 && !strcmp(argv[1], "--fill")) {
+		mem = mmap(NULL, MEMSZ, PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		return mem == MAP_FAILED ? 2 : fill(atoi(argv[2]), atoi(argv[3]));
+	}
 	if (argc < 4) {
 		fprintf(stderr, "usage: recfault EDU_GROUP NIC_GROUP v1|v2 [N]\n");
 		return 2;
