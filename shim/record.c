@@ -75,6 +75,28 @@ static struct record *_Atomic guarded[GUARD_SLOTS];
 static struct sigaction guard_prev;
 static atomic_flag guard_installed = ATOMIC_FLAG_INIT;
 
+/* A SIGBUS not ours: what the action before ours would have done. */
+static void chain(int sig, siginfo_t *si, void *uc)
+{
+	void (*h)(int) = guard_prev.sa_handler;
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+	if (h != SIG_DFL && h != SIG_IGN) {
+		if (guard_prev.sa_flags & SA_SIGINFO)
+			guard_prev.sa_sigaction(sig, si, uc);
+		else
+			h(sig);
+		return;
+	}
+	/* sent, not a fault (si_code <= 0): ignored, or the default again */
+	if (h == SIG_IGN && si->si_code <= 0)
+		return;
+	/* a fault comes again on return and takes its default course */
+	real.sigaction(SIGBUS, &dfl, NULL);
+	if (si->si_code <= 0)
+		raise(SIGBUS);
+}
+
 static void guard_fault(int sig, siginfo_t *si, void *uc)
 {
 	uintptr_t a = (uintptr_t)si->si_addr;
@@ -97,17 +119,7 @@ static void guard_fault(int sig, siginfo_t *si, void *uc)
 		return;
 	}
 	errno = saved;
-	if (guard_prev.sa_flags & SA_SIGINFO) {
-		guard_prev.sa_sigaction(sig, si, uc);
-	} else if (guard_prev.sa_handler != SIG_DFL &&
-		   guard_prev.sa_handler != SIG_IGN) {
-		guard_prev.sa_handler(sig);
-	} else {
-		/* the fault comes again and takes its default course */
-		struct sigaction dfl = { .sa_handler = SIG_DFL };
-
-		real.sigaction(SIGBUS, &dfl, NULL);
-	}
+	chain(sig, si, uc);
 }
 
 static void guard_add(struct record *r)
