@@ -63,17 +63,22 @@ static long map_on(struct container *h, int fd, uint64_t iova, uint64_t size)
 	struct vfio_iommu_type1_dma_map m = {
 		.argsz = sizeof(m),
 		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-		.vaddr = (uintptr_t)mem, .iova = iova, .size = size,
+		.vaddr = (uintptr_t)mem,
+		.iova = iova,
+		.size = size,
 	};
 
 	return container_ioctl(h, fd, VFIO_IOMMU_MAP_DMA, &m);
 }
 
-static long unmap_on(struct container *h, int fd, uint64_t iova,
-		     uint64_t size, uint32_t flags)
+static long unmap_on(struct container *h, int fd, uint64_t iova, uint64_t size,
+		     uint32_t flags)
 {
 	struct vfio_iommu_type1_dma_unmap u = {
-		.argsz = sizeof(u), .flags = flags, .iova = iova, .size = size,
+		.argsz = sizeof(u),
+		.flags = flags,
+		.iova = iova,
+		.size = size,
 	};
 
 	return container_ioctl(h, fd, VFIO_IOMMU_UNMAP_DMA, &u);
@@ -123,7 +128,8 @@ static void requests(struct container *h, int fd, struct input *in)
 			break;
 		case 3:
 			memset(buf, 0, sizeof(buf));
-			((struct vfio_iommu_type1_info *)buf)->argsz = sizeof(buf);
+			((struct vfio_iommu_type1_info *)buf)->argsz =
+				sizeof(buf);
 			container_ioctl(h, fd, VFIO_IOMMU_GET_INFO, buf);
 			break;
 		case 4:
@@ -138,7 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static bool init;
-	struct input in = { data, size };
+	struct input in = {data, size};
 	struct container *c, *a = NULL;
 	struct record_hdr *h;
 	uint8_t flags, npatch;
@@ -162,13 +168,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	obj_put(&c->obj);
 	group_set_container(GFD, c, cfd);
 	container_ioctl(c, cfd, VFIO_SET_IOMMU,
-			(void *)(uintptr_t)(u8(&in) & 1 ? VFIO_TYPE1v2_IOMMU :
-							  VFIO_TYPE1_IOMMU));
+			(void *)(uintptr_t)(u8(&in) & 1 ? VFIO_TYPE1v2_IOMMU
+							: VFIO_TYPE1_IOMMU));
 	/* a tree of a few mappings, some freed nodes */
 	for (i = 0; i < 12; i++)
-		map_on(c, cfd, (uint64_t)i * 4 * PG, (uint64_t)(i % 3 + 1) * PG);
+		map_on(c, cfd, (uint64_t)i * 4 * PG,
+		       (uint64_t)(i % 3 + 1) * PG);
 	for (i = 0; i < 12; i += 4)
-		unmap_on(c, cfd, (uint64_t)i * 4 * PG, (uint64_t)(i % 3 + 1) * PG, 0);
+		unmap_on(c, cfd, (uint64_t)i * 4 * PG,
+			 (uint64_t)(i % 3 + 1) * PG, 0);
 
 	/* the damage */
 	h = c->rec.h;
@@ -198,7 +206,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		atomic_store(&h->lock, 4001);
 	if (flags & 2) {
 		/* cut; the new holder meets the short file */
-		off_t len = (off_t)(u32(&in) % (uint32_t)(RECORD_NODES_OFF + used + 64));
+		off_t len = (off_t)(u32(&in) %
+				    (uint32_t)(RECORD_NODES_OFF + used + 64));
 
 		if (ftruncate(c->rec.fd, len))
 			abort();

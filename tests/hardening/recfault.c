@@ -35,9 +35,9 @@
 #include "vfiotest.h"
 
 #define PG 0x1000ull
-#define BASE 0x100000ull	/* edu reaches 28 bits of iova */
-#define MEMSZ 0x2000000ull	/* iova BASE + x is mem + x */
-#define LIMIT 65535u		/* type1's dma_entry_limit */
+#define BASE 0x100000ull   /* edu reaches 28 bits of iova */
+#define MEMSZ 0x2000000ull /* iova BASE + x is mem + x */
+#define LIMIT 65535u	   /* type1's dma_entry_limit */
 #define MAXMAPS 64
 
 /* ---- edu: its DMA engine through the container's mappings ---- */
@@ -50,7 +50,7 @@
 #define XFER 2048u
 
 static volatile uint8_t *bar0;
-static uint8_t *mem;	/* shared: what a child maps, the parent sees */
+static uint8_t *mem; /* shared: what a child maps, the parent sees */
 
 static int edu_xfer(uint64_t src, uint64_t dst, uint32_t to_ram)
 {
@@ -107,10 +107,10 @@ static int dma_blocked(uint64_t iova)
 
 static int edu_open(int group)
 {
-	struct vfio_region_info cfg = { .argsz = sizeof(cfg),
-					.index = VFIO_PCI_CONFIG_REGION_INDEX };
-	struct vfio_region_info bar = { .argsz = sizeof(bar),
-					.index = VFIO_PCI_BAR0_REGION_INDEX };
+	struct vfio_region_info cfg = {.argsz = sizeof(cfg),
+				       .index = VFIO_PCI_CONFIG_REGION_INDEX};
+	struct vfio_region_info bar = {.argsz = sizeof(bar),
+				       .index = VFIO_PCI_BAR0_REGION_INDEX};
 	uint16_t cmd = 0;
 	int fd = vt_group_get_device_fd(group, vt_edu_bdf());
 	void *p;
@@ -179,7 +179,7 @@ struct model {
 
 static void model_add(struct model *s, uint64_t iova, uint64_t size)
 {
-	s->m[s->n++] = (struct range){ iova, size };
+	s->m[s->n++] = (struct range){iova, size};
 }
 
 /*
@@ -227,42 +227,55 @@ struct op {
 struct shape {
 	const char *name;
 	bool v1_only;
-	struct range pre[4];	/* mapped by the survivor first */
-	bool stale;		/* pre[0] then unmapped behind the shim */
+	struct range pre[4]; /* mapped by the survivor first */
+	bool stale;	     /* pre[0] then unmapped behind the shim */
 	struct op ops[6];
 };
 
-#define A(x) (BASE + (x) * PG)
+#define A(x) (BASE + (x)*PG)
 
 static const struct shape shapes[] = {
-	{ "hot path: map, unmap, map, map, unmap", false, { { 0 } }, false,
-	  { { OP_MAP, A(0), PG }, { OP_UNMAP, A(0), PG },
-	    { OP_MAP, A(16), 4 * PG }, { OP_MAP, A(32), 2 * PG },
-	    { OP_UNMAP, A(16), 4 * PG } } },
-	{ "general unmap over three mappings, map again", false,
-	  { { A(64), PG }, { A(65), PG }, { A(67), 2 * PG } }, false,
-	  { { OP_UNMAP, A(64), 5 * PG }, { OP_MAP, A(64), PG } } },
-	{ "unmap all, map again", false,
-	  { { A(64), PG }, { A(80), 2 * PG }, { A(96), PG } }, false,
-	  { { OP_UNMAP_ALL, 0, 0 }, { OP_MAP, A(80), PG } } },
-	{ "map over a stale entry (unmapped by a holder without the shim)",
-	  false, { { A(128), 2 * PG }, { A(140), PG } }, true,
-	  { { OP_MAP, A(128), 2 * PG }, { OP_UNMAP, A(140), PG } } },
-	{ "v1: unmap that ends inside a mapping takes all of it", true,
-	  { { A(160), 2 * PG }, { A(162), 2 * PG }, { A(170), PG } }, false,
-	  { { OP_UNMAP, A(160), 3 * PG }, { OP_MAP, A(161), PG } } },
+	{"hot path: map, unmap, map, map, unmap",
+	 false,
+	 {{0}},
+	 false,
+	 {{OP_MAP, A(0), PG},
+	  {OP_UNMAP, A(0), PG},
+	  {OP_MAP, A(16), 4 * PG},
+	  {OP_MAP, A(32), 2 * PG},
+	  {OP_UNMAP, A(16), 4 * PG}}},
+	{"general unmap over three mappings, map again",
+	 false,
+	 {{A(64), PG}, {A(65), PG}, {A(67), 2 * PG}},
+	 false,
+	 {{OP_UNMAP, A(64), 5 * PG}, {OP_MAP, A(64), PG}}},
+	{"unmap all, map again",
+	 false,
+	 {{A(64), PG}, {A(80), 2 * PG}, {A(96), PG}},
+	 false,
+	 {{OP_UNMAP_ALL, 0, 0}, {OP_MAP, A(80), PG}}},
+	{"map over a stale entry (unmapped by a holder without the shim)",
+	 false,
+	 {{A(128), 2 * PG}, {A(140), PG}},
+	 true,
+	 {{OP_MAP, A(128), 2 * PG}, {OP_UNMAP, A(140), PG}}},
+	{"v1: unmap that ends inside a mapping takes all of it",
+	 true,
+	 {{A(160), 2 * PG}, {A(162), 2 * PG}, {A(170), PG}},
+	 false,
+	 {{OP_UNMAP, A(160), 3 * PG}, {OP_MAP, A(161), PG}}},
 };
 
 /* What the killed holder got done, written without a syscall. */
 struct progress {
-	volatile int started, done;	/* ops begun, ops returned */
+	volatile int started, done; /* ops begun, ops returned */
 	volatile long rc[8];
 };
 
 static struct progress *prog;
 /* the op a holder was killed in: found done, found not done */
 static int in_flight_done, in_flight_undone;
-static long last_stops;	/* of the last run that was not killed */
+static long last_stops; /* of the last run that was not killed */
 
 static long do_op(int c, const struct op *o)
 {
@@ -294,7 +307,9 @@ static int raw_unmap(int argc, char **argv)
 		return 2;
 	c = atoi(argv[2]);
 	return unmap(c, strtoull(argv[3], NULL, 0), strtoull(argv[4], NULL, 0),
-		     0) == (long)strtoull(argv[4], NULL, 0) ? 0 : 1;
+		     0) == (long)strtoull(argv[4], NULL, 0)
+		       ? 0
+		       : 1;
 }
 
 static char *self;
@@ -366,7 +381,7 @@ static bool run_killed(int c, const struct op *ops, int n, long kill_at)
 	}
 }
 
-static struct model other;	/* the second container's */
+static struct model other; /* the second container's */
 static uint8_t canary[4096];
 static int c2;
 
@@ -413,8 +428,8 @@ static int verify(int c, const struct model *s, const struct range *gone,
 		}
 	for (i = 0; i < ngone; i++)
 		if (!model_has(s, gone[i].iova) && !dma_blocked(gone[i].iova)) {
-			printf("FAIL: %s: DMA reaches %#llx, not mapped\n", what,
-			       (unsigned long long)gone[i].iova);
+			printf("FAIL: %s: DMA reaches %#llx, not mapped\n",
+			       what, (unsigned long long)gone[i].iova);
 			bad++;
 		}
 	for (i = 0; i < s->n; i++) {
@@ -445,14 +460,16 @@ static int verify(int c, const struct model *s, const struct range *gone,
 	}
 	for (i = 0; i < (int)sizeof(canary); i++)
 		if (canary[i] != (uint8_t)(i * 3 + 1)) {
-			printf("FAIL: %s: the program's memory changed\n", what);
+			printf("FAIL: %s: the program's memory changed\n",
+			       what);
 			bad++;
 			break;
 		}
 	return bad;
 }
 
-/* Every op's outcome applied to the model: ops that returned, then the killed one's. */
+/* Every op's outcome applied to the model: ops that returned, then the killed
+ * one's. */
 static int expect(const struct shape *sh, struct model *s, const char *what)
 {
 	int bad = 0, i;
@@ -483,8 +500,8 @@ static int expect(const struct shape *sh, struct model *s, const char *what)
  * it is undone: either is what a program killed in the call may find);
  * verify() then checks every answer agrees with that one.
  */
-static int in_flight(int c, const struct op *ops, struct model *s,
-		     bool by_dma, const char *what)
+static int in_flight(int c, const struct op *ops, struct model *s, bool by_dma,
+		     const char *what)
 {
 	const struct op *o = &ops[prog->done];
 	struct model after = *s;
@@ -500,13 +517,14 @@ static int in_flight(int c, const struct op *ops, struct model *s,
 	n = avail(c);
 	alarm(0);
 	/* over a stale entry the count cannot tell (see verify()): DMA can */
-	if (by_dma ? dma_works(o->iova) :
-		     n == (long)(LIMIT - (unsigned int)after.n)) {
+	if (by_dma ? dma_works(o->iova)
+		   : n == (long)(LIMIT - (unsigned int)after.n)) {
 		*s = after;
 		in_flight_done++;
 	} else if (!by_dma && n != (long)(LIMIT - (unsigned int)s->n)) {
 		printf("FAIL: %s: DMA_AVAIL %ld: neither before (%d) nor after "
-		       "(%d) the op in flight\n", what, n, s->n, after.n);
+		       "(%d) the op in flight\n",
+		       what, n, s->n, after.n);
 		return 1;
 	} else {
 		in_flight_undone++;
@@ -523,7 +541,7 @@ static void every_point(int c, const struct shape *sh, bool v1)
 	while (nops < 6 && (sh->ops[nops].size || sh->ops[nops].kind))
 		nops++;
 	for (k = 1;; k++) {
-		struct model s = { .n = 0 };
+		struct model s = {.n = 0};
 		struct range gone[12];
 		int ngone = 0, i;
 		bool killed;
@@ -536,12 +554,13 @@ static void every_point(int c, const struct shape *sh, bool v1)
 				model_add(&s, sh->pre[i].iova, sh->pre[i].size);
 			gone[ngone++] = sh->pre[i];
 		}
-		if (sh->stale && unmap_behind(c, sh->pre[0].iova, sh->pre[0].size))
+		if (sh->stale &&
+		    unmap_behind(c, sh->pre[0].iova, sh->pre[0].size))
 			bad++;
 		for (i = 0; i < nops; i++)
 			if (sh->ops[i].kind == OP_MAP)
-				gone[ngone++] = (struct range){ sh->ops[i].iova,
-								sh->ops[i].size };
+				gone[ngone++] = (struct range){sh->ops[i].iova,
+							       sh->ops[i].size};
 		killed = run_killed(c, sh->ops, nops, k);
 		snprintf(what, sizeof(what), "%s: killed at stop %ld", sh->name,
 			 k);
@@ -550,15 +569,18 @@ static void every_point(int c, const struct shape *sh, bool v1)
 			bad += in_flight(c, sh->ops, &s,
 					 sh->stale && !prog->done, what);
 		bad += verify(c, &s, gone, ngone,
-			      sh->stale && !prog->done && !model_has(&s, sh->pre[0].iova),
+			      sh->stale && !prog->done &&
+				      !model_has(&s, sh->pre[0].iova),
 			      what);
 		if (!killed)
 			break;
 		if (bad > 20)
 			break;
 	}
-	VT_CHECK(!bad, "%s (%s): killed at each of %ld stops; the survivor "
-		 "recovered every time (op in flight found done %d, not done %d)",
+	VT_CHECK(!bad,
+		 "%s (%s): killed at each of %ld stops; the survivor "
+		 "recovered every time (op in flight found done %d, not done "
+		 "%d)",
 		 sh->name, v1 ? "v1" : "v2", k - 1, in_flight_done,
 		 in_flight_undone);
 	in_flight_done = in_flight_undone = 0;
@@ -572,11 +594,11 @@ static void every_point(int c, const struct shape *sh, bool v1)
 static void two_at_once(int c, int iterations)
 {
 	struct op aops[6] = {
-		{ OP_MAP, A(256), PG }, { OP_MAP, A(260), 2 * PG },
-		{ OP_UNMAP, A(256), PG }, { OP_MAP, A(270), PG },
-		{ OP_UNMAP, A(260), 2 * PG }, { OP_MAP, A(280), 4 * PG },
+		{OP_MAP, A(256), PG},	    {OP_MAP, A(260), 2 * PG},
+		{OP_UNMAP, A(256), PG},	    {OP_MAP, A(270), PG},
+		{OP_UNMAP, A(260), 2 * PG}, {OP_MAP, A(280), 4 * PG},
 	};
-	struct shape sh = { .name = "two holders" };
+	struct shape sh = {.name = "two holders"};
 	unsigned int seed = 12345;
 	int bad = 0, it, kills = 0, st;
 
@@ -584,16 +606,16 @@ static void two_at_once(int c, int iterations)
 	/* a run alone first: how many stops there are to pick from */
 	run_killed(c, aops, 6, 0);
 	{
-		struct model s = { .n = 0 };
+		struct model s = {.n = 0};
 		struct range gone[6];
 
 		for (int i = 0; i < 6; i++)
-			gone[i] = (struct range){ aops[i].iova, aops[i].size };
+			gone[i] = (struct range){aops[i].iova, aops[i].size};
 		bad += expect(&sh, &s, "two holders, alone");
 		bad += verify(c, &s, gone, 6, false, "two holders, alone");
 	}
 	for (it = 0; it < iterations && bad < 20; it++) {
-		struct model s = { .n = 0 };
+		struct model s = {.n = 0};
 		struct range gone[6];
 		char what[96];
 		pid_t other_pid;
@@ -601,7 +623,7 @@ static void two_at_once(int c, int iterations)
 		bool killed;
 
 		for (i = 0; i < 6; i++)
-			gone[i] = (struct range){ aops[i].iova, aops[i].size };
+			gone[i] = (struct range){aops[i].iova, aops[i].size};
 		other_pid = fork();
 		if (other_pid == 0) {
 			int wrong = 0;
@@ -615,15 +637,17 @@ static void two_at_once(int c, int iterations)
 			_exit(wrong ? 1 : 0);
 		}
 		/* the other holder's calls make more stops: up to twice */
-		killed = run_killed(c, aops, 6,
-				    1 + (long)(rand_r(&seed) % (2 * last_stops)));
+		killed = run_killed(
+			c, aops, 6,
+			1 + (long)(rand_r(&seed) % (2 * last_stops)));
 		kills += killed;
 		alarm(30);
 		waitpid(other_pid, &st, 0);
 		alarm(0);
 		snprintf(what, sizeof(what), "two holders, iteration %d", it);
 		if (!WIFEXITED(st) || WEXITSTATUS(st)) {
-			printf("FAIL: %s: the other holder got a wrong answer\n",
+			printf("FAIL: %s: the other holder got a wrong "
+			       "answer\n",
 			       what);
 			bad++;
 		}
@@ -632,10 +656,11 @@ static void two_at_once(int c, int iterations)
 			bad += in_flight(c, aops, &s, false, what);
 		bad += verify(c, &s, gone, 6, false, what);
 	}
-	VT_CHECK(!bad, "two holders at once, one killed at a random stop: %d "
+	VT_CHECK(!bad,
+		 "two holders at once, one killed at a random stop: %d "
 		 "iterations, %d kills (op in flight found done %d, not done "
-		 "%d), every answer right", it, kills, in_flight_done,
-		 in_flight_undone);
+		 "%d), every answer right",
+		 it, kills, in_flight_done, in_flight_undone);
 }
 
 /*
@@ -672,7 +697,7 @@ static int fill(int group, int n)
 				 map(vc.container, A(ok), PG) == 0 &&
 				 map(vc.container, A(0), PG) == -ENOMEM,
 			 "an unmap makes room for one map, and only one");
-		first = 1;	/* A(1) .. A(ok) are mapped now */
+		first = 1; /* A(1) .. A(ok) are mapped now */
 	}
 	for (i = first, bad = 0; i < first + ok; i++)
 		bad += unmap(vc.container, A(i), PG, 0) != (long)PG;
@@ -693,10 +718,12 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "--fill")) {
 		mem = mmap(NULL, MEMSZ, PROT_READ | PROT_WRITE,
 			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-		return mem == MAP_FAILED ? 2 : fill(atoi(argv[2]), atoi(argv[3]));
+		return mem == MAP_FAILED ? 2
+					 : fill(atoi(argv[2]), atoi(argv[3]));
 	}
 	if (argc < 4) {
-		fprintf(stderr, "usage: recfault EDU_GROUP NIC_GROUP v1|v2 [N]\n");
+		fprintf(stderr,
+			"usage: recfault EDU_GROUP NIC_GROUP v1|v2 [N]\n");
 		return 2;
 	}
 	self = argv[0];
@@ -714,8 +741,8 @@ int main(int argc, char **argv)
 	if (vt_container_setup(&vc, "/dev/vfio/vfio", O_RDWR, atoi(argv[1]),
 			       type) ||
 	    edu_open(vc.group)) {
-		printf("FAIL: edu container: %s: %s\n", vc.failed ? vc.failed : "device",
-		       strerror(errno));
+		printf("FAIL: edu container: %s: %s\n",
+		       vc.failed ? vc.failed : "device", strerror(errno));
 		return 1;
 	}
 	/* the other container, with mappings of its own */
