@@ -184,8 +184,7 @@ static int container_check_record(struct container *c, int fd)
 	rc = container_lock(c, fd);
 	if (rc)
 		return rc;
-	if (!record_fits(&c->rec) || maptree_check(&c->maps))
-		rc = -EUCLEAN;
+	rc = record_sound(&c->rec, &c->maps);
 	record_unlock(&c->rec);
 	return rc;
 }
@@ -224,32 +223,60 @@ int container_adopt(int fd, struct container **out)
 	}
 	/*
 	 * No record: the fd holds no key (a shim that could make no file) or
-	 * its file is gone or not sound. Serve it from a new record, keyed on
-	 * it now so later holders share this one, as a TYPE1v2 container
-	 * whose mappings the kernel completes (listed difference).
+	 * its file is gone or not sound. Serve it from a new record.
 	 */
 	if (rc == -EUCLEAN)
 		shim_warn(SHIM_CAT_CONTAINER,
 			  "container fd %d: its record is damaged; serving it "
 			  "from a new, empty record",
 			  fd);
-	if (c->rec.key)
-		iommufd_key_clear(fd, c->rec.key);
-	if (c->rec.fd >= 0)
-		fdtable_remove(c->rec.fd);
-	record_close(&c->rec);
-	c->rec.key = 0;
-	c->s = NULL;
-	rc = container_new_record(c, fd);
+	rc = container_renew_record(c, fd);
 	if (rc) {
 		obj_put(&c->obj);
 		return rc;
 	}
+	*out = c;
+	return 0;
+}
+
+/*
+ * c's record is missing, not sound or lost (cut short under us): serve fd
+ * from a new record, keyed on it now so later holders share this one, as a
+ * TYPE1v2 container whose mappings the kernel completes (listed
+ * difference). If none can be made, the old one stays (and is refused).
+ */
+int container_renew_record(struct container *c, int fd)
+{
+	struct record old;
+	int rc;
+
+	/* the handle moves to old: it leaves the list under its own address */
+	record_untrack(&c->rec);
+	old = c->rec;
+	if (old.key)
+		iommufd_key_clear(fd, old.key);
+	if (old.fd >= 0)
+		fdtable_remove(old.fd);
+	dirty_release(c);
+	c->s = NULL;
+	rc = container_new_record(c, fd);
+	if (rc) {
+		if (c->rec.key)
+			iommufd_key_clear(fd, c->rec.key);
+		if (c->rec.h && c->rec.fd >= 0)
+			fdtable_remove(c->rec.fd);
+		record_close(&c->rec);
+		c->rec = old;
+		record_track(&c->rec);
+		if (c->rec.h)
+			c->s = &c->rec.h->st;
+		return rc;
+	}
+	record_close(&old);
 	c->s->adopted = 1;
 	report_difference(REPORT_DIFF_ADOPTED);
 	c->s->type = VFIO_TYPE1v2_IOMMU;
 	set_pgsizes(c, 4096);
-	*out = c;
 	return 0;
 }
 
@@ -372,6 +399,8 @@ err_detach_groups:
  */
 static size_t build_caps(const struct container *c, uint8_t *buf, size_t len)
 {
+	/* read once: the sizes below and the copy must agree */
+	const uint32_t nranges = record_nranges(c->s);
 	struct vfio_iommu_type1_info_cap_migration mig = {
 		.header = { .id = VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION,
 			    .version = 1 },
@@ -386,14 +415,14 @@ static size_t build_caps(const struct container *c, uint8_t *buf, size_t len)
 	struct vfio_iommu_type1_info_cap_iova_range range = {
 		.header = { .id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE,
 			    .version = 1 },
-		.nr_iovas = c->s->nranges,
+		.nr_iovas = nranges,
 	};
 	const size_t base = sizeof(struct vfio_iommu_type1_info);
 	size_t off = 0, sz_mig = (sizeof(mig) + 7) & ~7ul,
 	       sz_avail = (sizeof(avail) + 7) & ~7ul,
 	       sz_range = sizeof(range) +
-			  c->s->nranges * sizeof(struct vfio_iova_range);
-	size_t total = sz_mig + sz_avail + (c->s->nranges ? sz_range : 0);
+			  nranges * sizeof(struct vfio_iova_range);
+	size_t total = sz_mig + sz_avail + (nranges ? sz_range : 0);
 	uint32_t i;
 
 	if (!buf || len < total)
@@ -402,12 +431,12 @@ static size_t build_caps(const struct container *c, uint8_t *buf, size_t len)
 	mig.header.next = base + sz_mig;
 	memcpy(buf, &mig, sizeof(mig));
 	off += sz_mig;
-	avail.header.next = c->s->nranges ? base + off + sz_avail : 0;
+	avail.header.next = nranges ? base + off + sz_avail : 0;
 	memcpy(buf + off, &avail, sizeof(avail));
 	off += sz_avail;
-	if (c->s->nranges) {
+	if (nranges) {
 		memcpy(buf + off, &range, sizeof(range));
-		for (i = 0; i < c->s->nranges; i++) {
+		for (i = 0; i < nranges; i++) {
 			struct vfio_iova_range r = {
 				.start = c->s->ranges[i].start,
 				.end = c->s->ranges[i].last,

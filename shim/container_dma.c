@@ -471,9 +471,18 @@ static __attribute__((noinline, cold)) void container_recover(struct container *
 	uint64_t iova = in.word & ~RECORD_OP_MASK, gone;
 	const struct mapping *m;
 
-	if (!record_fits(&c->rec))
+	if (!record_fits(&c->rec)) {
+		shim_err(SHIM_CAT_CONTAINER,
+			 "container record: cut short or its size damaged; "
+			 "its mappings are forgotten (the kernel keeps them)");
 		c->s->maps.cap = 0;
+	}
+	record_repair(&c->rec);
 	c->s->mapped_bytes = maptree_rebuild(&c->maps);
+	if (c->maps.dropped)
+		shim_err(SHIM_CAT_CONTAINER,
+			 "container record: %u damaged mappings dropped",
+			 c->maps.dropped);
 	switch (in.word & RECORD_OP_MASK) {
 	case RECORD_OP_MAP:
 		/* undone: the caller never saw it succeed */
@@ -507,6 +516,9 @@ static __attribute__((noinline, cold)) void container_recover(struct container *
 /* record_lock() said recover (> 0) or failed (< 0): 0 once we hold it. */
 int container_lock_failed(struct container *c, int fd, int rc)
 {
+	/* the file cut under us: a new record serves from now on */
+	if (rc == -ESTALE && !(rc = container_renew_record(c, fd)))
+		rc = record_lock(&c->rec);
 	if (rc < 0) {
 		shim_err(SHIM_CAT_CONTAINER,
 			 "container record: cannot take its lock (%d)", rc);

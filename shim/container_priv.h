@@ -41,11 +41,12 @@ static inline uint64_t min_pgsize(const struct container *c)
 static inline bool iova_valid(const struct container *c, uint64_t start,
 			      uint64_t end)
 {
-	uint32_t i;
+	/* a byte: even a count another process scribbled stays in the record */
+	uint32_t i, n = (uint8_t)c->s->nranges;
 
-	if (!c->s->nranges)
+	if (!n)
 		return true;
-	for (i = 0; i < c->s->nranges; i++)
+	for (i = 0; i < n; i++)
 		if (start >= c->s->ranges[i].start && end <= c->s->ranges[i].last)
 			return true;
 	return false;
@@ -91,6 +92,8 @@ int unmap_range(struct container *c, int fd, uint64_t iova, uint64_t len,
 void drop_inside(struct container *c, uint64_t iova, uint64_t len);
 /* record_lock() said recover (> 0) or failed (< 0): 0 once we hold it. */
 int container_lock_failed(struct container *c, int fd, int rc);
+/* A new, empty record for fd in place of c's (container.c). */
+int container_renew_record(struct container *c, int fd);
 
 /* VFIO_UPDATE_VADDR (container_vaddr.c) */
 /* Whether this kernel lets the shim serve it (asked once per container). */

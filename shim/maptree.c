@@ -15,6 +15,11 @@
 #define NIL 0u
 #define N(t, off) ((struct mapping *)((char *)(t)->nodes + (off)))
 #define NODE_OFF(i) ((uint32_t)((i) * sizeof(struct mapping)))
+/*
+ * Every walk stops after MAPTREE_MAX_DEPTH steps: a sound tree is never that
+ * deep, and one another process scribbled into a cycle must not hang us.
+ */
+#define DEPTH MAPTREE_MAX_DEPTH
 
 _Static_assert(sizeof(struct mapping) == 48, "48 bytes a mapping");
 
@@ -190,9 +195,9 @@ static void rotate_right(struct maptree *t, uint32_t x)
 
 static void insert_fixup(struct maptree *t, uint32_t z)
 {
-	uint32_t p, g, y;
+	uint32_t p, g, y, steps = DEPTH;
 
-	while (!is_black(t, p = N(t, z)->parent)) {
+	while (!is_black(t, p = N(t, z)->parent) && steps--) {
 		g = N(t, p)->parent;
 		if (p == N(t, g)->left) {
 			y = N(t, g)->right;
@@ -241,16 +246,19 @@ static inline void link_node(struct maptree *t, uint32_t p, uint32_t n)
 	struct mapping *m = N(t, n);
 
 	m->parent = p;
-	if (p == NIL)
+	if (p == NIL) {
 		t->h->root = n;
-	else if (m->iova < N(t, p)->iova)
-		N(t, p)->left = n;
-	else
-		N(t, p)->right = n;
-	/* a red child of a black parent, the common case, needs no fix-up */
-	if (!is_black(t, p))
-		insert_fixup(t, n);
-	set_black(t, t->h->root);
+		set_black(t, n);
+	} else {
+		if (m->iova < N(t, p)->iova)
+			N(t, p)->left = n;
+		else
+			N(t, p)->right = n;
+		/* a red child of a black parent, the common case, needs no
+		 * fix-up; the fix-up leaves the root black */
+		if (!is_black(t, p))
+			insert_fixup(t, n);
+	}
 	t->h->count++;
 }
 
@@ -280,9 +288,11 @@ static inline int link_new(struct maptree *t, uint32_t p, uint64_t iova,
 int maptree_insert(struct maptree *t, uint64_t iova, uint64_t size,
 		   uint64_t vaddr, uint8_t prot)
 {
-	uint32_t p = NIL, x = t->h->root;
+	uint32_t p = NIL, x = t->h->root, steps = DEPTH;
 
 	while (x != NIL) {
+		if (!steps--)
+			return -EUCLEAN;
 		p = x;
 		x = iova < N(t, x)->iova ? N(t, x)->left : N(t, x)->right;
 	}
@@ -293,13 +303,27 @@ SHIM_HOT int maptree_insert_new(struct maptree *t, uint64_t iova,
 				uint64_t size, uint64_t vaddr, uint8_t prot)
 {
 	const struct mapping *pred = NULL, *succ = NULL;
-	uint32_t p = NIL, x = t->h->root;
+	uint32_t p = NIL, x = t->h->root, steps = DEPTH / 2;
 
 	/* the last node we went right of precedes the new one, the last we
-	 * went left of follows it: only those two can overlap it */
+	 * went left of follows it: only those two can overlap it; two levels
+	 * a step, so the bound costs half */
 	while (x != NIL) {
 		const struct mapping *n = N(t, x);
 
+		if (unlikely(!steps--))
+			return -EEXIST;	/* not sound: the kernel decides */
+		p = x;
+		if (iova < n->iova) {
+			succ = n;
+			x = n->left;
+		} else {
+			pred = n;
+			x = n->right;
+		}
+		if (x == NIL)
+			break;
+		n = N(t, x);
 		p = x;
 		if (iova < n->iova) {
 			succ = n;
@@ -330,9 +354,9 @@ static inline void transplant(struct maptree *t, uint32_t u, uint32_t v)
 
 static void delete_fixup(struct maptree *t, uint32_t x)
 {
-	uint32_t p, w;
+	uint32_t p, w, steps = DEPTH;
 
-	while (x != t->h->root && is_black(t, x)) {
+	while (x != t->h->root && is_black(t, x) && steps--) {
 		p = N(t, x)->parent;
 		if (x == N(t, p)->left) {
 			w = N(t, p)->right;
@@ -403,8 +427,10 @@ static inline __attribute__((always_inline)) void remove_node(struct maptree *t,
 		x = N(t, z)->left;
 		transplant(t, z, x);
 	} else {
+		uint32_t steps = DEPTH;
+
 		y = N(t, z)->right;
-		while (N(t, y)->left != NIL)
+		while (N(t, y)->left != NIL && steps--)
 			y = N(t, y)->left;
 		y_black = is_black(t, y);
 		x = N(t, y)->right;
@@ -444,13 +470,23 @@ SHIM_HOT void maptree_remove_mapping(struct maptree *t,
 	remove_node(t, idx(t, m));
 }
 
+/*
+ * A node found that is not live: the tree is damaged (a sound one links
+ * only live nodes) and a loop that drops what it finds (drop_inside()) met
+ * one it dropped already; it ends there instead of going round.
+ */
+static inline const struct mapping *live_or_null(const struct mapping *m)
+{
+	return m && (m->bits & MAPPING_LIVE) ? m : NULL;
+}
+
 /* Same overlap rule as type1's vfio_find_dma(), including its size-0 use. */
 const struct mapping *maptree_find(const struct maptree *t, uint64_t start,
 				   uint64_t size)
 {
-	uint32_t x = t->h->root;
+	uint32_t x = t->h->root, steps = DEPTH;
 
-	while (x != NIL) {
+	while (x != NIL && steps--) {
 		const struct mapping *n = N(t, x);
 
 		if (start + size <= n->iova)
@@ -458,7 +494,7 @@ const struct mapping *maptree_find(const struct maptree *t, uint64_t start,
 		else if (start >= n->iova + n->size)
 			x = n->right;
 		else
-			return n;
+			return live_or_null(n);
 	}
 	return NULL;
 }
@@ -467,9 +503,9 @@ const struct mapping *maptree_first_from(const struct maptree *t,
 					 uint64_t start)
 {
 	const struct mapping *res = NULL;
-	uint32_t x = t->h->root;
+	uint32_t x = t->h->root, steps = DEPTH;
 
-	while (x != NIL) {
+	while (x != NIL && steps--) {
 		const struct mapping *n = N(t, x);
 
 		if (start < n->iova + n->size) {
@@ -481,16 +517,16 @@ const struct mapping *maptree_first_from(const struct maptree *t,
 			x = n->right;
 		}
 	}
-	return res;
+	return live_or_null(res);
 }
 
 const struct mapping *maptree_next(const struct maptree *t,
 				   const struct mapping *m)
 {
 	const struct mapping *res = NULL;
-	uint32_t x = t->h->root;
+	uint32_t x = t->h->root, steps = DEPTH;
 
-	while (x != NIL) {
+	while (x != NIL && steps--) {
 		const struct mapping *n = N(t, x);
 
 		if (n->iova > m->iova) {
@@ -500,15 +536,18 @@ const struct mapping *maptree_next(const struct maptree *t,
 			x = n->right;
 		}
 	}
-	return res;
+	return live_or_null(res);
 }
 
 uint64_t maptree_rebuild(struct maptree *t)
 {
 	struct maptree_head *h = t->h;
 	uint64_t bytes = 0;
-	uint32_t i, p, x;
+	uint32_t i, p, x, steps;
 
+	t->dropped = 0;
+	if (h->cap > MAPTREE_MAX_NODES)
+		h->cap = 0;
 	if (h->used < 1 || h->used > h->cap)
 		h->used = h->cap ? 1 : 0;
 	h->root = NIL;
@@ -520,20 +559,34 @@ uint64_t maptree_rebuild(struct maptree *t)
 	/* from the top, so the free list hands out low nodes first */
 	for (i = NODE_OFF(h->used); (i -= NODE_OFF(1)) > 0;) {
 		struct mapping *m = N(t, i);
+		const struct mapping *pred = NULL, *succ = NULL;
 
 		if (!(m->bits & MAPPING_LIVE)) {
 			node_free(t, i);
 			continue;
 		}
-		/* two live nodes at one iova: the later is a half-made insert */
+		/*
+		 * Overlapping live nodes (two at one iova: a half-made insert),
+		 * an empty or wrapping one: the first stays, the others go.
+		 */
 		p = NIL;
 		x = h->root;
-		while (x != NIL && N(t, x)->iova != m->iova) {
+		steps = DEPTH;
+		while (x != NIL && steps--) {
 			p = x;
-			x = m->iova < N(t, x)->iova ? N(t, x)->left :
-						      N(t, x)->right;
+			if (m->iova < N(t, x)->iova) {
+				succ = N(t, x);
+				x = N(t, x)->left;
+			} else {
+				pred = N(t, x);
+				x = N(t, x)->right;
+			}
 		}
-		if (x != NIL) {
+		if (x != NIL || !m->size || m->iova + (m->size - 1) < m->iova ||
+		    (pred && (pred->iova == m->iova ||
+			      m->iova - pred->iova < pred->size)) ||
+		    (succ && succ->iova - m->iova < m->size)) {
+			t->dropped++;
 			node_free(t, i);
 			continue;
 		}
@@ -545,50 +598,89 @@ uint64_t maptree_rebuild(struct maptree *t)
 	return bytes;
 }
 
-/* Below x: links, order and colours; the black height, or -1. */
+/* What a walk of the tree checks beside the links. */
+struct check_walk {
+	uint32_t seen;		/* live nodes met */
+	uint64_t next;		/* the lowest iova the next node may have */
+	bool any;		/* a node was met: next is meant */
+	bool end;		/* one ended at 2^64: nothing can follow */
+	uint64_t bytes;		/* their sizes */
+};
+
+static bool off_ok(const struct maptree *t, uint32_t x)
+{
+	return x < NODE_OFF(t->h->used) && !(x % NODE_OFF(1));
+}
+
+/*
+ * Below x, in iova order: links in range and pointing back, colours, and
+ * the mappings themselves (not empty, not wrapping, not overlapping the one
+ * before); the black height, or -1.
+ */
 static int check_below(const struct maptree *t, uint32_t x, uint32_t parent,
-		       uint32_t *seen, int depth)
+		       struct check_walk *w, int depth)
 {
 	const struct mapping *n;
 	int bl, br;
 
 	if (x == NIL)
 		return 1;
-	if (x >= NODE_OFF(t->h->used) || x % NODE_OFF(1))
+	if (!off_ok(t, x) || depth > MAPTREE_MAX_DEPTH)
 		return -1;
 	n = N(t, x);
-	if (n->parent != parent ||
-	    !(n->bits & MAPPING_LIVE) || depth > 64 || ++*seen > t->h->count)
-		return -1;
-	if (n->left >= NODE_OFF(t->h->used) || n->left % NODE_OFF(1) ||
-	    n->right >= NODE_OFF(t->h->used) || n->right % NODE_OFF(1))
+	if (n->parent != parent || !(n->bits & MAPPING_LIVE) ||
+	    ++w->seen > t->h->count || !off_ok(t, n->left) ||
+	    !off_ok(t, n->right))
 		return -1;
 	if (!is_black(t, x) &&
 	    (!is_black(t, n->left) || !is_black(t, n->right)))
 		return -1;
-	if ((n->left != NIL && N(t, n->left)->iova >= n->iova) ||
-	    (n->right != NIL && N(t, n->right)->iova <= n->iova))
+	bl = check_below(t, n->left, x, w, depth + 1);
+	if (bl < 0)
 		return -1;
-	bl = check_below(t, n->left, x, seen, depth + 1);
-	br = check_below(t, n->right, x, seen, depth + 1);
-	if (bl < 0 || bl != br)
+	/* in order: after everything on the left, before the right */
+	if (!n->size || n->iova + (n->size - 1) < n->iova || w->end ||
+	    (w->any && n->iova < w->next))
+		return -1;
+	w->bytes += n->size;
+	w->next = n->iova + n->size;
+	w->any = true;
+	w->end = !w->next;
+	br = check_below(t, n->right, x, w, depth + 1);
+	if (br < 0 || bl != br)
 		return -1;
 	return bl + (is_black(t, x) ? 1 : 0);
 }
 
-int maptree_check(const struct maptree *t)
+int maptree_check_bytes(const struct maptree *t, uint64_t *bytes)
 {
 	const struct maptree_head *h = t->h;
-	uint32_t seen = 0;
+	struct check_walk w = { 0 };
+	uint32_t x, nfree = 0;
 
+	*bytes = 0;
 	if (!h->cap)
 		return h->used || h->count || h->root ? -EUCLEAN : 0;
 	if (h->used < 1 || h->used > h->cap || h->cap > MAPTREE_MAX_NODES ||
-	    h->root >= NODE_OFF(h->used) || h->root % NODE_OFF(1) ||
-	    h->free >= NODE_OFF(h->used) || h->free % NODE_OFF(1) ||
-	    !is_black(t, NIL) || !is_black(t, h->root))
+	    !off_ok(t, h->root) || !off_ok(t, h->free) ||
+	    !is_black(t, NIL) || N(t, NIL)->left ||
+	    N(t, NIL)->right || !is_black(t, h->root))
 		return -EUCLEAN;
-	if (check_below(t, h->root, NIL, &seen, 0) < 0 || seen != h->count)
+	if (check_below(t, h->root, NIL, &w, 0) < 0 || w.seen != h->count)
 		return -EUCLEAN;
+	/* the free list: nodes not live, in range, no more than there are */
+	for (x = h->free; x != NIL; x = N(t, x)->left) {
+		if (!off_ok(t, x) || N(t, x)->bits & MAPPING_LIVE ||
+		    ++nfree > h->used - 1 - h->count)
+			return -EUCLEAN;
+	}
+	*bytes = w.bytes;
 	return 0;
+}
+
+int maptree_check(const struct maptree *t)
+{
+	uint64_t bytes;
+
+	return maptree_check_bytes(t, &bytes);
 }

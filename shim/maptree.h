@@ -69,11 +69,17 @@ struct maptree {
 	maptree_grow_fn grow;
 	void *ctx;			/* the grow function's */
 	struct maptree_head own;	/* a private tree's head */
+	uint32_t dropped;		/* by the last rebuild: not sound */
 };
 
 #define MAPTREE_INIT_NODES 64
 /* Offsets are 32 bits. */
 #define MAPTREE_MAX_NODES ((uint32_t)(UINT32_MAX / sizeof(struct mapping)))
+/*
+ * Deeper than any sound tree (2 log2(MAPTREE_MAX_NODES + 1) < 54): a walk
+ * stops there, so links another process turned into a cycle cannot hang it.
+ */
+#define MAPTREE_MAX_DEPTH 64
 
 /* A private tree on the heap. */
 void maptree_init(struct maptree *t);
@@ -91,11 +97,17 @@ void maptree_clear(struct maptree *t);
 /*
  * Rebuild the links from the nodes marked live (a holder died while it
  * changed the tree): the tree, the free list and the count. Returns the
- * live mappings' total size.
+ * live mappings' total size. A live node that is empty, wraps or overlaps
+ * one kept is dropped (counted in t->dropped): only damage makes those.
  */
 uint64_t maptree_rebuild(struct maptree *t);
-/* 0 if the head and every link are sound, else -EUCLEAN. */
+/*
+ * 0 if the head, every link, the free list and the mappings (not empty, not
+ * wrapping, not overlapping) are sound, else -EUCLEAN; O(n), for a tree
+ * another process made. maptree_check_bytes() also gives their total size.
+ */
 int maptree_check(const struct maptree *t);
+int maptree_check_bytes(const struct maptree *t, uint64_t *bytes);
 
 /* Add [iova, iova+size); the caller has checked there is no overlap. 0 or -ENOMEM. */
 int maptree_insert(struct maptree *t, uint64_t iova, uint64_t size,
@@ -111,11 +123,18 @@ static inline const struct mapping *maptree_at(const struct maptree *t,
 					       uint64_t iova)
 {
 	const char *base = (const char *)t->nodes;
-	uint32_t x = t->h->root;
+	uint32_t x = t->h->root, steps = MAPTREE_MAX_DEPTH / 2;
 
-	while (x) {
+	/* two levels a step: the bound costs half */
+	while (x && steps--) {
 		const struct mapping *n = (const struct mapping *)(base + x);
 
+		if (iova == n->iova)
+			return n;
+		x = iova < n->iova ? n->left : n->right;
+		if (!x)
+			break;
+		n = (const struct mapping *)(base + x);
 		if (iova == n->iova)
 			return n;
 		x = iova < n->iova ? n->left : n->right;

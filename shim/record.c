@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/vfio.h>
 
 #include "fdroom.h"
 #include "iommufd.h"
@@ -29,17 +30,16 @@
 #define RECORD_MAGIC 0x64726f6365726676ull	/* "vfrecord" */
 #define RECORD_VERSION 1
 #define RECORD_PREFIX "vfiocompat-"
-/*
- * Address space for the file, reserved once: the file grows inside it
- * (fallocate), so no holder ever remaps and a node never moves. 1 GiB is
- * 22 million mappings, far above type1's dma_entry_limit.
- */
-#define RECORD_WINDOW (1ull << 30)
 /* The holders' slot locks: one byte each, far past the file's data. */
 #define SLOT_OFF (1ll << 40)
 #define NSLOTS 4096
 /* How long a waiter sleeps before it asks whether the holder still lives. */
 #define DEAD_CHECK_NS (20 * 1000 * 1000)
+
+/* iova_valid() reads up to 255 ranges: they stay in the smallest file */
+_Static_assert(offsetof(struct record_hdr, st.ranges) +
+		       256 * sizeof(struct iommufd_range) <=
+	       2 * RECORD_NODES_OFF, "ranges past the smallest record");
 
 const char *record_dir = "/dev/shm";
 static struct record *records;	/* this process's, for record_atfork_child() */
@@ -62,6 +62,96 @@ static uint32_t hdr_csum(const struct record_hdr *h)
 	return x;
 }
 
+/*
+ * The guard against a file cut short by another process while we have it
+ * mapped: a SIGBUS in a record's window gets a private zero page there (the
+ * access is retried and reads zeros), marks the record cut, and the next
+ * lock says so (-ESTALE). Any other SIGBUS goes to the action there was
+ * before, as if we were not there. Installed with the first keyed record;
+ * a program that sets its own SIGBUS action later replaces it (docs/design.md).
+ */
+#define GUARD_SLOTS 64
+static struct record *_Atomic guarded[GUARD_SLOTS];
+static struct sigaction guard_prev;
+static atomic_flag guard_installed = ATOMIC_FLAG_INIT;
+
+/* A SIGBUS not ours: what the action before ours would have done. */
+static void chain(int sig, siginfo_t *si, void *uc)
+{
+	void (*h)(int) = guard_prev.sa_handler;
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+	if (h != SIG_DFL && h != SIG_IGN) {
+		if (guard_prev.sa_flags & SA_SIGINFO)
+			guard_prev.sa_sigaction(sig, si, uc);
+		else
+			h(sig);
+		return;
+	}
+	/* sent, not a fault (si_code <= 0): ignored, or the default again */
+	if (h == SIG_IGN && si->si_code <= 0)
+		return;
+	/* a fault comes again on return and takes its default course */
+	real.sigaction(SIGBUS, &dfl, NULL);
+	if (si->si_code <= 0)
+		raise(SIGBUS);
+}
+
+static void guard_fault(int sig, siginfo_t *si, void *uc)
+{
+	uintptr_t a = (uintptr_t)si->si_addr;
+	int i, saved = errno;
+
+	for (i = 0; i < GUARD_SLOTS; i++) {
+		struct record *r = atomic_load(&guarded[i]);
+
+		if (!r || !r->h || a - (uintptr_t)r->h >= RECORD_WINDOW)
+			continue;
+		if (real.mmap((void *)(a & ~4095ul), 4096,
+			      PROT_READ | PROT_WRITE,
+			      MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			      0) == MAP_FAILED)
+			break;
+		r->cut = 1;
+		/* the next lock takes the slow way, which sees the cut */
+		r->me = 0;
+		errno = saved;
+		return;
+	}
+	errno = saved;
+	chain(sig, si, uc);
+}
+
+static void guard_add(struct record *r)
+{
+	struct sigaction sa = { .sa_sigaction = guard_fault,
+				.sa_flags = SA_SIGINFO | SA_ONSTACK |
+					    SA_NODEFER };
+	int i;
+
+	if (r->fd < 0)
+		return;	/* anonymous: nobody can cut it */
+	if (!atomic_flag_test_and_set(&guard_installed)) {
+		sigemptyset(&sa.sa_mask);
+		real.sigaction(SIGBUS, &sa, &guard_prev);
+	}
+	for (i = 0; i < GUARD_SLOTS; i++) {
+		struct record *none = NULL;
+
+		if (atomic_compare_exchange_strong(&guarded[i], &none, r))
+			return;
+	}
+}
+
+static void guard_drop(struct record *r)
+{
+	for (int i = 0; i < GUARD_SLOTS; i++) {
+		struct record *me = r;
+
+		atomic_compare_exchange_strong(&guarded[i], &me, NULL);
+	}
+}
+
 static int map_window(int fd, struct record_hdr **out)
 {
 	int flags = MAP_SHARED | MAP_NORESERVE | (fd < 0 ? MAP_ANONYMOUS : 0);
@@ -74,12 +164,23 @@ static int map_window(int fd, struct record_hdr **out)
 	return 0;
 }
 
-/* The file holds size bytes, allocated now (tmpfs full: an error, not SIGBUS). */
+/*
+ * The file holds size bytes, allocated now (tmpfs full: an error, not
+ * SIGBUS). Its length is the whole window from the start, the rest a hole:
+ * a link another process scribbled reads zeros there, never past the end.
+ */
 static int file_size(const struct record *r, uint64_t size)
 {
 	if (r->fd < 0)
 		return 0;
 	if (fallocate(r->fd, 0, 0, (off_t)size))
+		return -errno;
+	return 0;
+}
+
+static int file_window(const struct record *r)
+{
+	if (ftruncate(r->fd, (off_t)RECORD_WINDOW))
 		return -errno;
 	return 0;
 }
@@ -122,10 +223,24 @@ static int open_roomy(const char *name, int flags, mode_t mode)
 	return fd;
 }
 
-static void record_track(struct record *r)
+void record_track(struct record *r)
 {
 	r->next = records;
 	records = r;
+	guard_add(r);
+}
+
+void record_untrack(struct record *r)
+{
+	struct record **p;
+
+	for (p = &records; *p; p = &(*p)->next) {
+		if (*p == r) {
+			*p = r->next;
+			break;
+		}
+	}
+	guard_drop(r);
 }
 
 /* A keyed file for the record, or none (r->fd -1, r->key 0). */
@@ -173,7 +288,9 @@ int record_create(struct record *r, int fd)
 	r->fd = -1;
 	record_make_file(r, fd);
 	for (;;) {
-		rc = file_size(r, nodes_bytes(MAPTREE_INIT_NODES));
+		rc = r->fd < 0 ? 0 : file_window(r);
+		if (!rc)
+			rc = file_size(r, nodes_bytes(MAPTREE_INIT_NODES));
 		if (!rc)
 			rc = map_window(r->fd, &r->h);
 		if (!rc || r->fd < 0)
@@ -253,24 +370,93 @@ err_close:
 	return rc;
 }
 
-/* Whether the tree's head fits the file (checked under the lock). */
+/*
+ * Whether the tree's head fits the file (checked under the lock): the size
+ * the header says, and the file's own (another process may have cut it).
+ */
 bool record_fits(const struct record *r)
 {
 	const struct maptree_head *m = &r->h->st.maps;
+	uint64_t size = r->h->size;
+	struct stat st;
 
-	return m->cap && nodes_bytes(m->cap) <= r->h->size;
+	if (r->fd >= 0 && (fstat(r->fd, &st) || (uint64_t)st.st_size < size))
+		return false;
+	return m->cap && m->cap <= MAPTREE_MAX_NODES && size <= RECORD_WINDOW &&
+	       nodes_bytes(m->cap) <= size;
+}
+
+/* type1's state as the shim writes it; checked with the tree by record_sound(). */
+static const char *state_damage(const struct record_state *s)
+{
+	uint64_t pg = s->pgsizes ? s->pgsizes & -s->pgsizes : 4096;
+	uint32_t i;
+
+	if (s->type != 0 && s->type != VFIO_TYPE1_IOMMU &&
+	    s->type != VFIO_TYPE1v2_IOMMU)
+		return "type";
+	if (s->pgmask != pg - 1)
+		return "page sizes";
+	if (s->nranges > RECORD_MAX_RANGES)
+		return "iova range count";
+	for (i = 0; i < s->nranges; i++)
+		if (s->ranges[i].start > s->ranges[i].last)
+			return "iova ranges";
+	if (s->dirty_tracking > 1 || s->adopted > 1)
+		return "flags";
+	return NULL;
+}
+
+int record_sound(const struct record *r, const struct maptree *t)
+{
+	const char *what = NULL;
+	uint64_t bytes;
+
+	if (!record_fits(r))
+		what = "size";
+	else if (maptree_check_bytes(t, &bytes))
+		what = "mapping tree";
+	else if (bytes != r->h->st.mapped_bytes)
+		what = "mapped bytes";
+	else
+		what = state_damage(&r->h->st);
+	if (!what)
+		return 0;
+	shim_warn(SHIM_CAT_CONTAINER,
+		  "container record %016" PRIx64 ": %s not sound", r->key,
+		  what);
+	return -EUCLEAN;
+}
+
+int record_repair(struct record *r)
+{
+	struct record_state *s = &r->h->st;
+	const char *what = state_damage(s);
+
+	if (!what)
+		return 0;
+	shim_err(SHIM_CAT_CONTAINER,
+		 "container record %016" PRIx64 ": %s damaged (not by a "
+		 "holder's death); set to the kernel's defaults",
+		 r->key, what);
+	/* what the next SET_IOMMU or group join sets again */
+	if (s->nranges > RECORD_MAX_RANGES)
+		s->nranges = 0;
+	for (uint32_t i = 0; i < s->nranges; i++)
+		if (s->ranges[i].start > s->ranges[i].last)
+			s->nranges = 0;
+	s->pgmask = (s->pgsizes ? s->pgsizes & -s->pgsizes : 4096) - 1;
+	s->dirty_tracking = !!s->dirty_tracking;
+	s->adopted = !!s->adopted;
+	if (s->type != 0 && s->type != VFIO_TYPE1_IOMMU &&
+	    s->type != VFIO_TYPE1v2_IOMMU)
+		s->type = VFIO_TYPE1v2_IOMMU;
+	return -EUCLEAN;
 }
 
 void record_close(struct record *r)
 {
-	struct record **p;
-
-	for (p = &records; *p; p = &(*p)->next) {
-		if (*p == r) {
-			*p = r->next;
-			break;
-		}
-	}
+	record_untrack(r);
 	if (r->h)
 		real.munmap(r->h, RECORD_WINDOW);
 	if (r->fd >= 0)
@@ -439,6 +625,13 @@ int record_lock_slow(struct record *r)
 	uint32_t v, me;
 	int rc;
 
+	if (r->cut) {
+		shim_err(SHIM_CAT_CONTAINER,
+			 "container record %016" PRIx64 ": its file was cut "
+			 "short by another process; it is lost to this process",
+			 r->key);
+		return -ESTALE;
+	}
 	if (!r->me) {
 		rc = record_register(r);
 		if (rc)

@@ -13,6 +13,7 @@
 #ifndef SHIM_RECORD_H
 #define SHIM_RECORD_H
 
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -80,6 +81,8 @@ struct record {
 	int fd;			/* the file; our slot's lock is on it. -1: anonymous */
 	uint64_t key;		/* 0: anonymous (shared with fork children only) */
 	struct record *next;	/* this process's records (fork) */
+	/* another process cut the file under us: pages read as zeros now */
+	volatile sig_atomic_t cut;
 };
 
 /* Where the files are (tmpfs); the unit tests point it elsewhere. */
@@ -97,12 +100,31 @@ int record_create(struct record *r, int fd);
 int record_open(struct record *r, int fd);
 /* Drop this process's handle (the file stays for the other holders). */
 void record_close(struct record *r);
+/*
+ * This process's records, for fork and the SIGBUS guard: r joins (open and
+ * create do it) or leaves (close does it); for a handle that moves.
+ */
+void record_track(struct record *r);
+void record_untrack(struct record *r);
 /* Remove the files of dead containers (their key is held by no fd). */
 void record_sweep(int fd);
 /* The maptree's grow function for the record's node array. */
 int record_grow_nodes(struct maptree *t, uint32_t cap);
 /* The tree's head fits the file (checked under the lock before use). */
 bool record_fits(const struct record *r);
+/*
+ * A record another process made, before it is trusted (under the lock):
+ * it fits its file, its tree t is sound (maptree_check()) and holds the
+ * mapped bytes the header says, type1's state is one the shim writes. 0, or
+ * -EUCLEAN with a warning naming what is not.
+ */
+int record_sound(const struct record *r, const struct maptree *t);
+/*
+ * After a holder's death (recovery): type1's state that no death can leave
+ * damaged is set back to what the kernel would start from, with an error
+ * logged. 0 if it was sound, -EUCLEAN if repaired.
+ */
+int record_repair(struct record *r);
 /*
  * Take this process's slot in the record (the lock on its byte lives as
  * long as we do): 0 or -errno. record_lock() does it on first use.
@@ -118,7 +140,9 @@ void record_wake(struct record *r);
 
 /*
  * Take the record's lock: 0, 1 if its last holder died holding it (the
- * caller recovers the record first), or -errno.
+ * caller recovers the record first), or -errno: -ESTALE if another process
+ * cut the file under us (a SIGBUS the record's guard took: the pages past
+ * the cut read as zeros in this process since; the record is lost to it).
  */
 static inline int record_lock(struct record *r)
 {
@@ -139,6 +163,17 @@ static inline void record_unlock(struct record *r)
 
 	if (__builtin_expect(v & RECORD_WAITERS, 0))
 		record_wake(r);
+}
+
+/*
+ * The iova range count, read once and kept in the ranges: another process
+ * may write the record at any time, and no read may leave it.
+ */
+static inline uint32_t record_nranges(const struct record_state *st)
+{
+	uint32_t n = *(const volatile uint32_t *)&st->nranges;
+
+	return n <= RECORD_MAX_RANGES ? n : RECORD_MAX_RANGES;
 }
 
 /* The journal: the kernel call about to be made, then done. */
@@ -179,6 +214,15 @@ static inline void record_commit(struct record *r)
 
 /* Nodes start a page in: the header has the first page to itself. */
 #define RECORD_NODES_OFF 4096
+/*
+ * Address space for the file, reserved once: the file grows inside it
+ * (fallocate), so no holder ever remaps and a node never moves. It is the
+ * reach of a 32-bit link from the node array, a node beyond: a link that
+ * another process scribbled lands in the window whatever its value, never
+ * in the program's memory (the header page, then 4 GiB and a page). The
+ * file is that long from the start, a hole past what is allocated.
+ */
+#define RECORD_WINDOW (RECORD_NODES_OFF + (1ull << 32) + 4096)
 
 static inline struct mapping *record_nodes(const struct record *r)
 {
