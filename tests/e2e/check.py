@@ -617,7 +617,7 @@ def main():
     what, out = sys.argv[1], sys.argv[2]
     rc = {"qemu": check_qemu, "dpdk": check_dpdk, "secondary": check_secondary, "cpr": check_cpr}[what](out)
     if not FAILS and rc == 77:
-        print("e2e: %s: NOT PASSING: every check ran passed, but QEMU's own crash kept some columns from "
+        print("e2e: %s: NOT PASSING: every check that ran passed, but QEMU's own crash kept some columns from "
               "being judged (exit 77)" % what)
         sys.exit(77)
     print("e2e: %s: %s" % (what, "PASS" if not FAILS else "FAIL (%d checks)" % len(FAILS)))

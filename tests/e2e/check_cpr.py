@@ -15,8 +15,9 @@ kernel's iommufd compat as /dev/vfio/vfio) and shim; modes transfer (cpr-transfe
                   through the hot-reset path (edu has no reset of its own), whose pre-reset
                   clears the command register's memory and bus-master bits; the old QEMU,
                   still running the guest, dies of SIGBUS on its mmap of the BAR. Recognized by
-                  the new QEMU's own trace: cpr_state_load, then vfio_pci_write_config of
-                  offset 4 with memory and bus master off, and the old QEMU's status -7
+                  the new QEMU's own trace: cpr_state_load, vfio_device_reset_handler,
+                  vfio_pci_hot_reset of the device, then vfio_pci_write_config of offset 4 with
+                  memory and bus master off; and the old QEMU's status -7
   other    anything else
 kcompat must end "blocked"; every other column "done". A run that ends "qemubug" cannot show
 anything about the container: the scenario then exits 77 (not passing, for that reason only)
@@ -73,13 +74,17 @@ def new_reset_the_device(out, tag, bdf):
     """the new QEMU's trace line where it turned the device's memory and bus master off
     after it had loaded the cpr state (None if it did not)"""
     p = os.path.join(out, tag + "-qemu-new.stderr")
-    loaded = False
+    seen = []
     for line in open(p, errors="replace") if os.path.exists(p) else []:
         if "cpr_state_load" in line:
-            loaded = True
+            seen = ["cpr_state_load"]
+        elif seen and "vfio_device_reset_handler" in line:
+            seen.append("vfio_device_reset_handler")
+        elif seen and re.search(r"vfio_pci_hot_reset +\(%s\)" % re.escape(bdf), line):
+            seen.append("vfio_pci_hot_reset")
         m = re.search(r"vfio_pci_write_config +\((\S+), @0x4, 0x([0-9a-f]+), len=0x2\)", line)
-        if loaded and m and m.group(1) == bdf and not int(m.group(2), 16) & 0x6:
-            return line.strip()
+        if len(seen) == 3 and m and m.group(1) == bdf and not int(m.group(2), 16) & 0x6:
+            return " -> ".join(seen) + " -> " + line.strip()
     return None
 
 
@@ -101,7 +106,7 @@ def outcome(o, segv, reset=None):
                            "device's memory off: %s" % reset)
     if crash and rc == -11:
         return "qemubug", ("the old QEMU died of SIGSEGV after migrate: kernel: segfault at 0x38 in %s "
-                           "(QEMU's TCG crash in vfio_cpr_set_msi_virq)" % crash[0][1])
+                           "(QEMU under TCG: vfio_cpr_set_msi_virq with a NULL kvm_state)" % crash[0][1])
     bad = [s for s in o["steps"] if not s["ok"]]
     return "other", "failed at %s (old QEMU rc %s; segfaults: %s)" % (bad[0] if bad else "?", rc, segv or "none")
 
@@ -155,6 +160,6 @@ def check(out, ok, info, between, read_trace, iommu_bytes, size):
     for k, v in sorted(times.items()):
         info("handover %s: %.3f s (migrate -> new QEMU running)" % (k, v))
     if blocked_by_qemu:
-        info("not judged because QEMU itself crashed (TCG, see tests/e2e/README.md): %s" % ", ".join(blocked_by_qemu))
+        info("not judged because QEMU killed its own old process (tests/e2e/README.md): %s" % ", ".join(blocked_by_qemu))
         return 77
     return None

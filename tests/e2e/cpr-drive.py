@@ -193,8 +193,10 @@ def base_args(console, qmp_path):
     else:
         a += ["-device", "vfio-pci,host=%s,id=hv" % opt.bdf]
     # QEMU's own account of what it did to the device and when (stderr, timestamped): its
-    # config writes (the command register) and the cpr state it saved and loaded
-    a += ["-msg", "timestamp=on", "-trace", "enable=vfio_pci_write_config", "-trace", "enable=cpr_state_*"]
+    # config writes (the command register), its resets and the cpr state it saved and loaded
+    a += ["-msg", "timestamp=on", "-trace", "enable=vfio_pci_write_config", "-trace", "enable=cpr_state_*",
+          "-trace", "enable=vfio_device_reset_handler", "-trace", "enable=vfio_pci_reset",
+          "-trace", "enable=vfio_pci_hot_reset"]
     # E2E_CPR_QEMU_ARGS: extra words for both QEMUs, for a look inside (e.g. "-trace vfio_*")
     return a + os.environ.get("E2E_CPR_QEMU_ARGS", "").split() + ["-qmp", "unix:%s,server=on,wait=off" % qmp_path]
 
