@@ -639,7 +639,7 @@ def section_cpr(a):
     rounds = 1 if a.smoke else 3
     lib = os.path.join(a.build, "shim", "libvfiocompat.so")
     argv = [os.path.join(TOP, "tests", "vm", "vm-run"), "--kernel", "7.2", "--root", "sid", "--mem", "1024",
-            "--out", a.build, "--timeout", "900", "--", os.path.join(out, "cpr_guest.sh"),
+            "--out", out, "--timeout", "900", "--", os.path.join(out, "cpr_guest.sh"),
             os.path.join(TOP, "tests", "e2e", "cpr-drive.py"), out, lib, payload, str(rounds)]
     log("guest 7.2 sid (section 7): " + " ".join(argv[:5]) + " ...")
     t0 = time.monotonic()
