@@ -16,6 +16,11 @@
 set -u
 drive=$1 out=$2 lib=$3 payload=$4 rounds=$5
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+# the edu behind the bridge, without a legacy IRQ (tests/e2e/guest-lib.sh: cpr_edu)
+# shellcheck source-path=SCRIPTDIR/../tests/e2e source=guest-lib.sh
+. "$(dirname "$drive")/guest-lib.sh"
+cpr_edu || exit 125
+export VM_EDU_BDF VM_EDU_GROUP
 # cpr-transfer's main channel is tcp on 127.0.0.1: the guest's loopback starts down
 ip link set lo up || exit 1
 echo "guest kernel $(uname -r) qemu $(qemu-system-x86_64 --version | head -n 1)"

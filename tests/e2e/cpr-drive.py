@@ -188,10 +188,14 @@ def base_args(console, qmp_path):
          "-object", "memory-backend-memfd,id=ram0,size=128M,share=on", "-m", "128",
          "-bios", opt.payload, "-chardev", "file,id=dbg,path=%s" % console,
          "-device", "isa-debugcon,chardev=dbg,iobase=0xe9", "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+    # x-no-mmap: QEMU's iommufd backend also maps the BAR's mmap for peer-to-peer DMA, a mapping
+    # IOMMU_IOAS_CHANGE_PROCESS cannot carry over (pre-save fails: "some memory regions do not
+    # support IOMMU_IOAS_CHANGE_PROCESS"); every column gets the same device
     if opt.backend == "iommufd":
-        a += ["-object", "iommufd,id=iommufd0", "-device", "vfio-pci,host=%s,id=hv,iommufd=iommufd0" % opt.bdf]
+        a += ["-object", "iommufd,id=iommufd0",
+              "-device", "vfio-pci,host=%s,id=hv,iommufd=iommufd0,x-no-mmap=on" % opt.bdf]
     else:
-        a += ["-device", "vfio-pci,host=%s,id=hv" % opt.bdf]
+        a += ["-device", "vfio-pci,host=%s,id=hv,x-no-mmap=on" % opt.bdf]
     # QEMU's own account of what it did to the device and when (stderr, timestamped): its
     # config writes (the command register), its resets and the cpr state it saved and loaded
     a += ["-msg", "timestamp=on", "-trace", "enable=vfio_pci_write_config", "-trace", "enable=cpr_state_*",
