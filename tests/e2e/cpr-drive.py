@@ -188,8 +188,8 @@ def base_args(console, qmp_path):
          "-object", "memory-backend-memfd,id=ram0,size=128M,share=on", "-m", "128",
          "-bios", opt.payload, "-chardev", "file,id=dbg,path=%s" % console,
          "-device", "isa-debugcon,chardev=dbg,iobase=0xe9", "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
-    # x-no-mmap: QEMU's iommufd backend also maps the BAR's mmap for peer-to-peer DMA, a mapping
-    # IOMMU_IOAS_CHANGE_PROCESS cannot carry over (pre-save fails: "some memory regions do not
+    # x-no-mmap: QEMU's iommufd backend also maps the BAR into the IOAS for peer-to-peer DMA, a
+    # mapping IOMMU_IOAS_CHANGE_PROCESS refuses (pre-save fails: "some memory regions do not
     # support IOMMU_IOAS_CHANGE_PROCESS"); every column gets the same device
     if opt.backend == "iommufd":
         a += ["-object", "iommufd,id=iommufd0",
