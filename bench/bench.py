@@ -18,6 +18,9 @@ also written as OUTDIR/bench.csv and OUTDIR/bench.json:
   6 group-less     guest, vfiocompat only: open-to-first-DMA and MAP+UNMAP on a
     kernel         kernel with VFIO groups and on the same release without them
                    (--nogroup-kernel, default 7.2: 7.2 and 7.2-nogroup), one run
+  7 cpr handover   guest (7.2 kernel, sid root: QEMU 11.1), opt-in (--only 7): QEMU live
+                   update (cpr-transfer, cpr-exec) of a running nested machine with vfio-pci,
+                   migrate to the new QEMU running, QEMU's iommufd backend vs vfiocompat
 --smoke runs every row with small counts (does it run, prints every row; the
 figures are not meant to be read). Exit status 0 if every row was measured,
 1 if a row failed (targets missed are reported, not failures).
@@ -73,6 +76,8 @@ SECTIONS = {
     6: ("group-less kernel: vfiocompat with the kernel's groups (A) and serving them itself "
         "over the device cdevs (vfiocompat column), same release", "with groups", "",
         "group-less / with groups"),
+    7: ("cpr live update: QEMU 11.1, migrate to the new QEMU running (guest 7.2, sid root)",
+        "QEMU's iommufd backend", "", "vfiocompat / iommufd backend"),
 }
 
 
@@ -642,6 +647,71 @@ def guest_startup(lines):
                 "figure": "minimum over rounds"})
 
 
+def section_cpr(a):
+    """7: QEMU's live update with a vfio-pci device, its iommufd backend against the legacy
+    container under vfiocompat, same guest, same run (tests/e2e/cpr-drive.py does one update)"""
+    out = a.out
+    for f in ("cpr_guest.sh",):
+        shutil.copy(os.path.join(HERE, f), os.path.join(out, f))
+    payload = os.path.join(out, "nested-loop.bin")
+    obj = os.path.join(a.tmp, "nested-loop.o")
+    p = run(["cc", "-m32", "-DCPR_LOOP", "-c", "-o", obj, os.path.join(TOP, "tests", "e2e", "nested-dma.S")])
+    if p.returncode == 0:
+        p = run(["ld", "-m", "elf_i386", "-Ttext=0xffff0000", "--oformat", "binary", "-o", payload, obj])
+    if p.returncode:
+        failures.append("7: cannot build the nested firmware: " + (p.stderr or "").strip())
+        return
+    rounds = 1 if a.smoke else 3
+    lib = os.path.join(a.build, "shim", "libvfiocompat.so")
+    # the rig of tests/e2e/e2e-run's cpr scenario: a second edu alone behind a PCI bridge, no ACPI or
+    # IO-APIC IRQ routing (tests/e2e/README.md, "QEMU 11.1 live update"; guest-lib.sh: cpr_edu)
+    argv = [os.path.join(TOP, "tests", "vm", "vm-run"), "--kernel", "7.2", "--root", "sid", "--mem", "1024",
+            "--append", "acpi=noirq noapic",
+            "--qemu-arg", "-device", "--qemu-arg", "pci-bridge,id=cprbr,chassis_nr=1,bus=pcie.0,addr=0x10",
+            "--qemu-arg", "-device", "--qemu-arg", "edu,bus=cprbr,addr=01.0",
+            "--out", out, "--timeout", "900", "--", os.path.join(out, "cpr_guest.sh"),
+            os.path.join(TOP, "tests", "e2e", "cpr-drive.py"), out, lib, payload, str(rounds)]
+    log("guest 7.2 sid (section 7): " + " ".join(argv[:5]) + " ...")
+    t0 = time.monotonic()
+    p = subprocess.run(argv, cwd=out, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True)
+    log("guest 7.2 sid: exit %d after %.0f s" % (p.returncode, time.monotonic() - t0))
+    with open(os.path.join(out, "guest-cpr.log"), "w") as f:
+        f.write(p.stdout + "\n--- stderr ---\n" + p.stderr)
+    if p.returncode == 125:
+        failures.append("7: the guest rig failed: " + (p.stderr.strip().splitlines() or ["?"])[-1])
+        return
+    res = {}
+    for l in p.stdout.splitlines():
+        m = re.match(r"cpr (\w+) (\w+) (\d+) (handover ([0-9.]+)|fail (.*))$", l)
+        if m:
+            d = res.setdefault(m.group(1), {}).setdefault(m.group(2), {"s": [], "fail": []})
+            if m.group(5):
+                d["s"].append(float(m.group(5)))
+            else:
+                d["fail"].append(m.group(6))
+    for mode in ("transfer", "exec"):
+        cols = res.get(mode, {})
+        n = cols.get("native", {"s": [], "fail": ["not run"]})
+        v = cols.get("vfiocompat", {"s": [], "fail": ["not run"]})
+        t, x = best(n["s"]), best(v["s"])
+        # a column that never completed shows why (the first reason; all are in the detail)
+        cells = {"a": fmt_num(t, 3) if t is not None else "failed: " + n["fail"][0],
+                 "vfiocompat": fmt_num(x, 3) if x is not None else "failed: " + v["fail"][0]}
+        for name, d in (("iommufd backend", n), ("vfiocompat", v)):
+            if d["fail"]:
+                failures.append("7 cpr-%s %s: %d of %d attempts failed: %s" % (
+                    mode, name, len(d["fail"]), len(d["fail"]) + len(d["s"]), d["fail"][0]))
+        r = ratio(x, t)
+        add(7, "cpr-%s handover" % mode, "s", t, None, x, r, "≤ 1.1×",
+            None if r is None else r <= 1.1, cells=cells,
+            detail={"samples_s": {"native": n["s"], "vfiocompat": v["s"]},
+                    "failures": {"native": n["fail"], "vfiocompat": v["fail"]},
+                    "figure": "minimum over rounds"})
+    notes.append("7: the edu behind a bridge, without a legacy IRQ, vfio-pci x-no-mmap=on: the rig in which "
+                 "QEMU 11.1.3's live update completes (tests/e2e/README.md); a failed column names why")
+
+
 # ------------------------------------------------------------------ output
 
 def machine():
@@ -733,8 +803,8 @@ def main():
     ap.add_argument("--build", required=True, help="build tree with bench/ and shim/")
     ap.add_argument("--out", help="output directory (default BUILD/bench-out)")
     ap.add_argument("--smoke", action="store_true", help="small counts: does every row run")
-    ap.add_argument("--only", default="1,2,3,4,5,6", help="sections to run, e.g. 1,3")
-    ap.add_argument("--host-only", action="store_true", help="skip the guest sections (2, 4, 5, 6)")
+    ap.add_argument("--only", default="1,2,3,4,5,6", help="sections to run, e.g. 1,3 (7 only when named)")
+    ap.add_argument("--host-only", action="store_true", help="skip the guest sections (2, 4, 5, 6, 7)")
     ap.add_argument("--nogroup-kernel", default="7.2",
                     help="section 6: this kernel and its -nogroup build (tests/vm/vm-run --kernel)")
     ap.add_argument("--kernels", default="6.12,7.2",
@@ -750,7 +820,7 @@ def main():
     a.kernels = [k.strip() for k in a.kernels.split(",") if k.strip()]
     want = {int(x) for x in a.only.split(",") if x.strip()}
     if a.host_only:
-        want -= {2, 4, 5, 6}
+        want -= {2, 4, 5, 6, 7}
     t0 = time.monotonic()
     try:
         if 1 in want:
@@ -766,6 +836,9 @@ def main():
         if 6 in want:
             log("6 group-less kernel, in two guests")
             section_groups(a)
+        if 7 in want:
+            log("7 cpr handover, in the 7.2 guest with the sid root")
+            section_cpr(a)
     finally:
         shutil.rmtree(a.tmp, ignore_errors=True)
     rows.sort(key=lambda r: r["section"])

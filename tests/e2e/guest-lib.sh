@@ -98,3 +98,40 @@ dpdk_trim_plugins() {
 	n=$(find "$dir" -maxdepth 1 | wc -l)
 	e2e_log "DPDK plugin dir $dir trimmed to $((n - 1)) links"
 }
+
+# cpr_edu: the edu that QEMU 11.1's live update can survive in this rig (tests/e2e/README.md, "QEMU 11.1
+# live update"): the second edu, alone behind a PCI bridge (vm-run --qemu-arg, see e2e-run), so the kernel
+# can reset it by a secondary bus reset and QEMU does not send it through its hot-reset path; and
+# without a legacy IRQ, so the kernel's vfio-pci reports interrupt pin 0 and QEMU's cpr notifier does
+# not reach KVM under TCG. The guest boots with acpi=noirq noapic (no ACPI or IO-APIC routing: the
+# PCI IRQ is the Interrupt Line register as read at enumeration); the line is cleared and the device
+# enumerated again, so pdev->irq is 0. noapic leaves no interrupt remapping, hence
+# allow_unsafe_interrupts for type1 and iommufd alike (the edu loop polls, it takes no interrupt).
+# Sets VM_EDU_BDF and VM_EDU_GROUP to that device; returns 1 (with a line saying why) if it cannot.
+cpr_edu() {
+	local d b="" m
+	for d in /sys/bus/pci/devices/*; do
+		[ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ] &&
+			[ "${d##*/}" != "$VM_EDU_BDF" ] && b=${d##*/}
+	done
+	[ -n "$b" ] || { e2e_log "cpr: no second edu (behind the bridge) in this guest"; return 1; }
+	d=/sys/bus/pci/devices/$b
+	for m in vfio_iommu_type1 iommufd; do
+		echo 1 >/sys/module/$m/parameters/allow_unsafe_interrupts ||
+			{ e2e_log "cpr: cannot set $m.allow_unsafe_interrupts"; return 1; }
+	done
+	[ ! -e "$d/driver" ] || echo "$b" >"$d/driver/unbind"
+	printf '\000' | dd of="$d/config" bs=1 seek=60 conv=notrunc status=none
+	echo 1 >"$d/remove"
+	echo 1 >/sys/bus/pci/rescan
+	[ -d "$d" ] || { e2e_log "cpr: $b did not come back from remove/rescan"; return 1; }
+	echo vfio-pci >"$d/driver_override"
+	echo "$b" >/sys/bus/pci/drivers_probe
+	VM_EDU_BDF=$b VM_EDU_GROUP=$(basename "$(readlink "$d/iommu_group")")
+	e2e_log "cpr: edu $b group $VM_EDU_GROUP ($(echo /sys/kernel/iommu_groups/"$VM_EDU_GROUP"/devices/*)) driver $(basename "$(readlink "$d/driver")") irq $(cat "$d/irq") reset_method $(cat "$d/reset_method")"
+	if [ "$(basename "$(readlink "$d/driver")")" != vfio-pci ] || [ "$(cat "$d/irq")" != 0 ] ||
+		[ "$(cat "$d/reset_method")" != bus ]; then
+		e2e_log "cpr: $b is not as needed (vfio-pci, irq 0, bus reset)"
+		return 1
+	fi
+}

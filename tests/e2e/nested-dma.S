@@ -22,6 +22,12 @@
  *   33 ok, 3 no edu on bus 0, 5 id/liveness wrong, 7 DMA never finished, 9 data mismatch,
  *   11 P2P write (edu -> e1000e BAR) not seen in the BAR, 13 P2P read (e1000e BAR -> edu) wrong.
  *
+ * Built with -DCPR_LOOP (nested-loop.bin, for the cpr scenario) it never exits after the first
+ * round trip: it repeats it forever with a new pattern each time and counts the rounds that
+ * matched in the 32-bit word at COUNTER (guest RAM 0x300000), so the counter keeps advancing
+ * only while the guest runs and edu's DMA through the container's mappings stays intact, e.g.
+ * across a QEMU live update. A mismatch ends QEMU with status 9 as above.
+ *
  * Build: cc -m32 -c nested-dma.S && ld -m elf_i386 -Ttext=0xffff0000 --oformat binary
  */
 #define BAR0	0xfe000000
@@ -33,6 +39,7 @@
 #define RAL0	0x5400		/* e1000e receive address low 0: 32 bits, read-write */
 #define P2PW	0x5a3cc3a5	/* the word edu writes into the BAR */
 #define P2PR	0x1e2d3c4b	/* the word the CPU writes there for edu to read */
+#define COUNTER	0x00300000	/* CPR_LOOP: round trips that matched */
 
 	.code16
 	.text
@@ -194,6 +201,45 @@ pm32:
 	call puts
 
 done:
+#ifdef CPR_LOOP
+	movl $msg_loop, %esi
+	call puts
+	movl $0, COUNTER
+20:	movl $SRC, %edi			/* a pattern seeded by the round number */
+	movl $LEN / 4, %ecx
+	movl COUNTER, %eax
+	imull $0x9e3779b9, %eax
+	xorl $0x5bd1e995, %eax
+21:	movl %eax, (%edi)
+	addl $4, %edi
+	roll $7, %eax
+	addl $0x7f4a7c15, %eax
+	loop 21b
+	movl $DST, %edi
+	movl $LEN / 4, %ecx
+	xorl %eax, %eax
+	rep stosl
+	movl $SRC, BAR0 + 0x80		/* RAM -> edu -> RAM, as above */
+	movl $EDUBUF, BAR0 + 0x88
+	movl $LEN, BAR0 + 0x90
+	movl $1, BAR0 + 0x98
+	call dma_wait
+	movl $EDUBUF, BAR0 + 0x80
+	movl $DST, BAR0 + 0x88
+	movl $LEN, BAR0 + 0x90
+	movl $3, BAR0 + 0x98
+	call dma_wait
+	movl $SRC, %esi
+	movl $DST, %edi
+	movl $LEN / 4, %ecx
+	repe cmpsl
+	je 22f
+	movl $msg_mismatch, %esi
+	movb $4, %cl
+	jmp fail
+22:	incl COUNTER
+	jmp 20b
+#endif
 	movb $0x10, %al
 	outb %al, $0xf4
 	jmp halt
@@ -242,6 +288,7 @@ msg_id:		.asciz "nested: FAIL edu id/liveness registers wrong\n"
 msg_timeout:	.asciz "nested: FAIL edu DMA did not finish\n"
 msg_mismatch:	.asciz "nested: FAIL DMA data mismatch\n"
 msg_ok:		.asciz "nested: DMA RAM->edu->RAM 2048 bytes at IOVA 0x100000 -> 0x200000: data matches\n"
+msg_loop:	.asciz "nested: looping: DMA round trips counted at 0x300000\n"
 msg_nic:	.asciz "nested: e1000e found, BAR0 at 0x0e000000\n"
 msg_p2pw:	.asciz "nested: FAIL P2P edu DMA write into the e1000e BAR (RAL0) not read back\n"
 msg_p2pr:	.asciz "nested: FAIL P2P edu DMA read of the e1000e BAR (RAL0) wrong\n"
