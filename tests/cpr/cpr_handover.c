@@ -381,7 +381,8 @@ static void after_handover(struct proc *p)
 		snprintf(name, sizeof(name), "unmap.%s", sections[i].name);
 		p_unmap(name, p->c, SZ_UNMAP, 0, sections[i].iova,
 			sections[i].size, &got);
-		note(name, "whole=%s", got == sections[i].size ? "yes" : "no");
+		snprintf(name, sizeof(name), "unmap_whole.%s", sections[i].name);
+		note(name, "%s", got == sections[i].size ? "yes" : "no");
 	}
 	entries("avail_end", p);
 	memlock("memlock_end");
