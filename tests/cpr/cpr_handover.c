@@ -52,7 +52,8 @@
 
 #include "conf.h"
 
-#define STATE_ENV "CPR_HANDOVER_STATE" /* cpr-exec: the state memfd's number */
+/* cpr-exec: the environment variable that names the state memfd */
+#define STATE_ENV "CPR_HANDOVER_STATE"
 #define RAM_SIZE 0x400000ULL
 #define XFER 2048 /* below edu's 4 KiB buffer (vfiotest.h) */
 #define SZ_UNMAP ((uint32_t)sizeof(struct vfio_iommu_type1_dma_unmap))
@@ -134,8 +135,9 @@ static void entries(const char *name, struct proc *p)
 	uint32_t off;
 	struct vt_res r = VT_DO(vt_iommu_get_info(p->c, buf, sizeof(buf)));
 
-	off = r.rc ? 0 : vt_info_cap_find(buf, sizeof(buf),
-				       VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, 12);
+	off = r.rc ? 0
+		   : vt_info_cap_find(buf, sizeof(buf),
+				      VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, 12);
 	if (!off) {
 		out(name, "GET_INFO(DMA_AVAIL)", r, 0, "avail=none");
 		return;
@@ -179,8 +181,7 @@ static int is_zero(const uint8_t *p)
  * (RAM -> edu) and writes it near its start (edu -> RAM), the CPU reads it
  * back, all through this process's mapping of the memfd.
  */
-static void dma_check(const char *name, struct proc *p,
-		      const struct section *s)
+static void dma_check(const char *name, struct proc *p, const struct section *s)
 {
 	uint64_t a = s->size - 2 * PG, b = PG;
 	uint8_t *src = p->va + s->iova + a, *dst = p->va + s->iova + b;
@@ -192,8 +193,9 @@ static void dma_check(const char *name, struct proc *p,
 	r2 = vt_edu_dma(&p->edu, VT_EDU_BUF, s->iova + b, XFER, 1);
 	note(name,
 	     "DMA(iova 0x%llx -> edu -> iova 0x%llx, %d B) done=%s data=%s",
-	     (unsigned long long)(s->iova + a), (unsigned long long)(s->iova + b),
-	     XFER, r1 || r2 ? "timeout" : "yes",
+	     (unsigned long long)(s->iova + a),
+	     (unsigned long long)(s->iova + b), XFER,
+	     r1 || r2 ? "timeout" : "yes",
 	     !memcmp(src, dst, XFER) ? "match"
 	     : is_zero(dst)	     ? "untouched"
 				     : "MISMATCH");
@@ -311,8 +313,9 @@ static int old_setup(struct proc *p)
 		char name[32];
 
 		snprintf(name, sizeof(name), "map.%s", sections[i].name);
-		p_map(name, p->c, SZ_MAP, RW, (uintptr_t)(p->va + sections[i].iova),
-		      sections[i].iova, sections[i].size);
+		p_map(name, p->c, SZ_MAP, RW,
+		      (uintptr_t)(p->va + sections[i].iova), sections[i].iova,
+		      sections[i].size);
 	}
 	entries("avail_after_maps", p);
 	memlock("memlock_after_maps");
@@ -329,7 +332,8 @@ static int old_setup(struct proc *p)
 static void old_pre_save(struct proc *p)
 {
 	p_unmap("unmap_vaddr_all", p->c, SZ_UNMAP,
-		VFIO_DMA_UNMAP_FLAG_VADDR | VFIO_DMA_UNMAP_FLAG_ALL, 0, 0, NULL);
+		VFIO_DMA_UNMAP_FLAG_VADDR | VFIO_DMA_UNMAP_FLAG_ALL, 0, 0,
+		NULL);
 	memlock("memlock_after_unmap_vaddr");
 	dma_check("dma_vaddr_invalid.s2", p, &sections[2]);
 	entries("avail_vaddr_invalid", p);
@@ -381,7 +385,8 @@ static void after_handover(struct proc *p)
 		snprintf(name, sizeof(name), "unmap.%s", sections[i].name);
 		p_unmap(name, p->c, SZ_UNMAP, 0, sections[i].iova,
 			sections[i].size, &got);
-		snprintf(name, sizeof(name), "unmap_whole.%s", sections[i].name);
+		snprintf(name, sizeof(name), "unmap_whole.%s",
+			 sections[i].name);
 		note(name, "%s", got == sections[i].size ? "yes" : "no");
 	}
 	entries("avail_end", p);
@@ -464,7 +469,8 @@ static int old_main(const char *mode, int sock)
 		setenv(STATE_ENV, num, 1);
 		memlock("memlock_before_exec");
 		note("exec", "execv(self)");
-		execl("/proc/self/exe", "cpr_handover", "new-exec", (char *)NULL);
+		execl("/proc/self/exe", "cpr_handover", "new-exec",
+		      (char *)NULL);
 		note("exec_failed", "errno=%s", errname(errno));
 		return 1;
 	}
@@ -553,8 +559,9 @@ static int new_main(const char *mode, int sock, int exec_state)
 		}
 		note("received", "state=%s fds=%s same_pid=%s",
 		     ok ? "ok" : "missing",
-		     p.c >= 0 && p.g >= 0 && p.dev >= 0 && p.ram >= 0 ? "4"
-								      : "missing",
+		     p.c >= 0 && p.g >= 0 && p.dev >= 0 && p.ram >= 0
+			     ? "4"
+			     : "missing",
 		     ok && st.pid == getpid() ? "yes" : "no");
 	}
 	if (!ok || st.magic != STATE_MAGIC || p.c < 0 || p.ram < 0)
@@ -638,7 +645,8 @@ static void run_mode(const char *mode)
 	old = spawn("old", mode, sv[0]);
 	close(sv[0]);
 	close(sv[1]);
-	/* both first: the new process may still be printing when the old exits */
+	/* both first: the new process may still be printing when the old exits
+	 */
 	st_old = reap(old);
 	st_new = reap(new);
 	exit_line("old_exit", st_old);
@@ -662,7 +670,8 @@ int main(int argc, char **argv)
 		return new_main(argv[2], atoi(argv[3]), -1);
 
 	if (vt_edu_group() < 0 || !vt_edu_bdf()) {
-		fprintf(stderr, "cpr_handover: set VM_EDU_BDF (and VM_EDU_GROUP)\n");
+		fprintf(stderr,
+			"cpr_handover: set VM_EDU_BDF (and VM_EDU_GROUP)\n");
 		return 2;
 	}
 	if (argc == 1) {
@@ -675,7 +684,8 @@ int main(int argc, char **argv)
 		for (size_t k = 0; k < 3; k++)
 			known |= !strcmp(argv[i], modes[k]);
 		if (!known) {
-			fprintf(stderr, "usage: cpr_handover [transfer|exec|fail]...\n");
+			fprintf(stderr, "usage: cpr_handover "
+					"[transfer|exec|fail]...\n");
 			return 2;
 		}
 		run_mode(argv[i]);

@@ -79,7 +79,7 @@ int vt_edu_dma(struct vt_edu *e, uint64_t src, uint64_t dst, uint32_t len,
 	*(volatile uint32_t *)(r + EDU_DMA_CMD) =
 		EDU_CMD_RUN | (to_ram ? EDU_CMD_TO_RAM : 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	/* the engine runs on a QEMU timer: poll its busy bit, for 10 s at most */
+	/* edu works on a QEMU timer: poll the busy bit, 10 s at most */
 	while (*(volatile uint32_t *)(r + EDU_DMA_CMD) & EDU_CMD_RUN) {
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		if (t1.tv_sec - t0.tv_sec > 10) {
