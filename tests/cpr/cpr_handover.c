@@ -524,6 +524,14 @@ static int new_common(struct proc *p, const struct cpr_state *st)
 		p_info("get_info_full", p->c, want, NULL);
 	cpr_extensions(p);
 	entries("avail_received", p);
+	/*
+	 * The device kept running across the handover (QEMU stops the vCPUs,
+	 * not the devices): DMA through the received container, its vaddrs
+	 * still invalid, into this process's mapping.
+	 */
+	if (edu_up("edu_bar0", p, 0))
+		return -1;
+	dma_check("dma_vaddr_invalid.s1", p, &sections[1]);
 	return 0;
 }
 
@@ -584,8 +592,6 @@ static int new_main(const char *mode, int sock, int exec_state)
 		note("old_gone", "%s", wait_peer(sock) ? "no" : "yes");
 		memlock("memlock_old_gone");
 	}
-	if (edu_up("edu_bar0", &p, 0))
-		return 1;
 	after_handover(&p);
 	proc_close(&p);
 	return 0;
