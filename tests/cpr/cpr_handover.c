@@ -24,16 +24,21 @@
  *	fail      the new image gets the fds and gives up; the old process
  *		  puts its own vaddrs back (QEMU's failure path)
  *
+ * and each once more as "<mode>_unpriv": without CAP_IPC_LOCK and with a
+ * 64 MiB RLIMIT_MEMLOCK, as an unprivileged QEMU runs (with CAP_IPC_LOCK
+ * iommufd pins without per-user accounting, which changes what moves).
+ *
  * Every step prints one canonical line (tests/conformance/conf.h), so that
  * a run on real type1 and one under the shim compare line by line.  The
  * memory charge of each process is printed as charge_kb: the larger of
  * VmLck (type1 charges mm->locked_vm) and VmPin (iommufd charges
- * mm->pinned_vm); the raw values go to stderr.
+ * mm->pinned_vm), or the negative one if a counter went below zero; the
+ * raw values go to stderr.
  *
  * Environment: CONF_CONTAINER (default /dev/vfio/vfio), VM_EDU_GROUP and
  * VM_EDU_BDF (tests/vm/vm-run sets them in the guest).
  *
- * usage: cpr_handover [transfer|exec|fail]...   (default: all three)
+ * usage: cpr_handover [transfer|exec|fail][_unpriv]...   (default: all six)
  * The other argv[1] values are the roles the program execs itself into.
  */
 #ifndef _GNU_SOURCE
@@ -45,15 +50,22 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/vfio.h>
 
 #include "conf.h"
 
 /* cpr-exec: the environment variable that names the state memfd */
 #define STATE_ENV "CPR_HANDOVER_STATE"
+/* the unprivileged variant of a mode: no CAP_IPC_LOCK, this memlock limit */
+#define UNPRIV "_unpriv"
+#define UNPRIV_MEMLOCK (64ULL << 20)
 #define RAM_SIZE 0x400000ULL
 #define XFER 2048 /* below edu's 4 KiB buffer (vfiotest.h) */
 #define SZ_UNMAP ((uint32_t)sizeof(struct vfio_iommu_type1_dma_unmap))
@@ -102,18 +114,22 @@ static uint32_t seed;
 
 /* ------------------------------------------------------------- lines */
 
-static long status_kb(const char *key)
+/*
+ * A "Vm...: N kB" field of /proc/self/status.  The kernel prints the
+ * counter unsigned: a counter that went below zero reads back negative.
+ */
+static long long status_kb(const char *key)
 {
 	char line[256];
 	size_t n = strlen(key);
-	long v = -1;
+	long long v = -1;
 	FILE *f = fopen("/proc/self/status", "r");
 
 	if (!f)
 		return -1;
 	while (fgets(line, sizeof(line), f))
 		if (!strncmp(line, key, n) && line[n] == ':')
-			v = strtol(line + n + 1, NULL, 10);
+			v = (long long)strtoull(line + n + 1, NULL, 10);
 	fclose(f);
 	return v;
 }
@@ -121,10 +137,14 @@ static long status_kb(const char *key)
 /* This process's memory charge: one line, raw values on stderr. */
 static void memlock(const char *name)
 {
-	long lck = status_kb("VmLck"), pin = status_kb("VmPin");
+	long long lck = status_kb("VmLck"), pin = status_kb("VmPin");
+	/* the larger, unless a counter went negative: that must show */
+	long long charge = lck < 0 || pin < 0 ? (lck < pin ? lck : pin)
+			   : lck > pin	      ? lck
+					      : pin;
 
-	note(name, "charge_kb=%ld", lck > pin ? lck : pin);
-	fprintf(stderr, "%s.%s VmLck=%ld kB VmPin=%ld kB pid=%d\n",
+	note(name, "charge_kb=%lld", charge);
+	fprintf(stderr, "%s.%s VmLck=%lld kB VmPin=%lld kB pid=%d\n",
 		conf_get_prefix(), name, lck, pin, (int)getpid());
 }
 
@@ -429,6 +449,37 @@ static void state_of(struct cpr_state *s, const struct proc *p)
 	s->avail0 = p->avail0;
 }
 
+/* @mode is @base or its unprivileged variant, "<base>_unpriv" */
+static int is_mode(const char *mode, const char *base)
+{
+	size_t n = strlen(base);
+
+	return !strncmp(mode, base, n) &&
+	       (!mode[n] || !strcmp(mode + n, UNPRIV));
+}
+
+static int has_cap(int cap)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	return !!(d[cap / 32].effective & (1u << (cap % 32)));
+}
+
+/* Who this process is, as far as the memory charge goes. */
+static void privileges(void)
+{
+	struct rlimit rl;
+
+	getrlimit(RLIMIT_MEMLOCK, &rl);
+	note("privileges", "CAP_IPC_LOCK=%s RLIMIT_MEMLOCK=%llu",
+	     has_cap(CAP_IPC_LOCK) ? "yes" : "no",
+	     (unsigned long long)rl.rlim_cur);
+}
+
 /* ------------------------------------------------------------- old side */
 
 /* Read one byte from the new process; 0 at EOF (it has exited). */
@@ -447,6 +498,7 @@ static int old_main(const char *mode, int sock)
 
 	conf_prefix("%s.old", mode);
 	proc_init(&p);
+	privileges();
 	if (old_setup(&p)) {
 		note("setup", "failed");
 		return 1;
@@ -454,7 +506,7 @@ static int old_main(const char *mode, int sock)
 	old_pre_save(&p);
 	state_of(&st, &p);
 
-	if (!strcmp(mode, "exec")) {
+	if (is_mode(mode, "exec")) {
 		char num[16];
 
 		/* the fds survive exec; the state goes in a memfd, as QEMU's */
@@ -469,7 +521,7 @@ static int old_main(const char *mode, int sock)
 		setenv(STATE_ENV, num, 1);
 		memlock("memlock_before_exec");
 		note("exec", "execv(self)");
-		execl("/proc/self/exe", "cpr_handover", "new-exec",
+		execl("/proc/self/exe", "cpr_handover", "new-exec", mode,
 		      (char *)NULL);
 		note("exec_failed", "errno=%s", errname(errno));
 		return 1;
@@ -483,7 +535,7 @@ static int old_main(const char *mode, int sock)
 		note("send_failed", "errno=%s", errname(errno));
 		return 1;
 	}
-	if (!strcmp(mode, "transfer")) {
+	if (is_mode(mode, "transfer")) {
 		/* the new process has its vaddrs in: the old one goes away */
 		note("new_mapped", "%s", wait_peer(sock) == 'M' ? "yes" : "no");
 		memlock("memlock_after_handover");
@@ -543,6 +595,7 @@ static int new_main(const char *mode, int sock, int exec_state)
 
 	conf_prefix("%s.new", mode);
 	proc_init(&p);
+	privileges();
 	if (exec_state >= 0) {
 		ok = pread(exec_state, &st, sizeof(st), 0) == sizeof(st);
 		close(exec_state);
@@ -576,7 +629,7 @@ static int new_main(const char *mode, int sock, int exec_state)
 		return 1;
 	if (new_common(&p, &st))
 		return 1;
-	if (!strcmp(mode, "fail")) {
+	if (is_mode(mode, "fail")) {
 		/* the new image fails to load: it drops everything and exits */
 		proc_close(&p);
 		note("abort", "closed container group device memfd");
@@ -608,6 +661,19 @@ static pid_t spawn(const char *role, const char *mode, int sock)
 	pid = fork();
 	if (pid)
 		return pid;
+	if (strstr(mode, UNPRIV)) {
+		/*
+		 * As an unprivileged QEMU runs: no CAP_IPC_LOCK, a memlock
+		 * limit that fits guest RAM.  Gone from the bounding set too,
+		 * or root would get it back at exec.
+		 */
+		struct rlimit rl = {UNPRIV_MEMLOCK, UNPRIV_MEMLOCK};
+
+		if (setrlimit(RLIMIT_MEMLOCK, &rl) ||
+		    prctl(PR_CAPBSET_DROP, CAP_IPC_LOCK, 0, 0, 0) ||
+		    conf_drop_cap(CAP_IPC_LOCK))
+			_exit(126);
+	}
 	snprintf(num, sizeof(num), "%d", sock);
 	fcntl(sock, F_SETFD, 0);
 	execl("/proc/self/exe", "cpr_handover", role, mode, num, (char *)NULL);
@@ -646,7 +712,7 @@ static void run_mode(const char *mode)
 		return;
 	}
 	/* cpr-transfer's new QEMU is started first and waits for the old one */
-	if (strcmp(mode, "exec"))
+	if (!is_mode(mode, "exec"))
 		new = spawn("new", mode, sv[1]);
 	old = spawn("old", mode, sv[0]);
 	close(sv[0]);
@@ -656,19 +722,23 @@ static void run_mode(const char *mode)
 	st_old = reap(old);
 	st_new = reap(new);
 	exit_line("old_exit", st_old);
-	if (strcmp(mode, "exec"))
+	if (!is_mode(mode, "exec"))
 		exit_line("new_exit", st_new);
 }
 
 int main(int argc, char **argv)
 {
-	static const char *const modes[] = {"transfer", "exec", "fail"};
+	static const char *const modes[] = {
+		"transfer",	   "exec",	  "fail",
+		"transfer" UNPRIV, "exec" UNPRIV, "fail" UNPRIV,
+	};
+	const size_t nmodes = sizeof(modes) / sizeof(modes[0]);
 
-	if (argc >= 2 && !strcmp(argv[1], "new-exec")) {
+	if (argc == 3 && !strcmp(argv[1], "new-exec")) {
 		const char *s = getenv(STATE_ENV);
 
 		unsetenv(STATE_ENV);
-		return new_main("exec", -1, s ? atoi(s) : -1);
+		return new_main(argv[2], -1, s ? atoi(s) : -1);
 	}
 	if (argc == 4 && !strcmp(argv[1], "old"))
 		return old_main(argv[2], atoi(argv[3]));
@@ -681,17 +751,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (argc == 1) {
-		for (size_t i = 0; i < 3; i++)
+		for (size_t i = 0; i < nmodes; i++)
 			run_mode(modes[i]);
 	}
 	for (int i = 1; i < argc; i++) {
 		int known = 0;
 
-		for (size_t k = 0; k < 3; k++)
+		for (size_t k = 0; k < nmodes; k++)
 			known |= !strcmp(argv[i], modes[k]);
 		if (!known) {
 			fprintf(stderr, "usage: cpr_handover "
-					"[transfer|exec|fail]...\n");
+					"[transfer|exec|fail][_unpriv]...\n");
 			return 2;
 		}
 		run_mode(argv[i]);

@@ -49,7 +49,12 @@ if [ -z "${VM_EDU_GROUP:-}${VM_EDU_BDF:-}" ]; then
 	[ -x "$TOP/tests/vm/vm-run" ] || { echo "run-cpr: not in a guest and no tests/vm/vm-run" >&2; exit 125; }
 	mkdir -p "$OUT"
 	rm -f "$OUT"/[abc].txt "$OUT"/[abc].err "$OUT/differences.md" "$OUT/kernel"
-	"$TOP/tests/vm/vm-run" --out "$OUT" -- "$0" -o "$OUT" -b "$BIN" -l "$LIMIT" ${LIB:+"$LIB"}
+	# a shim or build tree outside this checkout is made visible in the guest
+	BINDS=()
+	for d in "$BIN" ${LIB:+"$(dirname "$LIB")"}; do
+		case $d in "$TOP"/*) ;; *) BINDS+=(--bind "$d") ;; esac
+	done
+	"$TOP/tests/vm/vm-run" "${BINDS[@]}" --out "$OUT" -- "$0" -o "$OUT" -b "$BIN" -l "$LIMIT" ${LIB:+"$LIB"}
 	rc=$?
 	# the guest writes the columns; the comparison is made here, once
 	[ "$rc" = 0 ] || { echo "run-cpr: the guest run failed ($rc)" >&2; exit 125; }
