@@ -595,7 +595,6 @@ static int new_main(const char *mode, int sock, int exec_state)
 
 	conf_prefix("%s.new", mode);
 	proc_init(&p);
-	privileges();
 	if (exec_state >= 0) {
 		ok = pread(exec_state, &st, sizeof(st), 0) == sizeof(st);
 		close(exec_state);
@@ -627,6 +626,8 @@ static int new_main(const char *mode, int sock, int exec_state)
 	}
 	if (!ok || st.magic != STATE_MAGIC || p.c < 0 || p.ram < 0)
 		return 1;
+	/* only now: the new process prints nothing before the old one is done */
+	privileges();
 	if (new_common(&p, &st))
 		return 1;
 	if (is_mode(mode, "fail")) {
