@@ -80,11 +80,27 @@ else
 	echo "run-cpr: cannot write $PARAM; DMA_AVAIL will not match" >&2
 fi
 
+# kernel warnings (WARN_ON splats) so far; -1 when the log cannot be read
+warnings() {
+	local log
+	log=$(dmesg 2>/dev/null) || { echo -1; return; }
+	printf '%s\n' "$log" | grep -c 'WARNING:'
+}
+
 column() { # name, env assignments...
-	local name=$1
+	local name=$1 w0 w1
 	shift
+	w0=$(warnings)
 	env "$@" "$BIN/cpr_handover" >"$OUT/$name.txt" 2>"$OUT/$name.err"
 	local rc=$?
+	w1=$(warnings)
+	# a line of its own: a run that made the kernel warn is not a run like type1's
+	if [ "$w0" = -1 ] || [ "$w1" = -1 ]; then
+		echo "end.kernel_warnings unknown" >>"$OUT/$name.txt"
+	else
+		echo "end.kernel_warnings new=$((w1 - w0))" >>"$OUT/$name.txt"
+		[ "$w1" -gt "$w0" ] && dmesg | grep 'WARNING:' | tail -n $((w1 - w0)) >>"$OUT/$name.err"
+	fi
 	echo "run-cpr: column $name: $(wc -l <"$OUT/$name.txt") lines, rc $rc"
 }
 column a CONF_CONTAINER=/dev/vfio/vfio
