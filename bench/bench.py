@@ -279,17 +279,19 @@ TROWS = [("4k", "MAP+UNMAP 4 KiB"), ("2m", "MAP+UNMAP 2 MiB (hugepage)"),
          ("1g", "MAP+UNMAP 1 GiB (2 MiB hugepages)"),
          ("qemu", "QEMU-like: map 1 GiB RAM in 5 sections, unmap all"),
          ("1m", "MAP+UNMAP 1 MiB RAM (4 KiB pages)"),
-         ("bar", "MAP+UNMAP 1 MiB device BAR (P2P, dma-buf)")]
+         ("bar", "MAP+UNMAP 1 MiB device BAR (P2P, dma-buf)"),
+         ("memfd", "MAP+UNMAP 1 MiB memfd RAM (shim from 6.13: IOAS_MAP_FILE)")]
 PG_BASE = {"type1": 0x2000000, "compat": 0x4000000, "vfiocompat": 0x6000000}
 
 
 def guest_params(a):
     if a.smoke:
-        return dict(rounds=1, rows="4k:20:2 2m:5:2 1g:1:2 qemu:1:2 1m:5:2 bar:5:2", count=10,
+        return dict(rounds=1, rows="4k:20:2 2m:5:2 1g:1:2 qemu:1:2 1m:5:2 bar:5:2 memfd:5:2", count=10,
                     srounds=1)
     # ROW:K:S = S samples of K ops each: many short samples, so the fastest one
     # finds a quiet moment of a shared host
-    return dict(rounds=5, rows="4k:2000:10 2m:300:10 1g:1:10 qemu:1:10 1m:200:10 bar:200:10",
+    return dict(rounds=5, rows="4k:2000:10 2m:300:10 1g:1:10 qemu:1:10 1m:200:10 bar:200:10 "
+                "memfd:200:10",
                 count=200, srounds=5)
 
 
@@ -420,6 +422,9 @@ def guest_translate(lines, gp, kp=""):
             ram = best(samples.get(("vfiocompat", "1m"), []))
             r = ratio(us["vfiocompat"], ram / 1000.0 if ram else None)
             target, met = "(vfiocompat BAR / vfiocompat RAM 1 MiB)", None
+        if key == "memfd":
+            # the same memory pinned as a file (the shim from 6.13) or by address (the compat)
+            target, met = "(vfiocompat / compat: IOAS_MAP_FILE vs by address from 6.13)", None
         # a BAR the container cannot map (the compat; the shim before 6.19) is shown, not a failure
         if any(us[mo] is None and (mo, key) not in unsupported for mo in MODES):
             failures.append("2 %s%s: not measured" % (kp, key))
@@ -437,6 +442,26 @@ def guest_translate(lines, gp, kp=""):
                                                    for mo in MODES},
                     "rounds": gp["rounds"], "rows": gp["rows"],
                     "figure": "fastest sample over all rounds"})
+        if key == "memfd":
+            # the floor of each route, no shim: native IOAS_MAP vs native IOAS_MAP_FILE
+            by_addr = best(samples.get(("native", "memfd"), []))
+            by_file = best(samples.get(("native", "memfd_file"), []))
+            if by_addr is None:
+                failures.append("2 %smemfd native: not measured" % kp)
+            elif by_file is None:
+                notes.append("%s, reference: native IOMMU_IOAS_MAP of the memfd: %s µs/op; "
+                             "native IOMMU_IOAS_MAP_FILE: %s" % (
+                                 label, fmt_num(by_addr / 1000.0, 0),
+                                 "— (errno %s)" % unsupported.get(("native", "memfd_file"), "?")))
+            else:
+                notes.append("%s, reference: native IOMMU_IOAS_MAP_FILE %s µs/op vs native "
+                             "IOMMU_IOAS_MAP %s µs/op of the same memfd (%.2f×)" % (
+                                 label, fmt_num(by_file / 1000.0, 0),
+                                 fmt_num(by_addr / 1000.0, 0), by_file / by_addr))
+            rows_by_label(label)["detail"]["reference_native_memfd"] = {
+                "ioas_map_fastest_sample_ns_per_round": samples.get(("native", "memfd"), []),
+                "ioas_map_file_fastest_sample_ns_per_round":
+                    samples.get(("native", "memfd_file"), [])}
         if key != "4k":
             continue
         # reference figures for the 4 KiB row (not vfiocompat: printed under the table)

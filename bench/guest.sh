@@ -66,7 +66,11 @@ while [ "$r" -le "$ROUNDS" ]; do
 	order="$order compat_user native"
 	for m in $order; do
 		rows=$ROWS
-		case $m in compat_user | native) rows=$(echo "$ROWS" | tr ' ' '\n' | grep '^4k' || true) ;; esac
+		case $m in
+		compat_user) rows=$(echo "$ROWS" | tr ' ' '\n' | grep '^4k' || true) ;;
+		# native also maps the memfd both ways: by address (IOAS_MAP) and as the file
+		native) rows=$(echo "$ROWS" | tr ' ' '\n' | grep -e '^4k' -e '^memfd' | sed 'p;s/^memfd:/memfd_file:/' | sort -u || true) ;;
+		esac
 		[ -n "$rows" ] || continue
 		# shellcheck disable=SC2086
 		run_mode "$m" "$BIN/bench_translate" run $rows > "$OUT/translate.tmp" 2> "$OUT/translate-$m.err" || {

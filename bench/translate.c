@@ -9,6 +9,11 @@
  *     2m    one 2 MiB hugepage at IOVA 4 GiB
  *     1g    1 GiB of 2 MiB hugepages at IOVA 4 GiB
  *     1m    1 MiB of anonymous 4 KiB pages at IOVA 4 GiB
+ *     memfd 1 MiB of a memfd mapped MAP_SHARED at IOVA 4 GiB (QEMU's guest RAM
+ *           for cpr): the shim maps it as IOAS_MAP_FILE from 6.13, the
+ *           kernel compat (and BENCH_IOAS's IOAS_MAP) by its address
+ *     memfd_file (BENCH_IOAS only) the same memfd, each map one native
+ *           IOMMU_IOAS_MAP_FILE: the floor of the file route
  *     bar   the edu device's BAR0 (1 MiB) mmapped, at IOVA 4 GiB: the
  *           peer-to-peer map; where the container cannot map a BAR (the
  *           kernel compat, or a kernel before 6.19 under the shim) the row
@@ -70,6 +75,15 @@
 
 static struct vt_container v;
 static uint32_t native_ioas; /* BENCH_IOAS: the compat IOAS, driven natively */
+static int file_fd = -1;     /* memfd_file: map this file, not the address */
+
+/* IOMMU_IOAS_MAP_FILE (6.13), spelled here: the build's headers may predate it */
+struct ioas_map_file {
+	uint32_t size, flags, ioas_id;
+	int32_t fd;
+	uint64_t start, length, iova;
+};
+#define BENCH_IOMMU_IOAS_MAP_FILE _IO(IOMMUFD_TYPE, 0x8f)
 
 static void check(int rc, const char *what)
 {
@@ -115,6 +129,19 @@ static inline int map(uint64_t iova, uint64_t size, void *vaddr,
 
 	if (!native_ioas)
 		return vb_map(v.container, iova, size, vaddr, flags);
+	if (file_fd >= 0) {
+		struct ioas_map_file f = {
+			.size = sizeof(f),
+			.flags = m.flags,
+			.ioas_id = native_ioas,
+			.fd = file_fd,
+			.start = 0,
+			.length = size,
+			.iova = iova,
+		};
+
+		return ioctl(v.container, BENCH_IOMMU_IOAS_MAP_FILE, &f) ? -errno : 0;
+	}
 	return ioctl(v.container, IOMMU_IOAS_MAP, &m) ? -errno : 0;
 }
 
@@ -184,12 +211,27 @@ static uint8_t *map_bar0(uint64_t *size)
 	return p;
 }
 
+/* size bytes of a new memfd, mapped shared and resident; *fd the memfd. */
+static uint8_t *memfd_alloc(uint64_t size, int *fd)
+{
+	void *p;
+
+	*fd = memfd_create("bench", MFD_CLOEXEC);
+	if (*fd < 0 || ftruncate(*fd, (off_t)size))
+		check(-errno, "memfd");
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	if (p == MAP_FAILED)
+		check(-errno, "mmap(memfd)");
+	memset(p, 1, size);
+	return p;
+}
+
 static void run_row(const char *row, long k, int nsamples)
 {
 	uint64_t size = 0, t0, t1;
 	uint8_t *buf, *bios = NULL;
 	int qemu = !strcmp(row, "qemu");
-	int rc;
+	int rc, mfd = -1;
 	double sample[MAX_SAMPLES];
 	long i;
 	int j;
@@ -206,6 +248,25 @@ static void run_row(const char *row, long k, int nsamples)
 	} else if (!strcmp(row, "1m")) {
 		size = MiB;
 		buf = bench_alloc(size, 0);
+	} else if (!strcmp(row, "memfd")) {
+		size = MiB;
+		buf = memfd_alloc(size, &mfd);
+	} else if (!strcmp(row, "memfd_file")) {
+		size = MiB;
+		buf = memfd_alloc(size, &mfd);
+		rc = native_ioas ? 0 : -EOPNOTSUPP;
+		file_fd = mfd;
+		if (!rc)
+			rc = map(IOVA, size, buf, RW);
+		if (rc) {
+			printf("row memfd_file unsupported errno %d\n", -rc);
+			fflush(stdout);
+			file_fd = -1;
+			munmap(buf, size);
+			close(mfd);
+			return;
+		}
+		check(unmap(IOVA, size), "UNMAP_DMA");
 	} else if (!strcmp(row, "bar")) {
 		buf = map_bar0(&size);
 		rc = map(IOVA, size, buf, RW);
@@ -245,6 +306,9 @@ static void run_row(const char *row, long k, int nsamples)
 	       nsamples, sample[0], sample[nsamples / 2]);
 	fflush(stdout);
 	munmap(buf, size);
+	file_fd = -1;
+	if (mfd >= 0)
+		close(mfd);
 	if (bios)
 		munmap(bios, 256 * KiB);
 }

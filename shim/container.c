@@ -304,9 +304,13 @@ static long container_check_extension(struct container *c, int fd, void *arg)
 		rc = iommufd_compat_cache_coherent(fd);
 		return rc > 0 ? 1 : 0;
 	case VFIO_UPDATE_VADDR:
-		/* listed difference: vaddr updates are not supported */
-		if (c->s->type)
-			report_difference(REPORT_DIFF_VADDR);
+		/* as type1 once there is a driver, where the kernel lets us */
+		if (!c->s->type)
+			return 0;
+		if (vaddr_supported(c, fd))
+			return 1;
+		/* listed difference before 6.13 */
+		report_difference(REPORT_DIFF_VADDR);
 		return 0;
 	case SHIM_TYPE1_NESTING_IOMMU:
 		/* type1 claims it until 6.13 removed it (never served here) */
@@ -573,7 +577,8 @@ int container_group_joined(struct container *c, int cfd, struct group *g)
 	if (rc)
 		return rc;
 	if (c->s->type) {
-		rc = group_attach(g);
+		/* type1: attaching may pin, which an invalid vaddr forbids */
+		rc = vaddr_any_invalid(c) ? -EBUSY : group_attach(g);
 		if (!rc)
 			container_refresh_domain(c, cfd);
 	}

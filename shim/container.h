@@ -48,6 +48,7 @@ struct container {
 	uint32_t dirty_epoch;		/* of s->dirty_epoch they are from */
 	struct group **groups;	/* joined groups, oldest first; the container's */
 	uint32_t ngroups, groups_cap;
+	int vaddr_support;	/* the kernel's, asked once: 0 unknown, 1, 2 no */
 };
 
 /*

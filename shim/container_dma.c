@@ -14,6 +14,7 @@
 #include "config.h"
 #include "container_priv.h"
 #include "dmabuf.h"
+#include "filemap.h"
 #include "internal.h"
 #include "iommufd.h"
 #include "log.h"
@@ -46,7 +47,11 @@ static int map_dma_over_record(struct container *c, int fd,
 		return -EINVAL;
 	/* the range, not one mapping: stale entries of the record go too */
 	record_intent_range(&c->rec, map->iova, map->size);
-	rc = iommufd_compat_map_dma(fd, map);
+	rc = atomic_load_explicit(&filemap_nmmaps, memory_order_relaxed) ?
+		     map_dma_file(c, fd, map) :
+		     1;
+	if (rc > 0)
+		rc = iommufd_compat_map_dma(fd, map);
 	if (rc == -EFAULT)
 		rc = dmabuf_map_dma(fd, c->ioas_id, map);
 	if (rc) {
@@ -70,7 +75,7 @@ static int map_dma_over_record(struct container *c, int fd,
  * forward and made them EOVERFLOW).
  */
 static __attribute__((noinline)) int
-map_dma_refused(const struct container *c,
+map_dma_refused(struct container *c, int fd,
 		const struct vfio_iommu_type1_dma_map *map)
 {
 	uint32_t mask = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE |
@@ -95,7 +100,10 @@ map_dma_refused(const struct container *c,
 		return -EINVAL;
 	if (wrap)
 		return -EINVAL;
-	/* what is left is a valid vaddr update: listed difference, refused */
+	/* what is left is a vaddr update */
+	if (vaddr_supported(c, fd))
+		return map_dma_vaddr(c, fd, map);
+	/* listed difference before 6.13: refused */
 	report_difference(REPORT_DIFF_VADDR);
 	return -EINVAL;
 }
@@ -118,7 +126,7 @@ map_dma(struct container *c, int fd, void *arg)
 		     (map.size | map.iova | map.vaddr) & c->s->pgmask ||
 		     map.iova + map.size - 1 < map.iova ||
 		     map.vaddr + map.size - 1 < map.vaddr))
-		return map_dma_refused(c, &map);
+		return map_dma_refused(c, fd, &map);
 	/* from the new node on until it is mapped or gone: see recovery */
 	record_intent_map(&c->rec, map.iova);
 	rc = maptree_insert_new(&c->maps, map.iova, map.size, map.vaddr, prot);
@@ -137,8 +145,14 @@ map_dma(struct container *c, int fd, void *arg)
 		record_commit(&c->rec);
 		return rc;
 	}
+	/* a shared file's pages as the file's, so they can move: filemap.h */
+	rc = 1;
+	if (unlikely(atomic_load_explicit(&filemap_nmmaps,
+					  memory_order_relaxed)))
+		rc = map_dma_file(c, fd, &map);
 	/* the kernel's compat entry on our own IOAS: see iommufd.h */
-	rc = iommufd_compat_map_dma(fd, &map);
+	if (likely(rc > 0))
+		rc = iommufd_compat_map_dma(fd, &map);
 	/* not pinnable: perhaps a device's BAR (peer-to-peer), see dmabuf.h */
 	if (unlikely(rc == -EFAULT))
 		rc = dmabuf_map_dma(fd, c->ioas_id, &map);
@@ -253,12 +267,13 @@ unmap_one(struct container *c, int fd, void *arg, int on_stack,
 /* An UNMAP_DMA other than the common case, as read and checked. */
 struct unmap_req {
 	uint64_t iova, size;	/* size UINT64_MAX for UNMAP_ALL */
-	bool all, get_dirty;
+	bool all, get_dirty, vaddr;
 	struct vfio_bitmap bitmap;	/* GET_DIRTY_BITMAP's */
 };
 
 /* The flags and, with GET_DIRTY_BITMAP, the bitmap struct after unmap. */
-static int unmap_read_flags(const struct vfio_iommu_type1_dma_unmap *unmap,
+static int unmap_read_flags(struct container *c, int fd,
+			    const struct vfio_iommu_type1_dma_unmap *unmap,
 			    void *arg, struct unmap_req *r)
 {
 	size_t minsz = UNMAP_DMA_MINSZ;
@@ -288,8 +303,9 @@ static int unmap_read_flags(const struct vfio_iommu_type1_dma_unmap *unmap,
 		if (rc)
 			return rc;
 	}
-	/* listed difference: vaddr invalidation is refused until supported */
-	if (unmap->flags & VFIO_DMA_UNMAP_FLAG_VADDR) {
+	r->vaddr = unmap->flags & VFIO_DMA_UNMAP_FLAG_VADDR;
+	/* listed difference before 6.13: vaddr invalidation is refused */
+	if (r->vaddr && !vaddr_supported(c, fd)) {
 		report_difference(REPORT_DIFF_VADDR);
 		return -EINVAL;
 	}
@@ -366,7 +382,7 @@ unmap_dma_general(struct container *c, int fd, void *arg,
 	bool straddle = false;
 	int rc;
 
-	rc = unmap_read_flags(&unmap, arg, &r);
+	rc = unmap_read_flags(c, fd, &unmap, arg, &r);
 	if (!rc)
 		rc = unmap_check_range(c, &r);
 	if (rc)
@@ -377,6 +393,12 @@ unmap_dma_general(struct container *c, int fd, void *arg,
 	 */
 	if (!r.all && !(r.iova + r.size) && !type1_since(6, 19))
 		goto out;
+	if (r.vaddr) {
+		rc = unmap_dma_vaddr(c, r.iova, r.size, &unmapped);
+		if (rc)
+			return rc;
+		goto out;
+	}
 	rc = unmap_walk(c, &r, &count, &last, &straddle);
 	if (rc)
 		return rc;

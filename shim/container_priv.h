@@ -92,6 +92,22 @@ void drop_inside(struct container *c, uint64_t iova, uint64_t len);
 /* record_lock() said recover (> 0) or failed (< 0): 0 once we hold it. */
 int container_lock_failed(struct container *c, int fd, int rc);
 
+/* VFIO_UPDATE_VADDR (container_vaddr.c) */
+/* Whether this kernel lets the shim serve it (asked once per container). */
+bool vaddr_supported(struct container *c, int fd);
+/*
+ * A MAP_DMA of a noted shared file mmap as IOAS_MAP_FILE: 0 mapped, 1 not
+ * a file's (or refused): the caller maps it the ordinary way.
+ */
+int map_dma_file(struct container *c, int fd,
+		 const struct vfio_iommu_type1_dma_map *map);
+int map_dma_vaddr(struct container *c, int fd,
+		  const struct vfio_iommu_type1_dma_map *map);
+int unmap_dma_vaddr(struct container *c, uint64_t iova, uint64_t size,
+		    uint64_t *unmapped);
+/* type1's vaddr_invalid_count != 0: a group may not attach */
+bool vaddr_any_invalid(const struct container *c);
+
 /* The record's lock around what a group's join or leave changes. */
 static inline int container_lock(struct container *c, int fd)
 {

@@ -36,7 +36,7 @@ static int add(uintptr_t start, uintptr_t end, uint64_t off,
 	}
 	obj_get(dev);
 	maps[nmaps++] = (struct devmap){ start, end, off, dev };
-	atomic_store_explicit(&dmabuf_nmmaps, nmaps, memory_order_relaxed);
+	fdtable_mmap_notes_set(&dmabuf_nmmaps, nmaps);
 	return 0;
 }
 
@@ -62,7 +62,7 @@ static void cut(uintptr_t a, uintptr_t b)
 		obj_put(m.dev);
 		maps[i] = maps[--nmaps];
 	}
-	atomic_store_explicit(&dmabuf_nmmaps, nmaps, memory_order_relaxed);
+	fdtable_mmap_notes_set(&dmabuf_nmmaps, nmaps);
 }
 
 void dmabuf_note_mmap(void *addr, size_t len, int fd, off_t off)

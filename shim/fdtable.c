@@ -98,6 +98,8 @@ static int grow(unsigned int fd)
 	return 0;
 }
 
+atomic_uint fdtable_mmap_notes;
+
 int fdtable_add(int fd, struct shim_obj *obj)
 {
 	int rc;

@@ -17,9 +17,29 @@ enum shim_kind {
 	SHIM_NONE = 0,
 	SHIM_CONTAINER,	/* a /dev/iommu fd serving the VFIO container API */
 	SHIM_GROUP,	/* a group fd joined to one of our containers */
-	SHIM_DEVICE,	/* a device fd opened from such a group */
 	SHIM_PRIVATE,	/* an fd the shim opened for itself */
+	/* from here on, the kinds whose mmaps are noted: one compare in mmap */
+	SHIM_DEVICE,	/* a device fd opened from such a group */
+	SHIM_MEMFD,	/* a memfd of the program: its shared mmaps are noted (filemap.h) */
 };
+
+/*
+ * How many mmaps of such fds the tables hold (dmabuf.h, filemap.h): munmap
+ * and a MAP_FIXED mmap look at them only while this is nonzero.
+ */
+extern atomic_uint fdtable_mmap_notes;
+
+/* A table's count became n (shim lock held): the total follows. */
+static inline void fdtable_mmap_notes_set(atomic_uint *count, unsigned int n)
+{
+	unsigned int old = atomic_load_explicit(count, memory_order_relaxed);
+	unsigned int all = atomic_load_explicit(&fdtable_mmap_notes,
+						memory_order_relaxed);
+
+	atomic_store_explicit(count, n, memory_order_relaxed);
+	atomic_store_explicit(&fdtable_mmap_notes, all - old + n,
+			      memory_order_relaxed);
+}
 
 struct shim_obj;
 

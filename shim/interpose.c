@@ -26,6 +26,7 @@
 #include "dmabuf.h"
 #include "fdlife.h"
 #include "fdtable.h"
+#include "filemap.h"
 #include "group.h"
 #include "group_cdev.h"
 #include "internal.h"
@@ -567,27 +568,40 @@ SHIM_EXPORT int ioctl(int fd, unsigned long request, ...)
 }
 #endif
 
-/* ---- mmap: where the program maps device BARs (see dmabuf.h) ---------- */
+/* ---- mmap: device BARs (dmabuf.h) and shared files (filemap.h) --------- */
 
 /*
- * Another fd costs one load of the fd table and a tail call; the table of
- * device mmaps is looked at only while it holds something (a MAP_FIXED
- * mmap may replace a noted one).
+ * Another fd costs one load of the fd table and a tail call; the tables
+ * are looked at only while they hold something (a MAP_FIXED mmap may
+ * replace a noted one).
  */
 static inline bool mmap_noted(int flags, int fd)
 {
-	return fdtable_kind(fd) == SHIM_DEVICE ||
+	return fdtable_kind(fd) >= SHIM_DEVICE ||
 	       ((flags & MAP_FIXED) &&
-		atomic_load_explicit(&dmabuf_nmmaps, memory_order_relaxed));
+		atomic_load_explicit(&fdtable_mmap_notes, memory_order_relaxed));
 }
 
 static __attribute__((noinline)) void *
 mmap_note(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	void *p = real.mmap(addr, len, prot, flags, fd, off);
+	enum shim_kind kind = fdtable_kind(fd);
+	int err = errno;
 
-	if (p != MAP_FAILED)
+	if (p == MAP_FAILED)
+		return p;
+	if (kind == SHIM_DEVICE ||
+	    atomic_load_explicit(&dmabuf_nmmaps, memory_order_relaxed))
 		dmabuf_note_mmap(p, len, fd, off);
+	if (kind == SHIM_MEMFD ||
+	    atomic_load_explicit(&filemap_nmmaps, memory_order_relaxed))
+		filemap_note_mmap(p, len, prot,
+				  kind == SHIM_MEMFD && (flags & MAP_SHARED) ?
+					  fd :
+					  -1,
+				  off);
+	errno = err;
 	return p;
 }
 
@@ -611,16 +625,34 @@ static __attribute__((noinline)) int munmap_note(void *addr, size_t len)
 {
 	int rc = real.munmap(addr, len);
 
-	if (!rc)
-		dmabuf_note_munmap(addr, len);
+	if (!rc) {
+		if (atomic_load_explicit(&dmabuf_nmmaps, memory_order_relaxed))
+			dmabuf_note_munmap(addr, len);
+		if (atomic_load_explicit(&filemap_nmmaps, memory_order_relaxed))
+			filemap_note_munmap(addr, len);
+	}
 	return rc;
 }
 
 SHIM_EXPORT int munmap(void *addr, size_t len)
 {
-	if (likely(!atomic_load_explicit(&dmabuf_nmmaps, memory_order_relaxed)))
+	if (likely(!atomic_load_explicit(&fdtable_mmap_notes,
+					 memory_order_relaxed)))
 		return real.munmap(addr, len);
 	return munmap_note(addr, len);
+}
+
+/* The memfds: their shared mmaps are noted (filemap.h). */
+SHIM_EXPORT int memfd_create(const char *name, unsigned int flags)
+{
+	int fd = real.memfd_create(name, flags);
+	int err = errno;
+
+	if (fd >= 0 && !shim_config.disabled && !in_vfork_child()) {
+		filemap_memfd_created(fd);
+		errno = err;
+	}
+	return fd;
 }
 
 /* ---- fd lifetime ----------------------------------------------------- */

@@ -337,3 +337,32 @@ int iommufd_ioas_map_file(int fd, uint32_t ioas_id, int file_fd,
 		    "IOAS_MAP_FILE(fd=%d iova=%#llx length=%#llx)", file_fd,
 		    (unsigned long long)iova, (unsigned long long)length);
 }
+
+/* ---- IOMMU_IOAS_CHANGE_PROCESS (6.13) ----------------------------------- */
+
+/* The uAPI struct (command 0x92 of the ';' type, 8 bytes), as above. */
+struct ioas_change_process_cmd {
+	uint32_t size;
+	uint32_t reserved;
+};
+_Static_assert(sizeof(struct ioas_change_process_cmd) == 8,
+	       "change_process layout");
+
+#define SHIM_IOMMU_IOAS_CHANGE_PROCESS _IO(IOMMUFD_TYPE, 0x92)
+
+int iommufd_ioas_change_process(int fd)
+{
+	struct ioas_change_process_cmd cmd = { .size = sizeof(cmd) };
+
+	return done(real.ioctl(fd, tagged(SHIM_IOMMU_IOAS_CHANGE_PROCESS), &cmd),
+		    "IOAS_CHANGE_PROCESS");
+}
+
+bool iommufd_has_change_process(int fd)
+{
+	/* size 0 is below every command's minimum: EINVAL, and nothing done */
+	struct ioas_change_process_cmd cmd = { .size = 0 };
+	int rc = real.ioctl(fd, tagged(SHIM_IOMMU_IOAS_CHANGE_PROCESS), &cmd);
+
+	return rc < 0 && errno == EINVAL;
+}

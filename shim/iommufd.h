@@ -97,4 +97,19 @@ int iommufd_ioas_map_file(int fd, uint32_t ioas_id, int file_fd,
 			  uint64_t start, uint64_t length, uint64_t iova,
 			  bool writeable);
 
+/*
+ * IOMMU_IOAS_CHANGE_PROCESS: charge every page the fd's IOASes pin to the
+ * calling process (its mm and user) and uncharge the process charged
+ * before. -EINVAL if any area is not a file's (IOAS_MAP_FILE): pages pinned
+ * from a user address cannot leave the address space they came from. A
+ * no-op for the process already charged.
+ */
+int iommufd_ioas_change_process(int fd);
+/*
+ * Whether the kernel has IOAS_CHANGE_PROCESS, and with it IOAS_MAP_FILE
+ * (both 6.13): a command of size 0 is EINVAL where it exists, ENOTTY where
+ * not; nothing is changed either way.
+ */
+bool iommufd_has_change_process(int fd);
+
 #endif /* SHIM_IOMMUFD_H */

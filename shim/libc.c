@@ -210,6 +210,13 @@ static int fb_munmap(void *addr, size_t len)
 	return syscall(SYS_munmap, addr, len);
 }
 
+static int fb_memfd_create(const char *name, unsigned int flags)
+{
+	if (!resolve_once() && real.memfd_create != fb_memfd_create)
+		return real.memfd_create(name, flags);
+	return (int)syscall(SYS_memfd_create, name, flags);
+}
+
 static SHIM_NO_TSAN int fb_sigaction(int sig, const struct sigaction *act,
 			struct sigaction *old)
 {
@@ -243,6 +250,7 @@ struct shim_libc real = {
 	.readlinkat_chk = fb_readlinkat_chk,
 	.mmap = fb_mmap,
 	.munmap = fb_munmap,
+	.memfd_create = fb_memfd_create,
 	.sigaction = fb_sigaction,
 };
 
@@ -284,6 +292,7 @@ SHIM_NO_TSAN void libc_init(void)
 	RESOLVE(readlinkat_chk, "__readlinkat_chk");
 	RESOLVE(mmap, "mmap");
 	RESOLVE(munmap, "munmap");
+	RESOLVE(memfd_create, "memfd_create");
 	RESOLVE(sigaction, "sigaction");
 	resolving = 0;
 	errno = saved;

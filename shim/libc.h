@@ -42,6 +42,7 @@ struct shim_libc {
 	void *(*mmap)(void *addr, size_t len, int prot, int flags, int fd,
 		      off_t off);
 	int (*munmap)(void *addr, size_t len);
+	int (*memfd_create)(const char *name, unsigned int flags);
 	int (*sigaction)(int sig, const struct sigaction *act,
 			 struct sigaction *old);
 };

@@ -23,7 +23,7 @@ struct mapping {
 	uint64_t size;
 	uint64_t vaddr;
 	uint32_t left, right, parent;	/* byte offsets in the array, 0 the sentinel */
-	uint32_t bits;			/* black | prot << 1 | live << 3 */
+	uint32_t bits;			/* black | prot << 1 | live << 3 | vaddr invalid << 4 */
 	uint32_t serial;		/* this use of the node (dirty words) */
 	uint32_t pad;
 };
@@ -31,11 +31,22 @@ struct mapping {
 #define MAPPING_BLACK 1u
 #define MAPPING_PROT_SHIFT 1
 #define MAPPING_LIVE 8u
+/* VFIO_DMA_UNMAP_FLAG_VADDR: the vaddr awaits its update (the container's) */
+#define MAPPING_VADDR_INVALID 16u
 
 /* VFIO_DMA_MAP_FLAG_READ | _WRITE of the mapping */
 static inline uint8_t mapping_prot(const struct mapping *m)
 {
 	return (uint8_t)((m->bits >> MAPPING_PROT_SHIFT) & 3);
+}
+
+/* The container marks and clears MAPPING_VADDR_INVALID; the tree keeps it. */
+static inline void mapping_set_vaddr_invalid(const struct mapping *m, bool on)
+{
+	struct mapping *w = (struct mapping *)m;
+
+	w->bits = on ? w->bits | MAPPING_VADDR_INVALID :
+		       w->bits & ~MAPPING_VADDR_INVALID;
 }
 
 /* Where the tree is: in the shared record, or in the maptree itself. */

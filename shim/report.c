@@ -50,6 +50,7 @@ static const char *const diff_names[REPORT_DIFF_COUNT] = {
 	[REPORT_DIFF_MEMLOCK_PER_USER] = "memlock_per_user",
 	[REPORT_DIFF_MAP_EFAULT] = "map_efault_mmio",
 	[REPORT_DIFF_ADOPTED] = "adopted_without_record",
+	[REPORT_DIFF_VADDR_NOT_REHOMED] = "update_vaddr_not_rehomed",
 };
 
 static void report_event(const char *kind, const char *name);

@@ -17,6 +17,7 @@ enum report_diff {
 	REPORT_DIFF_MEMLOCK_PER_USER,	/* RLIMIT_MODE per-process refused */
 	REPORT_DIFF_MAP_EFAULT,		/* MAP_DMA EFAULT: an MMIO/P2P vaddr type1 would map */
 	REPORT_DIFF_ADOPTED,		/* a container adopted without its record */
+	REPORT_DIFF_VADDR_NOT_REHOMED,	/* a vaddr update left pages charged elsewhere */
 	REPORT_DIFF_COUNT,
 };
 

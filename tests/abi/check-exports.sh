@@ -7,7 +7,7 @@ set -eu
 lib=$1
 objdir=$2
 expected="__open64_2 __open_2 __openat64_2 __openat_2 __readlink_chk __readlinkat_chk
-close close_range closefrom dup dup2 dup3 fcntl fcntl64 ioctl mmap mmap64 munmap
+close close_range closefrom dup dup2 dup3 fcntl fcntl64 ioctl memfd_create mmap mmap64 munmap
 open open64 openat openat64 readlink readlinkat sigaction signal bsd_signal sysv_signal
 vfiocompat_version"
 got=$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TW]$/ {print $3}' | sed 's/@.*//' | sort | tr '\n' ' ')

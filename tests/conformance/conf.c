@@ -164,6 +164,32 @@ void *buf_new(const char *name, size_t len, int prot)
 	return p;
 }
 
+void *buf_map_memfd(const char *name, int fd, size_t len, off_t off)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+
+	if (p == MAP_FAILED) {
+		perror("mmap memfd");
+		exit(3);
+	}
+	buf_register(name, p, len);
+	return p;
+}
+
+void *buf_new_memfd(const char *name, size_t len, int *fd)
+{
+	void *p;
+
+	*fd = memfd_create(name, MFD_CLOEXEC);
+	if (*fd < 0 || ftruncate(*fd, (off_t)len)) {
+		perror("memfd");
+		exit(3);
+	}
+	p = buf_map_memfd(name, *fd, len, 0);
+	memset(p, 0, len);
+	return p;
+}
+
 void buf_forget_all(void)
 {
 	nbufs = 0;

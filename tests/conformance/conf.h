@@ -51,6 +51,13 @@ void sb_add(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 
 
 /* ---- named buffers: user addresses are printed as NAME+0xOFF ---- */
 void *buf_new(const char *name, size_t len, int prot);
+/*
+ * A memfd of len bytes mapped MAP_SHARED read-write (QEMU's guest RAM with
+ * memory-backend-memfd share=on), its pages faulted in; *fd gets the memfd.
+ */
+void *buf_new_memfd(const char *name, size_t len, int *fd);
+/* Another MAP_SHARED mapping of memfd fd from offset off, named name. */
+void *buf_map_memfd(const char *name, int fd, size_t len, off_t off);
 /* Name memory the program did not allocate with buf_new (e.g. an mmapped BAR). */
 void buf_register(const char *name, const void *p, size_t len);
 void buf_forget_all(void);

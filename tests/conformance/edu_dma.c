@@ -58,6 +58,7 @@
 #define IOVA_MMIO 0x600000ULL	/* edu's BAR0 mapped as DMA memory */
 #define IOVA_K 0x700000ULL	/* mapped by a fork child, unmapped by the parent */
 #define IOVA_M 0x800000ULL	/* mapped by a process that got the fd over SCM_RIGHTS */
+#define IOVA_P 0x900000ULL	/* a memfd, its vaddr given by a fork child */
 #define BUFSZ 0x10000
 
 struct edu {
@@ -258,6 +259,65 @@ static void scm_send(int sock, int fd)
 		note("scm_send", "sendmsg failed");
 }
 
+/*
+ * Memory of a memfd (QEMU's guest RAM for cpr): its vaddr invalidated here,
+ * given by a fork child through its own mapping of the memfd (the new QEMU),
+ * then taken back by this process (the old QEMU after a failed migration).
+ * The device must reach the memory throughout: while the child lives, after
+ * it is gone, after the take-back.
+ */
+static void memfd_vaddr(struct stage *st, struct edu *e, uint8_t *s, int type)
+{
+	const uint32_t msz = sizeof(struct vfio_iommu_type1_dma_map);
+	const uint32_t usz = sizeof(struct vfio_iommu_type1_dma_unmap);
+	int mfd, go[2], ready[2], stt;
+	uint8_t *p;
+	pid_t pid;
+	char ch = 0;
+
+	p = buf_new_memfd("P", BUFSZ, &mfd);
+	p_map_rw("map_p_memfd", st->c, p, IOVA_P, BUFSZ);
+	check_copy("copy_to_memfd_map", e, s, IOVA_S, p, IOVA_P);
+	p_unmap("unmap_p_vaddr", st->c, usz, VFIO_DMA_UNMAP_FLAG_VADDR, IOVA_P, BUFSZ, NULL);
+	check_copy("copy_while_memfd_vaddr_invalid", e, s, IOVA_S, p, IOVA_P);
+	if (pipe(go) || pipe(ready)) {
+		note("pipe", "pipe failed");
+		return;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		uint8_t *q;
+
+		conf_prefix("%s.dma.vaddr_child", type == VFIO_TYPE1_IOMMU ? "t1" : "t2");
+		q = buf_map_memfd("Q", mfd, BUFSZ, 0);
+		p_map("map_p_vaddr", st->c, msz, VFIO_DMA_MAP_FLAG_VADDR, (uintptr_t)q, IOVA_P,
+		      BUFSZ);
+		fflush(stdout);
+		if (write(ready[1], "r", 1) != 1 || read(go[0], &ch, 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	if (pid < 0 || read(ready[0], &ch, 1) != 1)
+		note("child", "no child");
+	check_copy("copy_after_child_vaddr_update", e, s, IOVA_S, p, IOVA_P);
+	if (pid > 0 && write(go[1], "g", 1) == 1)
+		waitpid(pid, &stt, 0);
+	check_copy("copy_after_child_exit", e, s, IOVA_S, p, IOVA_P);
+	p_unmap("unmap_p_vaddr_back", st->c, usz, VFIO_DMA_UNMAP_FLAG_VADDR, IOVA_P, BUFSZ,
+		NULL);
+	p_map("map_p_vaddr_back", st->c, msz, VFIO_DMA_MAP_FLAG_VADDR, (uintptr_t)p, IOVA_P,
+	      BUFSZ);
+	check_copy("copy_after_vaddr_back", e, s, IOVA_S, p, IOVA_P);
+	p_unmap_simple("unmap_p", st->c, IOVA_P, BUFSZ);
+	check_blocked("memfd_unmapped_blocked", e, p, IOVA_P);
+	close(go[0]);
+	close(go[1]);
+	close(ready[0]);
+	close(ready[1]);
+	close(mfd);
+}
+
 static void run(int type)
 {
 	const uint32_t msz = sizeof(struct vfio_iommu_type1_dma_map);
@@ -326,6 +386,7 @@ static void run(int type)
 	check_copy("copy_while_vaddr_invalid", &e, s, IOVA_S, x, IOVA_E);
 	p_map("map_s_vaddr", st.c, msz, VFIO_DMA_MAP_FLAG_VADDR, (uintptr_t)s, IOVA_S, BUFSZ);
 	check_copy("copy_after_vaddr_update", &e, s, IOVA_S, x, IOVA_E);
+	memfd_vaddr(&st, &e, s, type);
 
 	/*
 	 * A VM_PFNMAP vaddr (the device's own BAR, as for peer-to-peer DMA):

@@ -557,44 +557,113 @@ static void sec_dirty(void)
 
 /* ------------------------------------------------------------------ vaddr */
 
-static void sec_vaddr(void)
+/*
+ * The VADDR cases over mappings of a (1 MiB) and new vaddrs in a2; mfd >= 0
+ * when both are mappings of that memfd (a fork child then maps it anew).
+ */
+static void vaddr_cases(int c, uint8_t *a, uint8_t *a2, int mfd)
 {
 	const uint32_t msz = sizeof(struct vfio_iommu_type1_dma_map);
 	const uint32_t usz = sizeof(struct vfio_iommu_type1_dma_unmap);
 	const uint32_t MV = VFIO_DMA_MAP_FLAG_VADDR, UV = VFIO_DMA_UNMAP_FLAG_VADDR;
+	uint64_t A = (uintptr_t)a, A2 = (uintptr_t)a2;
+	pid_t pid;
+	int st;
+
+	p_ext("ext_update_vaddr", c, VFIO_UPDATE_VADDR);
+	p_ext("ext_unmap_all", c, VFIO_UNMAP_ALL);
+	p_map_rw("setup.map1", c, a, IOVA_A, 4 * PG);
+	p_map_rw("setup.map2", c, a + 4 * PG, IOVA_A + 8 * PG, 4 * PG);
+
+	p_map("map_vaddr_unmapped_iova", c, msz, MV, A2, IOVA_C, 4 * PG);
+	p_map("map_vaddr_still_valid", c, msz, MV, A2, IOVA_A, 4 * PG);
+	p_unmap("unmap_vaddr_bisect", c, usz, UV, IOVA_A + PG, PG, NULL);
+	p_unmap("unmap_vaddr", c, usz, UV, IOVA_A, 4 * PG, NULL);
+	p_unmap("unmap_vaddr_again", c, usz, UV, IOVA_A, 4 * PG, NULL);
+	/* one valid, one already invalid in the same request: rolled back */
+	p_unmap("unmap_vaddr_mixed", c, usz, UV, IOVA_A, 12 * PG, NULL);
+	p_map("map_vaddr_size_mismatch", c, msz, MV, A2, IOVA_A, 2 * PG);
+	p_map("map_vaddr_iova_mismatch", c, msz, MV, A2, IOVA_A + PG, 3 * PG);
+	p_map("map_vaddr_with_read", c, msz, MV | VFIO_DMA_MAP_FLAG_READ, A2, IOVA_A, 4 * PG);
+	p_map("map_vaddr_misaligned", c, msz, MV, A2 + 1, IOVA_A, 4 * PG);
+	p_map("map_overlapping_invalid", c, msz, RW, A2, IOVA_A, 4 * PG);
+	p_map("map_vaddr", c, msz, MV, A2, IOVA_A, 4 * PG);
+	p_map("map_vaddr_again", c, msz, MV, A2, IOVA_A, 4 * PG);
+	/* the valid one first, then the invalid one: the first is rolled back */
+	p_unmap("unmap_vaddr_map2", c, usz, UV, IOVA_A + 8 * PG, 4 * PG, NULL);
+	p_unmap("unmap_vaddr_mixed_rollback", c, usz, UV, IOVA_A, 12 * PG, NULL);
+	p_map("map_vaddr_m1_still_valid", c, msz, MV, A2, IOVA_A, 4 * PG);
+	p_map("map_vaddr_map2", c, msz, MV, A2 + 4 * PG, IOVA_A + 8 * PG, 4 * PG);
+	p_unmap("unmap_vaddr_all_iova", c, usz, UV | VFIO_DMA_UNMAP_FLAG_ALL, IOVA_A, 0, NULL);
+	p_unmap("unmap_vaddr_all_size", c, usz, UV | VFIO_DMA_UNMAP_FLAG_ALL, 0, PG, NULL);
+	p_unmap("unmap_vaddr_all", c, usz, UV | VFIO_DMA_UNMAP_FLAG_ALL, 0, 0, NULL);
+	p_map("map_vaddr_m1", c, msz, MV, A, IOVA_A, 4 * PG);
+
+	/* what else works while a vaddr (map2's) is invalid */
+	p_avail("avail_while_invalid", c);
+	p_info("info_while_invalid", c, 512, NULL);
+	p_map_rw("map_new_while_invalid", c, a + 8 * PG, IOVA_C, 4 * PG);
+	p_unmap_simple("unmap_new_while_invalid", c, IOVA_C, 4 * PG);
+	p_unmap("unmap_vaddr_empty_range", c, usz, UV, IOVA_C, 4 * PG, NULL);
+
+	/*
+	 * Another process gives map2 its vaddr (cpr: the new QEMU), with its
+	 * own mapping of the memory; then this one invalidates and gives it
+	 * back (the old QEMU after a failed migration).
+	 */
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		char parent[128];
+		uint64_t v = A2 + 4 * PG;
+
+		snprintf(parent, sizeof(parent), "%s", conf_get_prefix());
+		conf_prefix("%s.child", parent);
+		if (mfd >= 0)
+			v = (uintptr_t)buf_map_memfd("C", mfd, 4 * PG, 4 * PG);
+		p_ext("ext_update_vaddr", c, VFIO_UPDATE_VADDR);
+		p_map("map_vaddr", c, msz, MV, v, IOVA_A + 8 * PG, 4 * PG);
+		p_map("map_vaddr_again", c, msz, MV, v, IOVA_A + 8 * PG, 4 * PG);
+		fflush(stdout);
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	note("child_exit", "status=%d", exit_code(st));
+	p_unmap("unmap_vaddr_after_child", c, usz, UV, IOVA_A + 8 * PG, 4 * PG, NULL);
+	p_map("map_vaddr_after_child", c, msz, MV, A + 4 * PG, IOVA_A + 8 * PG, 4 * PG);
+	p_unmap("unmap_vaddr_before_plain", c, usz, UV, IOVA_A + 8 * PG, 4 * PG, NULL);
+	/* an invalidated vaddr still unmaps normally */
+	p_unmap("unmap_invalid_plain", c, usz, 0, IOVA_A + 8 * PG, 4 * PG, NULL);
+	p_unmap("unmap_vaddr_m1", c, usz, UV, IOVA_A, 4 * PG, NULL);
+	p_unmap_all("unmap_all", c);
+	p_map_rw("map_after_unmap_all", c, a, IOVA_A, 4 * PG);
+	p_unmap_all("unmap_all_end", c);
+}
+
+static void sec_vaddr(void)
+{
 	struct stage s;
-	uint8_t *a, *a2;
-	uint64_t A, A2;
 
 	if (stage_up(&s, ST_IOMMU, cur_type))
 		return;
-	a = buf_new("A", 0x100000, PROT_READ | PROT_WRITE);
-	a2 = buf_new("A2", 0x100000, PROT_READ | PROT_WRITE);
-	A = (uintptr_t)a;
-	A2 = (uintptr_t)a2;
-	p_ext("ext_update_vaddr", s.c, VFIO_UPDATE_VADDR);
-	p_map_rw("setup.map1", s.c, a, IOVA_A, 4 * PG);
-	p_map_rw("setup.map2", s.c, a + 4 * PG, IOVA_A + 8 * PG, 4 * PG);
+	vaddr_cases(s.c, buf_new("A", 0x100000, PROT_READ | PROT_WRITE),
+		    buf_new("A2", 0x100000, PROT_READ | PROT_WRITE), -1);
+	stage_down(&s);
+}
 
-	p_map("map_vaddr_unmapped_iova", s.c, msz, MV, A2, IOVA_C, 4 * PG);
-	p_map("map_vaddr_still_valid", s.c, msz, MV, A2, IOVA_A, 4 * PG);
-	p_unmap("unmap_vaddr_bisect", s.c, usz, UV, IOVA_A + PG, PG, NULL);
-	p_unmap("unmap_vaddr", s.c, usz, UV, IOVA_A, 4 * PG, NULL);
-	p_unmap("unmap_vaddr_again", s.c, usz, UV, IOVA_A, 4 * PG, NULL);
-	/* one valid, one already invalid in the same request: rolled back */
-	p_unmap("unmap_vaddr_mixed", s.c, usz, UV, IOVA_A, 12 * PG, NULL);
-	p_map("map_vaddr_size_mismatch", s.c, msz, MV, A2, IOVA_A, 2 * PG);
-	p_map("map_vaddr_iova_mismatch", s.c, msz, MV, A2, IOVA_A + PG, 3 * PG);
-	p_map("map_vaddr_with_read", s.c, msz, MV | VFIO_DMA_MAP_FLAG_READ, A2, IOVA_A, 4 * PG);
-	p_map("map_vaddr_misaligned", s.c, msz, MV, A2 + 1, IOVA_A, 4 * PG);
-	p_map("map_overlapping_invalid", s.c, msz, RW, A2, IOVA_A, 4 * PG);
-	p_map("map_vaddr", s.c, msz, MV, A2, IOVA_A, 4 * PG);
-	p_map("map_vaddr_again", s.c, msz, MV, A2, IOVA_A, 4 * PG);
-	p_unmap("unmap_vaddr_all", s.c, usz, UV | VFIO_DMA_UNMAP_FLAG_ALL, 0, 0, NULL);
-	p_map("map_vaddr_m1", s.c, msz, MV, A, IOVA_A, 4 * PG);
-	/* an invalidated vaddr still unmaps normally */
-	p_unmap("unmap_invalid_plain", s.c, usz, 0, IOVA_A + 8 * PG, 4 * PG, NULL);
-	p_unmap_all("unmap_all", s.c);
+/* The same over a memfd (what QEMU's cpr needs), a2 a second mapping of it. */
+static void sec_vaddr_memfd(void)
+{
+	struct stage s;
+	uint8_t *a, *a2;
+	int mfd;
+
+	if (stage_up(&s, ST_IOMMU, cur_type))
+		return;
+	a = buf_new_memfd("A", 0x100000, &mfd);
+	a2 = buf_map_memfd("A2", mfd, 0x100000, 0);
+	vaddr_cases(s.c, a, a2, mfd);
+	close(mfd);
 	stage_down(&s);
 }
 
@@ -704,6 +773,78 @@ static void sec_memlock(void)
 	p_map_rw("map_full_limit", s.c, y, IOVA_B, 0x100000);
 	p_unmap_all("unmap_all2", s.c);
 	stage_down(&s);
+}
+
+/*
+ * A vaddr update moves the pinned pages' charge to the updating process
+ * (type1: vfio_change_dma_owner()): a fork child below its own limit gets
+ * ENOMEM and the vaddr stays invalid; at the limit it takes the charge; the
+ * parent takes it back. Once over anonymous memory, once over a memfd, each
+ * in a container of its own.
+ */
+static void memlock_vaddr_run(const char *kind, int memfd)
+{
+	const uint32_t msz = sizeof(struct vfio_iommu_type1_dma_map);
+	const uint32_t usz = sizeof(struct vfio_iommu_type1_dma_unmap);
+	const uint64_t lim = 0x100000, len = 0xc0000;
+	char parent[128];
+	struct stage s;
+	uint8_t *b;
+	pid_t pid;
+	int st, mfd = -1;
+
+	snprintf(parent, sizeof(parent), "%s", conf_get_prefix());
+	conf_prefix("%s.%s", parent, kind);
+	if (stage_up(&s, ST_IOMMU, cur_type))
+		goto out;
+	b = memfd ? buf_new_memfd("B", len, &mfd) : buf_new("B", len, PROT_READ | PROT_WRITE);
+	p_map_rw("map_768k", s.c, b, IOVA_A, len);
+	p_unmap("unmap_vaddr", s.c, usz, VFIO_DMA_UNMAP_FLAG_VADDR, IOVA_A, len, NULL);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct rlimit half = { lim / 2, lim }, full = { lim, lim };
+		uint64_t v = (uintptr_t)b;
+		struct vt_res r;
+
+		conf_prefix("%s.%s.child", parent, kind);
+		if (mfd >= 0)
+			v = (uintptr_t)buf_map_memfd("C", mfd, len, 0);
+		r = VT_DO(setrlimit(RLIMIT_MEMLOCK, &half));
+		out("setrlimit_512k", "setrlimit(MEMLOCK,512KiB)", r, 0, NULL);
+		p_map("map_vaddr_over_limit", s.c, msz, VFIO_DMA_MAP_FLAG_VADDR, v, IOVA_A, len);
+		r = VT_DO(setrlimit(RLIMIT_MEMLOCK, &full));
+		out("setrlimit_1m", "setrlimit(MEMLOCK,1MiB)", r, 0, NULL);
+		p_map("map_vaddr", s.c, msz, VFIO_DMA_MAP_FLAG_VADDR, v, IOVA_A, len);
+		/* the charge is here now: 768 KiB more does not fit */
+		p_map_rw("map_more", s.c, (void *)v, IOVA_B, len);
+		fflush(stdout);
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	note("child_exit", "status=%d", exit_code(st));
+	p_unmap("unmap_vaddr_back", s.c, usz, VFIO_DMA_UNMAP_FLAG_VADDR, IOVA_A, len, NULL);
+	p_map("map_vaddr_back", s.c, msz, VFIO_DMA_MAP_FLAG_VADDR, (uintptr_t)b, IOVA_A, len);
+	p_unmap_all("unmap_all", s.c);
+	if (mfd >= 0)
+		close(mfd);
+	stage_down(&s);
+out:
+	conf_prefix("%s", parent);
+}
+
+static void sec_memlock_vaddr(void)
+{
+	const uint64_t lim = 0x100000;
+	struct rlimit rl = { lim, lim };
+	struct vt_res r;
+
+	r = VT_DO(drop_ipc_lock());
+	out("drop_cap_ipc_lock", "capset(-CAP_IPC_LOCK)", r, 0, NULL);
+	r = VT_DO(setrlimit(RLIMIT_MEMLOCK, &rl));
+	out("setrlimit", "setrlimit(MEMLOCK,1MiB)", r, 0, NULL);
+	memlock_vaddr_run("anon", 0);
+	memlock_vaddr_run("memfd", 1);
 }
 
 /* One of the two processes of sec_memlock_users. */
@@ -1287,6 +1428,63 @@ static int exec_child(const char *fdstr, const char *typestr, const char *pfx)
 	return 0;
 }
 
+/*
+ * cpr-exec: this process invalidates every vaddr of its memfd mappings and
+ * execs itself; the new image (same pid, new address space) maps the memfd
+ * anew and gives each mapping its vaddr on the container it inherited.
+ */
+static void sec_vaddr_exec(void)
+{
+	const uint32_t usz = sizeof(struct vfio_iommu_type1_dma_unmap);
+	char cfd[16], mfdstr[16], typestr[16], pfx[160];
+	struct stage s;
+	uint8_t *a;
+	int mfd;
+
+	if (stage_up(&s, ST_IOMMU, cur_type))
+		return;
+	a = buf_new_memfd("A", 0x100000, &mfd);
+	p_map_rw("map1", s.c, a, IOVA_A, 4 * PG);
+	p_map_rw("map2", s.c, a + 4 * PG, IOVA_A + 8 * PG, 4 * PG);
+	p_unmap("unmap_vaddr_all", s.c, usz, VFIO_DMA_UNMAP_FLAG_VADDR | VFIO_DMA_UNMAP_FLAG_ALL,
+		0, 0, NULL);
+	/* QEMU keeps every VFIO fd across cpr-exec: the group too */
+	fcntl(s.c, F_SETFD, 0);
+	fcntl(s.g, F_SETFD, 0);
+	fcntl(mfd, F_SETFD, 0);
+	snprintf(cfd, sizeof(cfd), "%d", s.c);
+	snprintf(mfdstr, sizeof(mfdstr), "%d", mfd);
+	snprintf(typestr, sizeof(typestr), "%d", cur_type);
+	snprintf(pfx, sizeof(pfx), "%s.image", conf_get_prefix());
+	fflush(stdout);
+	execl("/proc/self/exe", "type1_conf", "-V", cfd, mfdstr, typestr, pfx, (char *)NULL);
+	note("exec", "failed");
+	stage_down(&s);
+}
+
+static int vaddr_exec_image(int c, int mfd, int type, const char *pfx)
+{
+	const uint32_t msz = sizeof(struct vfio_iommu_type1_dma_map);
+	const uint32_t usz = sizeof(struct vfio_iommu_type1_dma_unmap);
+	const uint32_t MV = VFIO_DMA_MAP_FLAG_VADDR;
+	uint64_t B;
+
+	conf_prefix("%s", pfx);
+	B = (uintptr_t)buf_map_memfd("B", mfd, 0x100000, 0);
+	p_ext("ext_update_vaddr", c, VFIO_UPDATE_VADDR);
+	p_ext("ext_type", c, (unsigned long)type);
+	p_avail("avail", c);
+	p_map("map_vaddr1", c, msz, MV, B, IOVA_A, 4 * PG);
+	p_map("map_vaddr2", c, msz, MV, B + 4 * PG, IOVA_A + 8 * PG, 4 * PG);
+	p_map("map_vaddr2_again", c, msz, MV, B + 4 * PG, IOVA_A + 8 * PG, 4 * PG);
+	p_unmap("unmap_vaddr1", c, usz, VFIO_DMA_UNMAP_FLAG_VADDR, IOVA_A, 4 * PG, NULL);
+	p_map("map_vaddr1_back", c, msz, MV, B, IOVA_A, 4 * PG);
+	p_map_rw("map3", c, (void *)(uintptr_t)(B + 8 * PG), IOVA_B, 4 * PG);
+	p_unmap_all("unmap_all", c);
+	fflush(stdout);
+	return 0;
+}
+
 static void sec_scm(void)
 {
 	struct stage s;
@@ -1648,9 +1846,12 @@ static const struct section sections[] = {
 	{ "unmap", sec_unmap, 1 },
 	{ "dirty", sec_dirty, 1 },
 	{ "vaddr", sec_vaddr, 1 },
+	{ "vaddr_memfd", sec_vaddr_memfd, 1 },
+	{ "vaddr_exec", sec_vaddr_exec, 1 },
 	{ "limit", sec_limit, 1 },
 	{ "memlock", sec_memlock, 1 },
 	{ "memlock_users", sec_memlock_users, 1 },
+	{ "memlock_vaddr", sec_memlock_vaddr, 1 },
 	{ "lifecycle", sec_lifecycle, 1 },
 	{ "multi", sec_multi, 1 },
 	{ "fork", sec_fork, 1 },
@@ -1713,6 +1914,9 @@ int main(int argc, char **argv)
 	/* re-executed by the exec section: act on the inherited container */
 	if (argc == 5 && !strcmp(argv[1], "-X"))
 		return exec_child(argv[2], argv[3], argv[4]);
+	/* re-executed by the vaddr_exec section */
+	if (argc == 6 && !strcmp(argv[1], "-V"))
+		return vaddr_exec_image(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), argv[5]);
 	while ((opt = getopt(argc, argv, "s:t:l")) != -1) {
 		switch (opt) {
 		case 's':

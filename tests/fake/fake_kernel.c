@@ -18,6 +18,7 @@
 #include <linux/vfio.h>
 
 #include "fake_kernel.h"
+#include "fileid.h"
 #include "iommufd.h"
 #include "maptree.h"
 #include "record.h"
@@ -556,18 +557,63 @@ int vfiodev_feature_dma_buf(int device_fd, uint32_t index, uint64_t offset,
 	return -ENOTTY;
 }
 
+/* Only the program's memfd maps (no dma-buf in the fake); its offset is its vaddr. */
 int iommufd_ioas_map_file(int fd, uint32_t ioas_id, int file_fd,
 			  uint64_t start, uint64_t length, uint64_t iova,
 			  bool writeable)
 {
 	(void)fd;
-	(void)ioas_id;
-	(void)file_fd;
-	(void)start;
-	(void)length;
-	(void)iova;
-	(void)writeable;
-	return -EBADF;
+	if (!fake.change_process)
+		return call("IOAS_MAP_FILE") ?: -ENOTTY;
+	if (!fake.shmem_fd || file_fd != fake.shmem_fd)
+		return call("IOAS_MAP_FILE") ?: -EBADF;
+	return ioas_map("IOAS_MAP_FILE", ioas_id,
+			FAKE_AREA_FILE | IOMMU_IOAS_MAP_READABLE |
+				(writeable ? IOMMU_IOAS_MAP_WRITEABLE : 0),
+			start, length, iova);
+}
+
+/* Every IOAS of the fd: only files' pages move. */
+int iommufd_ioas_change_process(int fd)
+{
+	int rc = call("IOAS_CHANGE_PROCESS"), i, j;
+
+	(void)fd;
+	if (rc)
+		return rc;
+	if (!fake.change_process)
+		return -ENOTTY;
+	for (i = 0; i < fake.nioas; i++)
+		for (j = 0; j < fake.ioas[i].narea; j++)
+			if (!(fake.ioas[i].area[j].flags & FAKE_AREA_FILE))
+				return -EINVAL;
+	if (fake.change_process_errno)
+		return -fake.change_process_errno;
+	fake.change_processes++;
+	return 0;
+}
+
+bool iommufd_has_change_process(int fd)
+{
+	(void)fd;
+	return fake.change_process;
+}
+
+int fileid_shmem(int fd, struct fileid *id)
+{
+	if (!fake.shmem_fd || fd != fake.shmem_fd)
+		return 0;
+	id->dev = 1;
+	id->ino = (uint64_t)fd;
+	return 1;
+}
+
+int fileid_same(int fd, const struct fileid *id)
+{
+	return fake.shmem_fd && fd == fake.shmem_fd && id->dev == 1 &&
+			       id->ino == (uint64_t)fd ?
+		       0 :
+		       -ENOENT;
 }
 
 void vfiodev_close(int fd)

@@ -16,6 +16,9 @@
 #define FAKE_JOURNAL 64
 #define FAKE_MAX_KEYS 64
 
+/* fake_area.flags: mapped by IOAS_MAP_FILE */
+#define FAKE_AREA_FILE 0x80000000u
+
 struct fake_area {
 	uint64_t iova, length, vaddr;
 	uint32_t flags;
@@ -40,7 +43,11 @@ struct fake_state {
 	struct iommufd_range resv[FAKE_MAX_RESV];
 	int nresv;
 	uint64_t aperture_last;
+	bool change_process;	/* 6.13+: IOAS_MAP_FILE, IOAS_CHANGE_PROCESS */
+	int change_process_errno;	/* what CHANGE_PROCESS of files answers */
+	int shmem_fd;		/* a memfd of the program (fileid.h), 0 none */
 	/* kernel state */
+	int change_processes;	/* CHANGE_PROCESS calls that moved pages */
 	int next_fd;
 	uint32_t next_id;
 	uint32_t compat_ioas;

@@ -19,8 +19,11 @@
 
 #include "config.h"
 #include "container.h"
+#include "container_priv.h"
 #include "failalloc.h"
 #include "fake_kernel.h"
+#include "fdlife.h"
+#include "filemap.h"
 #include "group.h"
 #include "record.h"
 #include "vfiodev.h"
@@ -1546,6 +1549,232 @@ START_TEST(test_record_file_and_sweep)
 }
 END_TEST
 
+/* ---- VFIO_UPDATE_VADDR (6.13+: IOAS_MAP_FILE, IOAS_CHANGE_PROCESS) -- */
+
+#define MEMFD 77	/* the program's memfd in the fake (fileid.h) */
+
+static const struct mapping *at(uint64_t iova)
+{
+	return maptree_at(&c->maps, iova);
+}
+
+static bool invalid(uint64_t iova)
+{
+	return at(iova)->bits & MAPPING_VADDR_INVALID;
+}
+
+/* A kernel without CHANGE_PROCESS keeps the listed refusal (the rows above). */
+START_TEST(test_vaddr_extension_follows_kernel)
+{
+	fake.change_process = true;
+	ck_assert_int_eq(ioc_val(VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR), 0);
+	set_iommu();
+	ck_assert_int_eq(ioc_val(VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR), 1);
+	ck_assert_int_eq(ioc_val(VFIO_CHECK_EXTENSION, VFIO_UNMAP_ALL), 1);
+}
+END_TEST
+
+/*
+ * Invalidate, then give the vaddr: the record alone changes (the kernel keeps
+ * the pages pinned), and each update asks CHANGE_PROCESS for this process.
+ */
+START_TEST(test_vaddr_invalidate_then_update)
+{
+	uint64_t size = 0;
+	unsigned int mark;
+
+	fake.change_process = true;
+	set_iommu();
+	ck_assert_int_eq(map_rw(0x100000, 2 * SZ_4K), 0);
+	mark = fake.calls;
+	ck_assert_int_eq(unmap(0x100000, 2 * SZ_4K, VFIO_DMA_UNMAP_FLAG_VADDR,
+			       &size), 0);
+	ck_assert_uint_eq(size, 2 * SZ_4K);
+	ck_assert_calls(mark, "");
+	ck_assert(invalid(0x100000));
+	ck_assert_uint_eq(fake_mapped_bytes(c->ioas_id), 2 * SZ_4K);
+	mark = fake.calls;
+	ck_assert_int_eq(map(0x100000, 2 * SZ_4K, VA + SZ_4K,
+			     VFIO_DMA_MAP_FLAG_VADDR), 0);
+	/* anonymous memory: the kernel cannot move it (listed), the update stands */
+	ck_assert_calls(mark, "IOAS_CHANGE_PROCESS");
+	ck_assert_int_eq(fake.change_processes, 0);
+	ck_assert(!invalid(0x100000));
+	ck_assert_uint_eq(at(0x100000)->vaddr, VA + SZ_4K);
+	ck_assert_int_eq(map(0x100000, 2 * SZ_4K, VA, VFIO_DMA_MAP_FLAG_VADDR),
+			 -EINVAL);
+}
+END_TEST
+
+/* type1's vfio_dma_do_map() with set_vaddr, and its unmap walk. */
+START_TEST(test_vaddr_rows)
+{
+	const uint32_t MV = VFIO_DMA_MAP_FLAG_VADDR;
+	const uint32_t UV = VFIO_DMA_UNMAP_FLAG_VADDR;
+	uint64_t size = 0x5a5a;
+
+	fake.change_process = true;
+	set_iommu();
+	ck_assert_int_eq(map_rw(0x100000, 4 * SZ_4K), 0);
+	ck_assert_int_eq(map_rw(0x200000, 4 * SZ_4K), 0);
+	ck_assert_int_eq(map(0x300000, 4 * SZ_4K, VA, MV), -ENOENT);
+	ck_assert_int_eq(map(0x100000, 4 * SZ_4K, VA, MV), -EINVAL);
+	ck_assert_int_eq(map(0x100000, 4 * SZ_4K, VA, MV | 1), -EINVAL);
+	ck_assert_int_eq(map(0x100000, 4 * SZ_4K, VA + 1, MV), -EINVAL);
+	ck_assert_int_eq(unmap(0x200000, 4 * SZ_4K, UV, &size), 0);
+	/* the valid one is marked, then the invalid one undoes it */
+	ck_assert_int_eq(unmap(0x100000, 0x200000, UV, &size), -EINVAL);
+	/* an error leaves the caller's size */
+	ck_assert_uint_eq(size, 0x200000);
+	ck_assert(!invalid(0x100000));
+	ck_assert(invalid(0x200000));
+	ck_assert_int_eq(map(0x200000, 2 * SZ_4K, VA, MV), -EINVAL);
+	ck_assert_int_eq(map(0x201000, 3 * SZ_4K, VA, MV), -EINVAL);
+	/* a new mapping over an invalid one is EEXIST; elsewhere it maps */
+	ck_assert_int_eq(map_rw(0x200000, 4 * SZ_4K), -EEXIST);
+	ck_assert_int_eq(map_rw(0x400000, SZ_4K), 0);
+	/* no group may attach while a vaddr is invalid */
+	ck_assert_int_eq(map(0x200000, 4 * SZ_4K, VA, MV), 0);
+	ck_assert_int_eq(unmap(0, 0, UV | VFIO_DMA_UNMAP_FLAG_ALL, &size), 0);
+	ck_assert_uint_eq(size, 9 * SZ_4K);
+	ck_assert_int_eq(unmap(0x100000, 0, UV | VFIO_DMA_UNMAP_FLAG_ALL, NULL),
+			 -EINVAL);
+	/* an invalid vaddr unmaps the ordinary way */
+	ck_assert_int_eq(unmap(0x200000, 4 * SZ_4K, 0, &size), 0);
+	ck_assert_uint_eq(size, 4 * SZ_4K);
+	ck_assert_uint_eq(fake_mapped_bytes(c->ioas_id), 5 * SZ_4K);
+}
+END_TEST
+
+/* A shared memfd mmap maps as the file's pages, which CHANGE_PROCESS moves. */
+START_TEST(test_vaddr_memfd_maps_file_and_moves)
+{
+	uint64_t size;
+	unsigned int mark;
+
+	fake.change_process = true;
+	fake.shmem_fd = MEMFD;
+	shim_unlock();
+	filemap_note_mmap(mem, sizeof(mem), PROT_READ | PROT_WRITE, MEMFD,
+			  0x10000);
+	shim_lock();
+	set_iommu();
+	mark = fake.calls;
+	ck_assert_int_eq(map_rw(0x100000, 4 * SZ_4K), 0);
+	ck_assert_calls(mark, "IOAS_MAP_FILE");
+	ck_assert_uint_eq(fake_ioas(c->ioas_id)->area[0].vaddr, 0x10000);
+	/* write-only, or past the mmap's end: the ordinary way */
+	mark = fake.calls;
+	ck_assert_int_eq(map(0x200000, SZ_4K, VA, VFIO_DMA_MAP_FLAG_WRITE), 0);
+	ck_assert_int_eq(unmap(0x200000, SZ_4K, 0, NULL), 0);
+	ck_assert_int_eq(map(0x200000, sizeof(mem) + SZ_4K, VA, 3), 0);
+	ck_assert_int_eq(unmap(0x200000, sizeof(mem) + SZ_4K, 0, NULL), 0);
+	ck_assert_calls(mark, "compat MAP_DMA, compat UNMAP_DMA, compat MAP_DMA, compat UNMAP_DMA");
+	ck_assert_int_eq(unmap(0x100000, 4 * SZ_4K, VFIO_DMA_UNMAP_FLAG_VADDR,
+			       &size), 0);
+	ck_assert_int_eq(map(0x100000, 4 * SZ_4K, VA + SZ_4K,
+			     VFIO_DMA_MAP_FLAG_VADDR), 0);
+	ck_assert_int_eq(fake.change_processes, 1);
+	/* over the new process's limit: type1's ENOMEM, the vaddr stays invalid */
+	ck_assert_int_eq(unmap(0x100000, 4 * SZ_4K, VFIO_DMA_UNMAP_FLAG_VADDR,
+			       &size), 0);
+	fake.change_process_errno = ENOMEM;
+	ck_assert_int_eq(map(0x100000, 4 * SZ_4K, VA, VFIO_DMA_MAP_FLAG_VADDR),
+			 -ENOMEM);
+	ck_assert(invalid(0x100000));
+	/* the memfd closed (not the same file any more): the ordinary way */
+	fake.shmem_fd = 0;
+	mark = fake.calls;
+	ck_assert_int_eq(map_rw(0x300000, SZ_4K), 0);
+	ck_assert_calls(mark, "compat MAP_DMA");
+	shim_unlock();
+	filemap_note_munmap(mem, sizeof(mem));
+	shim_lock();
+}
+END_TEST
+
+/* The notes follow the VMAs: a munmap or MAP_FIXED cuts them. */
+START_TEST(test_filemap_notes_cut)
+{
+	uintptr_t m = (uintptr_t)mem;
+	uint64_t off;
+	int fd;
+
+	fake.shmem_fd = MEMFD;
+	shim_unlock();
+	/* another fd (not tmpfs): nothing noted */
+	filemap_note_mmap(mem, 16 * SZ_4K, PROT_READ, MEMFD + 1, 0);
+	ck_assert_uint_eq(atomic_load(&filemap_nmmaps), 0);
+	filemap_note_mmap(mem, 16 * SZ_4K, PROT_READ | PROT_WRITE, MEMFD,
+			  0x100000);
+	filemap_note_munmap(mem + 4 * SZ_4K, SZ_4K);
+	shim_lock();
+	ck_assert_int_eq(filemap_lookup(m, 4 * SZ_4K, true, &fd, &off), 0);
+	ck_assert_int_eq(fd, MEMFD);
+	ck_assert_uint_eq(off, 0x100000);
+	ck_assert_int_eq(filemap_lookup(m, 5 * SZ_4K, true, &fd, &off),
+			 -ENOENT);
+	ck_assert_int_eq(filemap_lookup(m + 4 * SZ_4K, SZ_4K, false, &fd, &off),
+			 -ENOENT);
+	ck_assert_int_eq(filemap_lookup(m + 5 * SZ_4K, 11 * SZ_4K, true, &fd,
+					&off),
+			 0);
+	ck_assert_uint_eq(off, 0x105000);
+	/* MAP_FIXED of something else over part of it (fd -1: not a file) */
+	shim_unlock();
+	filemap_note_mmap(mem + 8 * SZ_4K, SZ_4K, PROT_READ, -1, 0);
+	shim_lock();
+	ck_assert_int_eq(filemap_lookup(m + 5 * SZ_4K, 11 * SZ_4K, false, &fd,
+					&off),
+			 -ENOENT);
+	ck_assert_int_eq(filemap_lookup(m + 9 * SZ_4K, 7 * SZ_4K, false, &fd,
+					&off),
+			 0);
+	ck_assert_uint_eq(off, 0x109000);
+	/* a read-only mmap serves a device read, not a write */
+	shim_unlock();
+	filemap_note_munmap(mem, sizeof(mem));
+	filemap_note_mmap(mem, SZ_4K, PROT_READ, MEMFD, 0);
+	shim_lock();
+	ck_assert_int_eq(filemap_lookup(m, SZ_4K, false, &fd, &off), 0);
+	ck_assert_int_eq(filemap_lookup(m, SZ_4K, true, &fd, &off), -ENOENT);
+	shim_unlock();
+	filemap_note_munmap(mem, sizeof(mem));
+	shim_lock();
+	ck_assert_uint_eq(atomic_load(&filemap_nmmaps), 0);
+}
+END_TEST
+
+/* A memfd is marked in the fd table (its mmaps get noted) until closed. */
+START_TEST(test_filemap_memfd_marked)
+{
+	shim_unlock();
+	filemap_memfd_created(MEMFD);
+	ck_assert_int_eq(fdtable_kind(MEMFD), SHIM_MEMFD);
+	fdlife_dup(MEMFD, MEMFD + 1);
+	ck_assert_int_eq(fdtable_kind(MEMFD + 1), SHIM_MEMFD);
+	shim_lock();
+	fdlife_closed(MEMFD);
+	fdlife_closed(MEMFD + 1);
+	ck_assert_int_eq(fdtable_kind(MEMFD), SHIM_NONE);
+	ck_assert_int_eq(fdtable_kind(MEMFD + 1), SHIM_NONE);
+}
+END_TEST
+
+/* type1 refuses to attach a group while a vaddr is invalid. */
+START_TEST(test_vaddr_invalid_blocks_attach)
+{
+	fake.change_process = true;
+	set_iommu();
+	ck_assert_int_eq(map_rw(0x100000, SZ_4K), 0);
+	ck_assert_int_eq(unmap(0x100000, SZ_4K, VFIO_DMA_UNMAP_FLAG_VADDR, NULL),
+			 0);
+	ck_assert(vaddr_any_invalid(c));
+	ck_assert_int_eq(map(0x100000, SZ_4K, VA, VFIO_DMA_MAP_FLAG_VADDR), 0);
+	ck_assert(!vaddr_any_invalid(c));
+}
+END_TEST
+
 #define ROWS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Rows type1 answers alike for TYPE1 and TYPE1v2: run under both. */
@@ -1587,6 +1816,13 @@ static void add_both_types(TCase *t)
 	tcase_add_test(t, test_record_dead_holders_slot_not_reused);
 	tcase_add_test(t, test_record_damaged_is_replaced);
 	tcase_add_test(t, test_record_file_and_sweep);
+	tcase_add_test(t, test_vaddr_extension_follows_kernel);
+	tcase_add_test(t, test_vaddr_invalidate_then_update);
+	tcase_add_test(t, test_vaddr_rows);
+	tcase_add_test(t, test_vaddr_memfd_maps_file_and_moves);
+	tcase_add_test(t, test_vaddr_invalid_blocks_attach);
+	tcase_add_test(t, test_filemap_notes_cut);
+	tcase_add_test(t, test_filemap_memfd_marked);
 	tcase_set_timeout(t, 120);
 }
 
