@@ -87,6 +87,36 @@ const char *vt_nic_bdf(void);
 /* The IOMMU group of the PCI device @bdf (sysfs), or -1. */
 int vt_group_of_bdf(const char *bdf);
 
+/* ---- edu as a DMA engine (QEMU hw/misc/edu.c) ---- */
+
+/* edu's 4 KiB DMA buffer in its own address space */
+#define VT_EDU_BUF 0x40000ULL
+/*
+ * Keep transfers below 4 KiB: QEMU 7.2's edu aborts on one that ends at the
+ * end of its buffer.  IOVAs stay below 256 MiB (edu's 28-bit DMA mask).
+ */
+
+struct vt_edu {
+	int fd; /* the device fd (not owned) */
+	volatile uint8_t *bar0;
+	size_t bar0_size;
+	uint64_t cfg_off; /* offset of the config region in the device fd */
+};
+
+/* Find the config region and mmap BAR0 of the edu device @device_fd: 0 or -1. */
+int vt_edu_open(struct vt_edu *e, int device_fd);
+/* PCI_COMMAND |= @set, &= ~@clear (both 0: read only); the result in @now. */
+int vt_edu_command(struct vt_edu *e, uint16_t set, uint16_t clear,
+		   uint16_t *now);
+/*
+ * One transfer of @len bytes, @src -> @dst (RAM -> edu, or edu -> RAM with
+ * @to_ram), waited for: 0, or -1 with ETIMEDOUT when edu stays busy 10 s.
+ */
+int vt_edu_dma(struct vt_edu *e, uint64_t src, uint64_t dst, uint32_t len,
+	       int to_ram);
+/* munmap BAR0 (the device fd stays open). */
+void vt_edu_close(struct vt_edu *e);
+
 /* ---- the container ioctls, one helper each ---- */
 
 /* $@var if set and not empty, else /dev/vfio/vfio. */
