@@ -661,7 +661,7 @@ def section_cpr(a):
     if p.returncode:
         failures.append("7: cannot build the nested firmware: " + (p.stderr or "").strip())
         return
-    rounds = 1 if a.smoke else 3
+    rounds = 1 if a.smoke else 7
     lib = os.path.join(a.build, "shim", "libvfiocompat.so")
     # the rig of tests/e2e/e2e-run's cpr scenario: a second edu alone behind a PCI bridge, no ACPI or
     # IO-APIC IRQ routing (tests/e2e/README.md, "QEMU 11.1 live update"; guest-lib.sh: cpr_edu)
